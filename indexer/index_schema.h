@@ -1,0 +1,146 @@
+// The layout of a citekb index file, shared by the writer and every reader.
+//
+// One SQLite file holds ordinary tables (articles, sections, passages,
+// sentences, sources and which sentence cites which source, tables, figures,
+// FAQ entries, related links, the source files' checksums) plus two FTS5
+// tables: `passage_fts` over each passage's section title, text and joined
+// compound terms (compound_terms.h), and `faq_fts` over FAQ questions.
+//
+// Readers check meta.schema_version == kSchemaVersion and refuse any other:
+// bump it whenever a table or column changes meaning.
+
+#ifndef CITEKB_INDEXER_INDEX_SCHEMA_H_
+#define CITEKB_INDEXER_INDEX_SCHEMA_H_
+
+namespace citekb {
+
+inline constexpr int kSchemaVersion = 1;
+
+// Porter stemming over unicode61 (diacritics folded) so that "arteries" finds
+// "artery" and "calcified" finds "calcification"'s stem; `D3`, `K2` stay one
+// token each because unicode61 keeps letters and digits together.
+inline constexpr char kFtsTokenizer[] = "porter unicode61 remove_diacritics 2";
+
+// Column weights for bm25(passage_fts, ...): a match in the section title
+// says more about a passage than one in its body; joined compounds count
+// like body words.
+inline constexpr double kSectionTitleWeight = 2.0;
+inline constexpr double kBodyWeight = 1.0;
+inline constexpr double kCompoundWeight = 1.0;
+
+inline constexpr char kSchemaSql[] = R"sql(
+CREATE TABLE meta(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE source_files(
+  path TEXT PRIMARY KEY,          -- as given to the indexer, relative to it
+  sha256 TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  article_id TEXT NOT NULL
+);
+CREATE TABLE articles(
+  id TEXT PRIMARY KEY,            -- slug of the title
+  category TEXT NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  source_path TEXT NOT NULL
+);
+CREATE TABLE sections(
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,  -- "<article id>#<anchor>"
+  article_id TEXT NOT NULL REFERENCES articles(id),
+  ordinal INTEGER NOT NULL,        -- 0-based, table-of-contents order
+  anchor TEXT NOT NULL,
+  title TEXT NOT NULL
+);
+CREATE TABLE passages(
+  id INTEGER PRIMARY KEY,          -- also the passage_fts rowid
+  public_id TEXT NOT NULL UNIQUE,  -- "<article id>/p<ordinal>"
+  article_id TEXT NOT NULL REFERENCES articles(id),
+  section_id INTEGER NOT NULL REFERENCES sections(id),
+  ordinal INTEGER NOT NULL,        -- 0-based, document order in the article
+  block INTEGER NOT NULL,          -- position of its block in the section
+  kind TEXT NOT NULL,              -- 'paragraph' | 'table_row' | 'faq'
+  text TEXT NOT NULL,
+  anecdotal INTEGER NOT NULL,
+  table_id INTEGER,                -- kind = 'table_row'
+  row_index INTEGER
+);
+CREATE INDEX passages_by_section ON passages(section_id, ordinal);
+CREATE TABLE sentences(
+  id INTEGER PRIMARY KEY,
+  passage_id INTEGER NOT NULL REFERENCES passages(id),
+  ordinal INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  anecdotal INTEGER NOT NULL
+);
+CREATE INDEX sentences_by_passage ON sentences(passage_id, ordinal);
+CREATE TABLE sources(
+  id TEXT PRIMARY KEY,             -- "pmid:…", "pmcid:…", "doi:…", "url:…"
+  kind TEXT NOT NULL,              -- 'pubmed' | 'pmc' | 'doi' | 'web'
+  identifier TEXT NOT NULL,
+  url TEXT NOT NULL,
+  label TEXT NOT NULL              -- "Zhang 2025" or ''
+);
+CREATE TABLE sentence_sources(
+  sentence_id INTEGER NOT NULL REFERENCES sentences(id),
+  source_id TEXT NOT NULL REFERENCES sources(id),
+  PRIMARY KEY(sentence_id, source_id)
+) WITHOUT ROWID;
+CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
+CREATE TABLE tables(
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,  -- "<article id>/t<n>"
+  section_id INTEGER NOT NULL REFERENCES sections(id),
+  block INTEGER NOT NULL
+);
+CREATE TABLE table_columns(
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  ordinal INTEGER NOT NULL,
+  header TEXT NOT NULL,
+  anecdotal INTEGER NOT NULL,
+  PRIMARY KEY(table_id, ordinal)
+) WITHOUT ROWID;
+CREATE TABLE table_cells(
+  table_id INTEGER NOT NULL REFERENCES tables(id),
+  row_index INTEGER NOT NULL,
+  column_index INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(table_id, row_index, column_index)
+) WITHOUT ROWID;
+CREATE TABLE figures(
+  id INTEGER PRIMARY KEY,
+  public_id TEXT NOT NULL UNIQUE,  -- "<article id>/f<n>"
+  section_id INTEGER NOT NULL REFERENCES sections(id),
+  block INTEGER NOT NULL,
+  caption TEXT NOT NULL
+);
+CREATE TABLE faqs(
+  id INTEGER PRIMARY KEY,          -- also the faq_fts rowid
+  public_id TEXT NOT NULL UNIQUE,  -- "<article id>/faq<n>"
+  article_id TEXT NOT NULL REFERENCES articles(id),
+  passage_id INTEGER NOT NULL REFERENCES passages(id),
+  ordinal INTEGER NOT NULL,
+  question TEXT NOT NULL,
+  answer TEXT NOT NULL,            -- '' when answer_incomplete
+  answer_incomplete INTEGER NOT NULL
+);
+CREATE TABLE related_links(
+  id INTEGER PRIMARY KEY,
+  article_id TEXT NOT NULL REFERENCES articles(id),
+  passage_id INTEGER NOT NULL REFERENCES passages(id),
+  path TEXT NOT NULL,              -- "/en/research/…" or "/en/tools/…"
+  kind TEXT NOT NULL,              -- 'article' | 'tool'
+  anchor_text TEXT NOT NULL
+);
+CREATE TABLE warnings(
+  id INTEGER PRIMARY KEY,
+  message TEXT NOT NULL            -- "file:line: reason"
+);
+)sql";
+
+}  // namespace citekb
+
+#endif  // CITEKB_INDEXER_INDEX_SCHEMA_H_

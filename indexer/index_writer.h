@@ -1,0 +1,87 @@
+// Writes parsed articles into a new index file, atomically.
+//
+//   CITEKB_ASSIGN_OR_RETURN(auto writer, IndexWriter::Create("var/kb.sqlite"));
+//   for (...) CITEKB_RETURN_IF_ERROR(writer->Add(article, file));
+//   CITEKB_RETURN_IF_ERROR(writer->Commit());   // only now does kb.sqlite change
+//
+// Everything is written to a temporary file in the target's folder (so the
+// final rename(2) stays on one file system) and renamed over the target only
+// by Commit(), after the data is on disk. A writer destroyed without Commit(),
+// a failed Add() or a killed process leave the previous index untouched;
+// the destructor removes the temporary file.
+//
+// Not thread-safe: one writer is fed by one thread.
+
+#ifndef CITEKB_INDEXER_INDEX_WRITER_H_
+#define CITEKB_INDEXER_INDEX_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "indexer/article.h"
+#include "indexer/sqlite.h"
+
+namespace citekb {
+
+// Where an article came from, recorded in the index's source_files table.
+struct SourceFileInfo {
+  std::string path;
+  std::string sha256;  // Lower-case hex.
+  int64_t bytes = 0;
+};
+
+// Running totals, also the build summary.
+struct IndexCounts {
+  int64_t articles = 0;
+  int64_t sections = 0;
+  int64_t passages = 0;
+  int64_t sentences = 0;
+  int64_t tables = 0;
+  int64_t figures = 0;
+  int64_t faqs = 0;
+  int64_t citations = 0;       // Sentence-to-source links.
+  int64_t sources = 0;         // Distinct external sources.
+  int64_t related_links = 0;   // Internal link occurrences.
+  int64_t warnings = 0;
+};
+
+class IndexWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<IndexWriter>> Create(
+      const std::string& target_path);
+  ~IndexWriter();
+
+  IndexWriter(const IndexWriter&) = delete;
+  IndexWriter& operator=(const IndexWriter&) = delete;
+
+  // Adds one article. Fails (ALREADY_EXISTS) when another article with the
+  // same id or from the same file was added.
+  absl::Status Add(const Article& article, const SourceFileInfo& file);
+
+  // Finishes the index and renames it over the target. The writer is spent
+  // afterwards, whatever the result.
+  absl::Status Commit();
+
+  const IndexCounts& counts() const { return counts_; }
+  const std::string& temp_path() const { return temp_path_; }
+
+ private:
+  struct Statements;
+  IndexWriter(std::string target_path, std::string temp_path, Database db);
+  absl::Status Prepare();
+
+  std::string target_path_;
+  std::string temp_path_;
+  Database db_;
+  std::unique_ptr<Statements> statements_;
+  std::unique_ptr<Transaction> transaction_;
+  IndexCounts counts_;
+  bool committed_ = false;
+};
+
+}  // namespace citekb
+
+#endif  // CITEKB_INDEXER_INDEX_WRITER_H_
