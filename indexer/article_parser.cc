@@ -308,8 +308,9 @@ class Parser {
       if (i < cells.size() && !cells[i].empty()) {
         return Error(line.number,
                      absl::StrCat("table row ", row_number,
-                                  " has more cells than the header's ", width,
-                                  " columns"));
+                                  " does not fit the header's ", width,
+                                  " columns (rows are \"| c1 | ... | c", width,
+                                  " |\")"));
       }
       ++i;
       table.rows.push_back(std::move(row));

@@ -51,11 +51,12 @@ absl::StatusOr<std::vector<std::string>> ListArticleFiles(
   for (const fs::directory_entry& entry :
        fs::directory_iterator(knowledge_dir, error)) {
     const fs::path& path = entry.path();
-    if (path.extension() != ".txt" || path.filename().string().starts_with(".")) {
-      continue;
+    // Not-quite files (broken links, folders named *.txt) are listed too,
+    // so that reading them fails loudly instead of silently shrinking the
+    // corpus.
+    if (path.extension() == ".txt" && !path.filename().string().starts_with(".")) {
+      files.push_back(path.string());
     }
-    if (!entry.is_regular_file(error)) continue;
-    files.push_back(path.string());
   }
   if (error) {
     return absl::PermissionDeniedError(
