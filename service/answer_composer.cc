@@ -1,0 +1,273 @@
+#include "service/answer_composer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/query_analyzer.h"
+
+namespace citekb {
+namespace {
+
+namespace v1 = ::citekb::v1;
+
+constexpr int kDefaultMaxPassages = 5;
+constexpr int kCandidatePassages = 12;
+constexpr int kCoveragePassages = 3;
+constexpr int kMaxAnswerSentences = 4;
+
+// True when `question` leans on the conversation: few content words of its
+// own, or an opening like "and ..." / "what about ...", or a pronoun.
+bool IsFollowUp(absl::string_view question, const AnalyzedQuery& own) {
+  const std::string lower = absl::AsciiStrToLower(question);
+  for (const char* opening : {"and ", "what about", "how about", "also ", "so ", "then "}) {
+    if (absl::StartsWith(lower, opening)) return true;
+  }
+  if (own.groups.size() <= 1) return true;
+  for (const char* pronoun : {" it ", " it?", " that ", " that?", " them ", " them?",
+                              " they ", " this ", " those "}) {
+    if (absl::StrContains(absl::StrCat(" ", lower), pronoun) && own.groups.size() <= 3) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Does `text` (lower-case) contain a word starting with the stem of any of
+// the group's alternatives? A crude stemmer is enough here: it only decides
+// which sentence of an already-retrieved passage to quote.
+bool Mentions(const std::string& lower_text, const TermGroup& group) {
+  for (const std::string& alternative : group.alternatives) {
+    const size_t keep = alternative.size() <= 4
+                            ? alternative.size()
+                            : std::max<size_t>(4, alternative.size() - 2);
+    const std::string stem = alternative.substr(0, keep);
+    size_t at = lower_text.find(stem);
+    while (at != std::string::npos) {
+      if (at == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(lower_text[at - 1]))) {
+        return true;
+      }
+      at = lower_text.find(stem, at + 1);
+    }
+  }
+  return false;
+}
+
+struct Candidate {
+  PassageHit hit;
+  bool faq_boosted = false;
+};
+
+struct ChosenSentence {
+  size_t passage_rank;
+  size_t ordinal;
+  std::string text;
+  std::vector<std::string> source_ids;
+  bool anecdotal;
+  std::string passage_id;
+};
+
+std::string WithFinalPeriod(std::string text) {
+  if (!text.empty() && !absl::ascii_ispunct(static_cast<unsigned char>(text.back()))) {
+    text.push_back('.');
+  }
+  if (!text.empty() && text.back() != '.' && text.back() != '!' && text.back() != '?' &&
+      text.back() != '"' && text.back() != '\'') {
+    text.push_back('.');
+  }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
+                                              const v1::AskRequest& request) {
+  v1::AskResponse response;
+  const int max_passages =
+      request.max_passages() > 0 ? request.max_passages() : kDefaultMaxPassages;
+
+  // 1. Follow-up resolution against the latest earlier user turn.
+  AnalyzedQuery query = AnalyzeQuery(request.question());
+  std::string resolved = request.question();
+  if (IsFollowUp(request.question(), query)) {
+    for (int i = request.history_size() - 1; i >= 0; --i) {
+      const v1::ConversationTurn& turn = request.history(i);
+      if (turn.role() == v1::ROLE_ASSISTANT) continue;
+      AnalyzedQuery earlier = AnalyzeQuery(turn.text());
+      if (earlier.empty()) continue;
+      absl::flat_hash_set<std::string> have;
+      for (const TermGroup& g : query.groups) have.insert(g.word);
+      for (TermGroup& g : earlier.groups) {
+        if (have.insert(g.word).second &&
+            static_cast<int>(query.groups.size()) < kMaxQueryTerms) {
+          query.groups.push_back(std::move(g));
+        }
+      }
+      resolved = absl::StrCat(request.question(), " (following up on: ", turn.text(), ")");
+      break;
+    }
+  }
+  response.set_resolved_question(resolved);
+
+  // 2. Retrieval.
+  std::vector<Candidate> candidates;
+  if (!query.empty()) {
+    CITEKB_ASSIGN_OR_RETURN(
+        std::vector<PassageHit> hits,
+        store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr));
+    for (PassageHit& hit : hits) {
+      if (!hit.incomplete_faq) candidates.push_back({std::move(hit), false});
+    }
+    // An FAQ whose question says what the user asked is the best answer.
+    CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs, store.MatchFaqs(query.Match(), 1));
+    if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
+      const std::string question = absl::AsciiStrToLower(faqs[0].faq.question());
+      int covered = 0;
+      for (const TermGroup& g : query.groups) covered += Mentions(question, g);
+      if (covered * 10 >= static_cast<int>(query.groups.size()) * 6) {
+        auto it = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) {
+          return c.hit.rowid == faqs[0].passage_rowid;
+        });
+        if (it != candidates.end()) {
+          Candidate faq = std::move(*it);
+          candidates.erase(it);
+          faq.faq_boosted = true;
+          candidates.insert(candidates.begin(), std::move(faq));
+        }
+      }
+    }
+  }
+
+  // 3. Coverage, with BM25's idf for each group's weight.
+  double coverage = 0;
+  absl::flat_hash_map<std::string, double> idf;
+  if (!candidates.empty()) {
+    const double n = static_cast<double>(store.passage_count());
+    std::vector<int64_t> top;
+    for (size_t i = 0; i < candidates.size() && i < kCoveragePassages; ++i) {
+      top.push_back(candidates[i].hit.rowid);
+    }
+    double total_weight = 0, covered_weight = 0;
+    for (const TermGroup& group : query.groups) {
+      CITEKB_ASSIGN_OR_RETURN(int64_t df, store.CountMatching(group.Match()));
+      const double weight = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+      idf[group.word] = weight;
+      total_weight += weight;
+      CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
+                              store.FilterMatching(group.Match(), top));
+      if (!in_top.empty()) covered_weight += weight;
+    }
+    coverage = total_weight > 0 ? covered_weight / total_weight : 0;
+  }
+
+  // Follow-up suggestions: FAQ questions with complete answers.
+  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> all_faqs, store.ListFaqs(""));
+
+  if (candidates.empty() || coverage < kMinCoverage) {
+    response.set_answered(false);
+    response.set_confidence(0);
+    response.set_answer(
+        "The knowledge base does not cover this question, so there is no "
+        "sourced answer to give. Try one of the suggested questions.");
+    for (const v1::Faq& faq : all_faqs) {
+      if (!faq.answer_incomplete() && response.follow_ups_size() < 3) {
+        response.add_follow_ups(faq.question());
+      }
+    }
+    return response;
+  }
+
+  // 4. Composition.
+  std::vector<ChosenSentence> chosen;
+  absl::flat_hash_set<std::string> seen_text;
+  const size_t passages_to_quote = std::min<size_t>(candidates.size(), 3);
+  for (size_t rank = 0; rank < passages_to_quote && chosen.size() < kMaxAnswerSentences;
+       ++rank) {
+    const Candidate& candidate = candidates[rank];
+    CITEKB_ASSIGN_OR_RETURN(std::vector<StoredSentence> sentences,
+                            store.Sentences(candidate.hit.rowid));
+    const bool table_row = candidate.hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW;
+    const std::string row_key =
+        table_row && !sentences.empty()
+            ? sentences[0].text.substr(0, sentences[0].text.find(": ") + 2)
+            : "";
+    std::vector<std::pair<double, size_t>> scored;
+    for (size_t i = 0; i < sentences.size(); ++i) {
+      const std::string& text = sentences[i].text;
+      if (candidate.hit.passage.kind() == v1::PASSAGE_KIND_FAQ && i == 0) continue;
+      const std::string lower = absl::AsciiStrToLower(text);
+      double score = 0;
+      for (const TermGroup& g : query.groups) {
+        if (Mentions(lower, g)) score += idf[g.word];
+      }
+      scored.emplace_back(score, i);
+    }
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    // The top passage may give up to three sentences (an FAQ answer reads
+    // best whole); the others give their single best, if it matches at all.
+    const size_t quota = rank == 0 ? 3 : 1;
+    size_t taken = 0;
+    for (const auto& [score, index] : scored) {
+      if (taken == quota || chosen.size() == kMaxAnswerSentences) break;
+      if (score <= 0 && !(rank == 0 && (candidate.faq_boosted || taken < 2))) break;
+      std::string text = sentences[index].text;
+      if (table_row && index > 0) text = absl::StrCat(row_key, text);
+      if (!seen_text.insert(absl::AsciiStrToLower(text)).second) continue;
+      chosen.push_back({rank, index, std::move(text), sentences[index].source_ids,
+                        sentences[index].anecdotal, candidate.hit.passage.id()});
+      ++taken;
+    }
+  }
+  std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.passage_rank, a.ordinal) < std::tie(b.passage_rank, b.ordinal);
+  });
+
+  std::vector<std::string> parts;
+  std::vector<std::string> citation_order;
+  absl::flat_hash_set<std::string> cited;
+  for (const ChosenSentence& sentence : chosen) {
+    const std::string text = WithFinalPeriod(sentence.text);
+    parts.push_back(sentence.anecdotal ? absl::StrCat("(Anecdotal) ", text) : text);
+    v1::AnswerSentence* out = response.add_answer_sentences();
+    out->set_text(text);
+    out->set_passage_id(sentence.passage_id);
+    out->set_anecdotal(sentence.anecdotal);
+    for (const std::string& id : sentence.source_ids) {
+      out->add_citation_ids(id);
+      if (cited.insert(id).second) citation_order.push_back(id);
+    }
+  }
+  response.set_answer(absl::StrJoin(parts, " "));
+  response.set_answered(true);
+  const double top_score = candidates[0].hit.passage.score();
+  response.set_confidence(
+      std::clamp(coverage * (candidates[0].faq_boosted ? 1.0 : top_score / (top_score + 4.0)),
+                 0.0, 1.0));
+  for (const std::string& id : citation_order) {
+    CITEKB_ASSIGN_OR_RETURN(v1::Citation citation, store.CitationById(id));
+    *response.add_citations() = std::move(citation);
+  }
+  absl::flat_hash_set<std::string> quoted_passages;
+  for (const ChosenSentence& s : chosen) quoted_passages.insert(s.passage_id);
+  for (size_t i = 0; i < candidates.size() && response.passages_size() < max_passages; ++i) {
+    *response.add_passages() = candidates[i].hit.passage;
+  }
+  for (const v1::Faq& faq : all_faqs) {
+    if (!faq.answer_incomplete() && !quoted_passages.contains(faq.passage_id()) &&
+        response.follow_ups_size() < 3) {
+      response.add_follow_ups(faq.question());
+    }
+  }
+  return response;
+}
+
+}  // namespace citekb

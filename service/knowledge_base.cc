@@ -1,0 +1,291 @@
+#include "service/knowledge_base.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "indexer/links.h"
+#include "service/answer_composer.h"
+#include "service/query_analyzer.h"
+
+namespace citekb {
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+}
+
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = text[i];
+    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                                  : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+// User text: not blank, bounded, valid UTF-8, no control bytes but
+// whitespace.
+absl::Status ValidateText(absl::string_view field, absl::string_view text,
+                          size_t max_bytes, bool required) {
+  if (absl::StripAsciiWhitespace(text).empty()) {
+    return required ? Invalid(field, "must not be empty") : absl::OkStatus();
+  }
+  if (text.size() > max_bytes) {
+    return Invalid(field, absl::StrCat("is ", text.size(), " bytes; the limit is ",
+                                       max_bytes));
+  }
+  if (!IsValidUtf8(text)) return Invalid(field, "is not valid UTF-8");
+  for (char c : text) {
+    const unsigned char u = c;
+    if (u < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+      return Invalid(field, "contains control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Stable across processes and builds, so that a token from one replica
+// works on another.
+uint32_t Fingerprint(absl::string_view text) {
+  uint32_t hash = 2166136261u;
+  for (char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 16777619u;
+  }
+  return hash;
+}
+
+// AIP-158 page tokens: opaque to clients, tied to the query they came from.
+std::string PageToken(int offset, absl::string_view query_key) {
+  return absl::WebSafeBase64Escape(
+      absl::StrCat("v1:", offset, ":", Fingerprint(query_key)));
+}
+
+absl::StatusOr<int> ParsePageToken(absl::string_view token, absl::string_view query_key) {
+  if (token.empty()) return 0;
+  std::string decoded;
+  std::vector<std::string> parts;
+  int offset = 0;
+  uint32_t fingerprint = 0;
+  if (token.size() > 100 || !absl::WebSafeBase64Unescape(token, &decoded) ||
+      (parts = absl::StrSplit(decoded, ':')).size() != 3 || parts[0] != "v1" ||
+      !absl::SimpleAtoi(parts[1], &offset) || offset < 0 ||
+      !absl::SimpleAtoi(parts[2], &fingerprint)) {
+    return Invalid("page_token", "is not a token this server issued");
+  }
+  if (fingerprint != Fingerprint(query_key)) {
+    return Invalid("page_token", "belongs to a different query or filter");
+  }
+  return offset;
+}
+
+absl::StatusOr<int> PageSize(int requested) {
+  if (requested < 0) return Invalid("page_size", "must not be negative");
+  if (requested == 0) return kDefaultPageSize;
+  return std::min(requested, kMaxPageSize);  // AIP-158: coerce, don't fail.
+}
+
+absl::Status ValidateId(absl::string_view field, absl::string_view id) {
+  return ValidateText(field, id, 1000, /*required=*/false);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
+    const std::string& index_path) {
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(index_path));
+  return std::unique_ptr<KnowledgeBase>(new KnowledgeBase(std::move(store)));
+}
+
+absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("question", request.question(), kMaxQuestionBytes, true));
+  if (request.history_size() > kMaxHistoryTurns) {
+    return Invalid("history", absl::StrCat("has ", request.history_size(),
+                                           " turns; the limit is ", kMaxHistoryTurns));
+  }
+  for (int i = 0; i < request.history_size(); ++i) {
+    const std::string field = absl::StrCat("history[", i, "]");
+    if (!v1::Role_IsValid(request.history(i).role())) {
+      return Invalid(absl::StrCat(field, ".role"), "is not a known role");
+    }
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".text"),
+                                        request.history(i).text(), kMaxQuestionBytes * 4,
+                                        false));
+  }
+  if (request.max_passages() < 0 || request.max_passages() > kMaxMaxPassages) {
+    return Invalid("max_passages",
+                   absl::StrCat("must be between 0 (default ", kDefaultMaxPassages,
+                                ") and ", kMaxMaxPassages));
+  }
+  return ComposeAnswer(*store_, request);
+}
+
+absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
+    const v1::SearchRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateText("query", request.query(), kMaxQuestionBytes, true));
+  if (!v1::PassageKind_IsValid(request.kind())) {
+    return Invalid("kind", "is not a known passage kind");
+  }
+  CITEKB_RETURN_IF_ERROR(ValidateId("section_id", request.section_id()));
+  CITEKB_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  const std::string query_key =
+      absl::StrCat(request.query(), "\x1f", request.kind(), "\x1f", request.section_id());
+  CITEKB_ASSIGN_OR_RETURN(int offset, ParsePageToken(request.page_token(), query_key));
+  AnalyzedQuery query = AnalyzeQuery(request.query());
+  if (query.empty()) {
+    return Invalid("query", "has no searchable words (only stop words or punctuation)");
+  }
+  int64_t total = 0;
+  CITEKB_ASSIGN_OR_RETURN(
+      std::vector<PassageHit> hits,
+      store_->SearchPassages(query.Match(), {request.kind(), request.section_id()},
+                             page_size, offset, &total));
+  v1::SearchResponse response;
+  for (PassageHit& hit : hits) *response.add_passages() = std::move(hit.passage);
+  response.set_total_size(static_cast<int32_t>(total));
+  if (offset + page_size < total) {
+    response.set_next_page_token(PageToken(offset + page_size, query_key));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListSectionsResponse> KnowledgeBase::ListSections(
+    const v1::ListSectionsRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
+  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Section> sections,
+                          store_->ListSections(request.article_id()));
+  v1::ListSectionsResponse response;
+  for (v1::Section& s : sections) *response.add_sections() = std::move(s);
+  return response;
+}
+
+absl::StatusOr<v1::GetSectionResponse> KnowledgeBase::GetSection(
+    const v1::GetSectionRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateText("id", request.id(), 1000, true));
+  return store_->GetSection(request.id());
+}
+
+absl::StatusOr<v1::ListFaqsResponse> KnowledgeBase::ListFaqs(
+    const v1::ListFaqsRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
+  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> faqs, store_->ListFaqs(request.article_id()));
+  v1::ListFaqsResponse response;
+  for (v1::Faq& faq : faqs) *response.add_faqs() = std::move(faq);
+  return response;
+}
+
+absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
+    const v1::ListCitationsRequest& request) const {
+  if (!v1::CitationKind_IsValid(request.kind())) {
+    return Invalid("kind", "is not a known citation kind");
+  }
+  CITEKB_RETURN_IF_ERROR(ValidateId("section_id", request.section_id()));
+  CITEKB_RETURN_IF_ERROR(ValidateId("pmid", request.pmid()));
+  CITEKB_RETURN_IF_ERROR(ValidateId("doi", request.doi()));
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("cited_text", request.cited_text(), kMaxQuestionBytes, false));
+  absl::string_view pmid_view = absl::StripAsciiWhitespace(request.pmid());
+  absl::ConsumePrefix(&pmid_view, "pmid:");
+  const std::string pmid(pmid_view);
+  if (!pmid.empty() && !std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
+    return Invalid("pmid", "must be digits, e.g. 11684396");
+  }
+  const std::string lower_doi = absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.doi()));
+  absl::string_view doi_view = lower_doi;
+  absl::ConsumePrefix(&doi_view, "doi:");
+  absl::ConsumePrefix(&doi_view, "https://doi.org/");
+  const std::string doi(doi_view);
+  CitationFilter filter{request.kind(), request.section_id(), pmid, doi, ""};
+  if (!absl::StripAsciiWhitespace(request.cited_text()).empty()) {
+    AnalyzedQuery words = AnalyzeQuery(request.cited_text());
+    if (words.empty()) {
+      return Invalid("cited_text", "has no searchable words");
+    }
+    filter.cited_text_match = words.MatchAll();
+  }
+  CITEKB_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
+  const std::string query_key = absl::StrCat(request.kind(), "\x1f", request.section_id(),
+                                             "\x1f", pmid, "\x1f", doi, "\x1f",
+                                             request.cited_text());
+  CITEKB_ASSIGN_OR_RETURN(int offset, ParsePageToken(request.page_token(), query_key));
+  int64_t total = 0;
+  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Citation> citations,
+                          store_->ListCitations(filter, page_size, offset, &total));
+  v1::ListCitationsResponse response;
+  for (v1::Citation& c : citations) *response.add_citations() = std::move(c);
+  response.set_total_size(static_cast<int32_t>(total));
+  if (offset + page_size < total) {
+    response.set_next_page_token(PageToken(offset + page_size, query_key));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
+    const v1::GetCitationRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateText("id", request.id(), 2000, true));
+  const std::string id(absl::StripAsciiWhitespace(request.id()));
+  std::string lower = absl::AsciiStrToLower(id);
+  // Accept what users paste: an id, a bare PMID/PMCID/DOI, or a URL.
+  std::string canonical;
+  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:")) {
+    canonical = lower;
+  } else if (absl::StartsWith(lower, "pmcid:")) {
+    canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id.substr(6)));
+  } else if (std::all_of(id.begin(), id.end(), absl::ascii_isdigit)) {
+    canonical = absl::StrCat("pmid:", id);
+  } else if (absl::StartsWith(lower, "pmc") &&
+             std::all_of(id.begin() + 3, id.end(), absl::ascii_isdigit)) {
+    canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id));
+  } else if (absl::StartsWith(lower, "10.")) {
+    canonical = absl::StrCat("doi:", lower);
+  } else if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+    ClassifiedLink link = ClassifyLink(id);
+    if (link.source.has_value()) canonical = link.source->id;
+  }
+  if (!canonical.empty()) {
+    absl::StatusOr<v1::Citation> citation = store_->CitationById(canonical);
+    if (!absl::IsNotFound(citation.status())) return citation;
+  }
+  absl::StatusOr<v1::Citation> by_url = store_->CitationByUrl(id);
+  if (absl::IsNotFound(by_url.status())) {
+    return absl::NotFoundError(absl::StrCat(
+        "id: no citation \"", id,
+        "\" (give a citation id like pmid:11684396, a PMID, PMCID, DOI or URL)"));
+  }
+  return by_url;
+}
+
+absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
+    const v1::ListRelatedLinksRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
+  if (!v1::RelatedLinkKind_IsValid(request.kind())) {
+    return Invalid("kind", "is not a known link kind");
+  }
+  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::RelatedLink> links,
+                          store_->ListRelatedLinks(request.article_id(), request.kind()));
+  v1::ListRelatedLinksResponse response;
+  for (v1::RelatedLink& link : links) *response.add_links() = std::move(link);
+  return response;
+}
+
+absl::StatusOr<v1::EvaluateStackResponse> KnowledgeBase::EvaluateStack(
+    const v1::EvaluateStackRequest& request) const {
+  // The stack evaluator and its rules are their own piece of work (issue 4);
+  // until they land the RPC says so rather than returning an empty verdict.
+  return absl::UnimplementedError("EvaluateStack is not available on this server yet");
+}
+
+}  // namespace citekb

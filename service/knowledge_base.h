@@ -1,0 +1,68 @@
+// The knowledge base's logic behind every RPC, without any gRPC: requests
+// and responses are the API's protobuf messages, errors are absl::Status
+// with the most specific canonical code and a message that names the field
+// ("question: must not be empty"). The gRPC adaptor
+// (knowledge_base_service.h) only converts statuses and logs.
+//
+//   CITEKB_ASSIGN_OR_RETURN(auto kb, KnowledgeBase::Open("var/citekb.sqlite"));
+//   absl::StatusOr<v1::AskResponse> answer = kb->Ask(request);
+//
+// Every answer, passage and citation comes from the index; nothing is made
+// up. Thread-safe: all methods are const and may run concurrently.
+
+#ifndef CITEKB_SERVICE_KNOWLEDGE_BASE_H_
+#define CITEKB_SERVICE_KNOWLEDGE_BASE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "citekb/v1/knowledge_base.pb.h"
+#include "service/store.h"
+
+namespace citekb {
+
+namespace v1 = ::citekb::v1;
+
+// Request limits; larger requests get INVALID_ARGUMENT.
+inline constexpr int kMaxQuestionBytes = 1000;
+inline constexpr int kMaxHistoryTurns = 20;
+inline constexpr int kDefaultMaxPassages = 5;
+inline constexpr int kMaxMaxPassages = 20;
+inline constexpr int kDefaultPageSize = 10;
+inline constexpr int kMaxPageSize = 100;
+
+class KnowledgeBase {
+ public:
+  // Opens the index read-only. NOT_FOUND for a missing file, DATA_LOSS for a
+  // file that is not a citekb index, FAILED_PRECONDITION for another schema
+  // version.
+  static absl::StatusOr<std::unique_ptr<KnowledgeBase>> Open(
+      const std::string& index_path);
+
+  // Answers from the best passages; `answered` is false when the index does
+  // not cover the question.
+  absl::StatusOr<v1::AskResponse> Ask(const v1::AskRequest& request) const;
+  absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
+  absl::StatusOr<v1::ListSectionsResponse> ListSections(
+      const v1::ListSectionsRequest& request) const;
+  absl::StatusOr<v1::GetSectionResponse> GetSection(
+      const v1::GetSectionRequest& request) const;
+  absl::StatusOr<v1::ListFaqsResponse> ListFaqs(
+      const v1::ListFaqsRequest& request) const;
+  absl::StatusOr<v1::ListCitationsResponse> ListCitations(
+      const v1::ListCitationsRequest& request) const;
+  absl::StatusOr<v1::Citation> GetCitation(const v1::GetCitationRequest& request) const;
+  absl::StatusOr<v1::ListRelatedLinksResponse> ListRelatedLinks(
+      const v1::ListRelatedLinksRequest& request) const;
+  absl::StatusOr<v1::EvaluateStackResponse> EvaluateStack(
+      const v1::EvaluateStackRequest& request) const;
+
+ private:
+  explicit KnowledgeBase(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace citekb
+
+#endif  // CITEKB_SERVICE_KNOWLEDGE_BASE_H_

@@ -1,0 +1,84 @@
+// The gRPC face of the knowledge base: a thin adaptor from
+// citekb.v1.KnowledgeBase to citekb::KnowledgeBase (knowledge_base.h).
+// For every RPC it
+//   1. returns CANCELLED or DEADLINE_EXCEEDED without doing any work when
+//      the client has already given up or the deadline has passed,
+//   2. calls the logic, which does all validation and all the work,
+//   3. converts the absl::Status with ToGrpcStatus (grpc_status.h),
+//   4. writes one request-log line (request_log.h), when there is a log.
+// There is deliberately nothing else here: tests exercise the logic directly
+// and this class only through a real server (tests/server_test.cc).
+//
+// Thread-safe: gRPC calls the handlers concurrently; the logic is const and
+// the request log locks.
+
+#ifndef CITEKB_SERVICE_KNOWLEDGE_BASE_SERVICE_H_
+#define CITEKB_SERVICE_KNOWLEDGE_BASE_SERVICE_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/status.h>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "citekb/v1/knowledge_base.grpc.pb.h"
+#include "service/knowledge_base.h"
+#include "service/request_log.h"
+
+namespace citekb {
+
+class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
+ public:
+  // `kb` and `log` must outlive the service. `log` may be null: no request
+  // log is written.
+  KnowledgeBaseService(const KnowledgeBase& kb, RequestLog* log)
+      : kb_(kb), log_(log) {}
+
+  KnowledgeBaseService(const KnowledgeBaseService&) = delete;
+  KnowledgeBaseService& operator=(const KnowledgeBaseService&) = delete;
+
+  grpc::Status Ask(grpc::ServerContext* context, const v1::AskRequest* request,
+                   v1::AskResponse* response) override;
+  grpc::Status Search(grpc::ServerContext* context,
+                      const v1::SearchRequest* request,
+                      v1::SearchResponse* response) override;
+  grpc::Status ListSections(grpc::ServerContext* context,
+                            const v1::ListSectionsRequest* request,
+                            v1::ListSectionsResponse* response) override;
+  grpc::Status GetSection(grpc::ServerContext* context,
+                          const v1::GetSectionRequest* request,
+                          v1::GetSectionResponse* response) override;
+  grpc::Status ListFaqs(grpc::ServerContext* context,
+                        const v1::ListFaqsRequest* request,
+                        v1::ListFaqsResponse* response) override;
+  grpc::Status ListCitations(grpc::ServerContext* context,
+                             const v1::ListCitationsRequest* request,
+                             v1::ListCitationsResponse* response) override;
+  grpc::Status GetCitation(grpc::ServerContext* context,
+                           const v1::GetCitationRequest* request,
+                           v1::Citation* response) override;
+  grpc::Status ListRelatedLinks(grpc::ServerContext* context,
+                                const v1::ListRelatedLinksRequest* request,
+                                v1::ListRelatedLinksResponse* response) override;
+  grpc::Status EvaluateStack(grpc::ServerContext* context,
+                             const v1::EvaluateStackRequest* request,
+                             v1::EvaluateStackResponse* response) override;
+
+ private:
+  // A KnowledgeBase method: absl::StatusOr<Response> (const Request&) const.
+  template <typename Request, typename Response>
+  using Logic =
+      absl::StatusOr<Response> (KnowledgeBase::*)(const Request&) const;
+
+  // Steps 1-4 above, shared by every RPC.
+  template <typename Request, typename Response>
+  grpc::Status Handle(absl::string_view method, grpc::ServerContext* context,
+                      const Request& request, Response* response,
+                      Logic<Request, Response> logic);
+
+  const KnowledgeBase& kb_;
+  RequestLog* const log_;
+};
+
+}  // namespace citekb
+
+#endif  // CITEKB_SERVICE_KNOWLEDGE_BASE_SERVICE_H_

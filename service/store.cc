@@ -1,0 +1,683 @@
+#include "service/store.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "indexer/index_schema.h"
+
+namespace citekb {
+
+namespace v1 = ::citekb::v1;
+
+struct Store::Connection {
+  Database db;
+  absl::flat_hash_map<std::string, std::unique_ptr<Statement>> statements;
+
+  // The statement for `sql`, prepared on first use, reset and unbound.
+  absl::StatusOr<Statement*> Prepare(const std::string& sql) {
+    auto it = statements.find(sql);
+    if (it == statements.end()) {
+      CITEKB_ASSIGN_OR_RETURN(Statement statement, Statement::Prepare(db.get(), sql));
+      it = statements
+               .emplace(sql, std::make_unique<Statement>(std::move(statement)))
+               .first;
+    }
+    it->second->Reset();
+    return it->second.get();
+  }
+};
+
+// Returns the connection to the pool when it goes out of scope.
+class Store::Lease {
+ public:
+  Lease(const Store* store, std::unique_ptr<Connection> connection)
+      : store_(store), connection_(std::move(connection)) {}
+  Lease(Lease&&) = default;
+  ~Lease() {
+    if (connection_) store_->Release(std::move(connection_));
+  }
+  Connection* operator->() { return connection_.get(); }
+  Connection& operator*() { return *connection_; }
+
+ private:
+  const Store* store_;
+  std::unique_ptr<Connection> connection_;
+};
+
+namespace {
+
+absl::StatusOr<Database> OpenReadOnly(const std::string& path) {
+  CITEKB_ASSIGN_OR_RETURN(
+      Database db, OpenDatabase(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
+  return db;
+}
+
+v1::PassageKind PassageKindFromName(absl::string_view name) {
+  if (name == "paragraph") return v1::PASSAGE_KIND_PARAGRAPH;
+  if (name == "table_row") return v1::PASSAGE_KIND_TABLE_ROW;
+  if (name == "faq") return v1::PASSAGE_KIND_FAQ;
+  return v1::PASSAGE_KIND_UNSPECIFIED;
+}
+
+const char* PassageKindName(v1::PassageKind kind) {
+  switch (kind) {
+    case v1::PASSAGE_KIND_PARAGRAPH:
+      return "paragraph";
+    case v1::PASSAGE_KIND_TABLE_ROW:
+      return "table_row";
+    case v1::PASSAGE_KIND_FAQ:
+      return "faq";
+    default:
+      return "";
+  }
+}
+
+v1::CitationKind CitationKindFromName(absl::string_view name) {
+  if (name == "pubmed") return v1::CITATION_KIND_PUBMED;
+  if (name == "pmc") return v1::CITATION_KIND_PMC;
+  if (name == "doi") return v1::CITATION_KIND_DOI;
+  if (name == "web") return v1::CITATION_KIND_WEB;
+  if (name == "safety_reference") return v1::CITATION_KIND_SAFETY_REFERENCE;
+  return v1::CITATION_KIND_UNSPECIFIED;
+}
+
+const char* CitationKindName(v1::CitationKind kind) {
+  switch (kind) {
+    case v1::CITATION_KIND_PUBMED:
+      return "pubmed";
+    case v1::CITATION_KIND_PMC:
+      return "pmc";
+    case v1::CITATION_KIND_DOI:
+      return "doi";
+    case v1::CITATION_KIND_WEB:
+      return "web";
+    case v1::CITATION_KIND_SAFETY_REFERENCE:
+      return "safety_reference";
+    default:
+      return "";
+  }
+}
+
+std::string Str(absl::string_view text) { return std::string(text); }
+
+// Columns 0..9 of every passage query, in this order.
+constexpr char kPassageColumns[] =
+    "p.id, p.public_id, p.article_id, sec.public_id, sec.title, p.kind, "
+    "p.text, p.anecdotal, "
+    "(SELECT answer_incomplete FROM faqs WHERE faqs.passage_id = p.id)";
+
+PassageHit ReadPassage(const Statement& row) {
+  PassageHit hit;
+  hit.rowid = row.ColumnInt(0);
+  v1::Passage& p = hit.passage;
+  p.set_id(Str(row.ColumnText(1)));
+  p.set_article_id(Str(row.ColumnText(2)));
+  p.set_section_id(Str(row.ColumnText(3)));
+  p.set_section_title(Str(row.ColumnText(4)));
+  p.set_kind(PassageKindFromName(row.ColumnText(5)));
+  p.set_text(Str(row.ColumnText(6)));
+  p.set_anecdotal(row.ColumnInt(7) != 0);
+  hit.incomplete_faq = row.ColumnInt(8) != 0;
+  return hit;
+}
+
+absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
+                            v1::Passage& passage);
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::NotFoundError(absl::StrCat("index file ", path, " does not exist"));
+  }
+  std::unique_ptr<Store> store(new Store(path));
+  CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
+  // A file that is not SQLite fails here with DATA_LOSS; one without our
+  // meta table or with another schema version is refused by name.
+  absl::StatusOr<Statement*> version = lease->Prepare(
+      "SELECT value FROM meta WHERE key = 'schema_version'");
+  if (!version.ok()) {
+    if (absl::IsDataLoss(version.status())) {
+      return absl::DataLossError(
+          absl::StrCat(path, " is not a citekb index (not an SQLite database)"));
+    }
+    return absl::DataLossError(absl::StrCat(
+        path, " is not a citekb index: ", version.status().message()));
+  }
+  CITEKB_ASSIGN_OR_RETURN(bool has_row, (*version)->Step());
+  const std::string found = has_row ? Str((*version)->ColumnText(0)) : "none";
+  if (found != absl::StrCat(kSchemaVersion)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " has index schema version ", found, "; this server reads version ",
+                     kSchemaVersion, ": rebuild it with citekb-index"));
+  }
+  CITEKB_ASSIGN_OR_RETURN(Statement * count,
+                          lease->Prepare("SELECT count(*) FROM passages"));
+  CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
+  store->passage_count_ = counted ? count->ColumnInt(0) : 0;
+  return store;
+}
+
+Store::Store(std::string path) : path_(std::move(path)) {}
+Store::~Store() = default;
+
+absl::StatusOr<Store::Lease> Store::Acquire() const {
+  {
+    absl::MutexLock lock(&mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(connection));
+    }
+  }
+  // One connection per concurrently running query; they stay open for reuse.
+  auto connection = std::make_unique<Connection>();
+  CITEKB_ASSIGN_OR_RETURN(connection->db, OpenReadOnly(path_));
+  return Lease(this, std::move(connection));
+}
+
+void Store::Release(std::unique_ptr<Connection> connection) const {
+  absl::MutexLock lock(&mutex_);
+  idle_.push_back(std::move(connection));
+}
+
+namespace {
+
+absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
+                            v1::Passage& passage) {
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * sources,
+      c.Prepare("SELECT ss.source_id, min(s.id) AS first FROM sentences s "
+                "JOIN sentence_sources ss ON ss.sentence_id = s.id "
+                "WHERE s.passage_id = ?1 GROUP BY ss.source_id ORDER BY first"));
+  sources->Bind(1, passage_rowid);
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, sources->Step());
+    if (!row) break;
+    passage.add_citation_ids(Str(sources->ColumnText(0)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
+    const std::string& match, const PassageFilter& filter, int limit, int offset,
+    int64_t* total) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  const std::string where =
+      "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
+      "JOIN sections sec ON sec.id = p.section_id "
+      "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
+      "AND (?3 = '' OR sec.public_id = ?3) ";
+  const std::string rank = absl::StrCat("bm25(passage_fts, ", kSectionTitleWeight,
+                                        ", ", kBodyWeight, ", ", kCompoundWeight, ")");
+  if (total != nullptr) {
+    CITEKB_ASSIGN_OR_RETURN(Statement * count,
+                            c->Prepare(absl::StrCat("SELECT count(*) ", where)));
+    count->Bind(1, match).Bind(2, PassageKindName(filter.kind)).Bind(3, filter.section_id);
+    CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
+    *total = row ? count->ColumnInt(0) : 0;
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT ", kPassageColumns,
+                              ", snippet(passage_fts, 1, '[', ']', '…', 24), -",
+                              rank, " ", where, "ORDER BY ", rank,
+                              " LIMIT ?4 OFFSET ?5")));
+  query->Bind(1, match)
+      .Bind(2, PassageKindName(filter.kind))
+      .Bind(3, filter.section_id)
+      .Bind(4, limit)
+      .Bind(5, offset);
+  std::vector<PassageHit> hits;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    PassageHit hit = ReadPassage(*query);
+    hit.passage.set_snippet(Str(query->ColumnText(9)));
+    hit.passage.set_score(query->ColumnDouble(10));
+    hits.push_back(std::move(hit));
+  }
+  for (PassageHit& hit : hits) {
+    CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, hit.rowid, hit.passage));
+  }
+  return hits;
+}
+
+absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT count(*) FROM passage_fts WHERE passage_fts MATCH ?1"));
+  query->Bind(1, match);
+  CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+  return row ? query->ColumnInt(0) : 0;
+}
+
+absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
+    const std::string& match, const std::vector<int64_t>& rowids) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT 1 FROM passage_fts WHERE passage_fts MATCH ?1 AND rowid = ?2"));
+  std::vector<int64_t> matching;
+  for (int64_t rowid : rowids) {
+    query->Reset();
+    query->Bind(1, match).Bind(2, rowid);
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (row) matching.push_back(rowid);
+  }
+  return matching;
+}
+
+absl::StatusOr<std::vector<StoredSentence>> Store::Sentences(int64_t passage_rowid) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT s.text, s.anecdotal, (SELECT group_concat(source_id, ' ') "
+                 "FROM sentence_sources WHERE sentence_id = s.id) "
+                 "FROM sentences s WHERE s.passage_id = ?1 ORDER BY s.ordinal"));
+  query->Bind(1, passage_rowid);
+  std::vector<StoredSentence> sentences;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    StoredSentence sentence;
+    sentence.text = Str(query->ColumnText(0));
+    sentence.anecdotal = query->ColumnInt(1) != 0;
+    for (absl::string_view id :
+         absl::StrSplit(query->ColumnText(2), ' ', absl::SkipEmpty())) {
+      sentence.source_ids.emplace_back(id);
+    }
+    sentences.push_back(std::move(sentence));
+  }
+  return sentences;
+}
+
+namespace {
+
+constexpr char kFaqColumns[] =
+    "f.public_id, f.question, f.answer, f.answer_incomplete, p.public_id, p.id";
+
+absl::Status ReadFaq(Store::Connection& c, const Statement& row, v1::Faq& faq) {
+  faq.set_id(Str(row.ColumnText(0)));
+  faq.set_question(Str(row.ColumnText(1)));
+  faq.set_answer(Str(row.ColumnText(2)));
+  faq.set_answer_incomplete(row.ColumnInt(3) != 0);
+  faq.set_passage_id(Str(row.ColumnText(4)));
+  v1::Passage passage;
+  CITEKB_RETURN_IF_ERROR(AddCitationIds(c, row.ColumnInt(5), passage));
+  *faq.mutable_citation_ids() = passage.citation_ids();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(const std::string& match,
+                                                    int limit) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
+                              ", -bm25(faq_fts) FROM faq_fts JOIN faqs f ON f.id = "
+                              "faq_fts.rowid JOIN passages p ON p.id = f.passage_id "
+                              "WHERE faq_fts MATCH ?1 ORDER BY bm25(faq_fts) LIMIT ?2")));
+  query->Bind(1, match).Bind(2, limit);
+  std::vector<FaqHit> hits;
+  std::vector<std::pair<int64_t, int>> pending;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    FaqHit hit;
+    hit.faq.set_id(Str(query->ColumnText(0)));
+    hit.faq.set_question(Str(query->ColumnText(1)));
+    hit.faq.set_answer(Str(query->ColumnText(2)));
+    hit.faq.set_answer_incomplete(query->ColumnInt(3) != 0);
+    hit.faq.set_passage_id(Str(query->ColumnText(4)));
+    hit.passage_rowid = query->ColumnInt(5);
+    hit.score = query->ColumnDouble(6);
+    hits.push_back(std::move(hit));
+  }
+  return hits;
+}
+
+absl::StatusOr<PassageHit> Store::PassageByRowid(int64_t rowid) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT ", kPassageColumns,
+                              " FROM passages p JOIN sections sec ON sec.id = "
+                              "p.section_id WHERE p.id = ?1")));
+  query->Bind(1, rowid);
+  CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no passage ", rowid));
+  PassageHit hit = ReadPassage(*query);
+  CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, hit.rowid, hit.passage));
+  return hit;
+}
+
+absl::StatusOr<std::vector<v1::Section>> Store::ListSections(
+    const std::string& article_id) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT sec.public_id, sec.article_id, sec.anchor, sec.title, "
+                 "sec.ordinal, (SELECT count(*) FROM passages p WHERE p.section_id "
+                 "= sec.id) FROM sections sec WHERE (?1 = '' OR sec.article_id = ?1) "
+                 "ORDER BY sec.id"));
+  query->Bind(1, article_id);
+  std::vector<v1::Section> sections;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    v1::Section& s = sections.emplace_back();
+    s.set_id(Str(query->ColumnText(0)));
+    s.set_article_id(Str(query->ColumnText(1)));
+    s.set_anchor(Str(query->ColumnText(2)));
+    s.set_title(Str(query->ColumnText(3)));
+    s.set_ordinal(static_cast<int32_t>(query->ColumnInt(4)));
+    s.set_passage_count(static_cast<int32_t>(query->ColumnInt(5)));
+  }
+  return sections;
+}
+
+absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
+    const std::string& section_id) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * header,
+      c->Prepare("SELECT sec.id, sec.article_id, sec.anchor, sec.title, sec.ordinal, "
+                 "(SELECT count(*) FROM passages p WHERE p.section_id = sec.id) "
+                 "FROM sections sec WHERE sec.public_id = ?1"));
+  header->Bind(1, section_id);
+  CITEKB_ASSIGN_OR_RETURN(bool found, header->Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("id: no section \"", section_id,
+                                            "\" (ListSections gives the ids)"));
+  }
+  const int64_t section_rowid = header->ColumnInt(0);
+  v1::GetSectionResponse response;
+  v1::Section& section = *response.mutable_section();
+  section.set_id(section_id);
+  section.set_article_id(Str(header->ColumnText(1)));
+  section.set_anchor(Str(header->ColumnText(2)));
+  section.set_title(Str(header->ColumnText(3)));
+  section.set_ordinal(static_cast<int32_t>(header->ColumnInt(4)));
+  section.set_passage_count(static_cast<int32_t>(header->ColumnInt(5)));
+
+  // Blocks in document order: paragraphs and FAQ entries as passages, each
+  // table once (its rows point at their passages), figures as captions.
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * passages,
+      c->Prepare(absl::StrCat("SELECT ", kPassageColumns,
+                              ", p.block, p.table_id, p.row_index FROM passages p "
+                              "JOIN sections sec ON sec.id = p.section_id "
+                              "WHERE p.section_id = ?1 ORDER BY p.ordinal")));
+  passages->Bind(1, section_rowid);
+  struct Block {
+    int64_t position;
+    v1::SectionBlock block;
+  };
+  std::vector<Block> blocks;
+  absl::flat_hash_map<int64_t, size_t> table_blocks;  // table rowid -> index.
+  std::vector<std::pair<size_t, int64_t>> passage_rowids;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, passages->Step());
+    if (!row) break;
+    PassageHit hit = ReadPassage(*passages);
+    const int64_t position = passages->ColumnInt(9);
+    if (passages->ColumnIsNull(10)) {
+      passage_rowids.emplace_back(blocks.size(), hit.rowid);
+      Block& block = blocks.emplace_back(Block{position, {}});
+      *block.block.mutable_passage() = std::move(hit.passage);
+      continue;
+    }
+    const int64_t table_rowid = passages->ColumnInt(10);
+    auto [it, inserted] = table_blocks.try_emplace(table_rowid, blocks.size());
+    if (inserted) blocks.push_back(Block{position, {}});
+    v1::TableRow* table_row =
+        blocks[it->second].block.mutable_table()->add_rows();
+    table_row->set_passage_id(hit.passage.id());
+  }
+  for (auto& [index, rowid] : passage_rowids) {
+    CITEKB_RETURN_IF_ERROR(
+        AddCitationIds(*c, rowid, *blocks[index].block.mutable_passage()));
+  }
+  for (auto& [table_rowid, index] : table_blocks) {
+    v1::Table& table = *blocks[index].block.mutable_table();
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement * meta, c->Prepare("SELECT public_id FROM tables WHERE id = ?1"));
+    meta->Bind(1, table_rowid);
+    CITEKB_ASSIGN_OR_RETURN(bool row, meta->Step());
+    if (row) table.set_id(Str(meta->ColumnText(0)));
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement * columns,
+        c->Prepare("SELECT header, anecdotal FROM table_columns WHERE table_id = ?1 "
+                   "ORDER BY ordinal"));
+    columns->Bind(1, table_rowid);
+    while (true) {
+      CITEKB_ASSIGN_OR_RETURN(bool more, columns->Step());
+      if (!more) break;
+      v1::TableColumn* column = table.add_columns();
+      column->set_header(Str(columns->ColumnText(0)));
+      column->set_anecdotal(columns->ColumnInt(1) != 0);
+    }
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement * cells,
+        c->Prepare("SELECT row_index, text FROM table_cells WHERE table_id = ?1 "
+                   "ORDER BY row_index, column_index"));
+    cells->Bind(1, table_rowid);
+    while (true) {
+      CITEKB_ASSIGN_OR_RETURN(bool more, cells->Step());
+      if (!more) break;
+      const int64_t r = cells->ColumnInt(0);
+      if (r < table.rows_size()) {
+        table.mutable_rows(static_cast<int>(r))->add_cells(Str(cells->ColumnText(1)));
+      }
+    }
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * figures,
+      c->Prepare("SELECT public_id, caption, block FROM figures WHERE section_id = ?1 "
+                 "ORDER BY block"));
+  figures->Bind(1, section_rowid);
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, figures->Step());
+    if (!row) break;
+    Block block{figures->ColumnInt(2), {}};
+    block.block.mutable_figure()->set_id(Str(figures->ColumnText(0)));
+    block.block.mutable_figure()->set_caption(Str(figures->ColumnText(1)));
+    blocks.push_back(std::move(block));
+  }
+  std::stable_sort(blocks.begin(), blocks.end(),
+                   [](const Block& a, const Block& b) { return a.position < b.position; });
+  for (Block& block : blocks) *response.add_blocks() = std::move(block.block);
+  return response;
+}
+
+absl::StatusOr<std::vector<v1::Faq>> Store::ListFaqs(const std::string& article_id) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
+                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                              "WHERE (?1 = '' OR f.article_id = ?1) ORDER BY f.id")));
+  query->Bind(1, article_id);
+  std::vector<std::pair<v1::Faq, int64_t>> rows;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    v1::Faq faq;
+    faq.set_id(Str(query->ColumnText(0)));
+    faq.set_question(Str(query->ColumnText(1)));
+    faq.set_answer(Str(query->ColumnText(2)));
+    faq.set_answer_incomplete(query->ColumnInt(3) != 0);
+    faq.set_passage_id(Str(query->ColumnText(4)));
+    rows.emplace_back(std::move(faq), query->ColumnInt(5));
+  }
+  std::vector<v1::Faq> faqs;
+  for (auto& [faq, passage_rowid] : rows) {
+    v1::Passage passage;
+    CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, passage_rowid, passage));
+    *faq.mutable_citation_ids() = passage.citation_ids();
+    faqs.push_back(std::move(faq));
+  }
+  return faqs;
+}
+
+absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * source,
+      c.Prepare("SELECT kind, identifier, url, label FROM sources WHERE id = ?1"));
+  source->Bind(1, citation.id());
+  CITEKB_ASSIGN_OR_RETURN(bool found, source->Step());
+  if (!found) {
+    return absl::NotFoundError(absl::StrCat("no citation \"", citation.id(), "\""));
+  }
+  citation.set_kind(CitationKindFromName(source->ColumnText(0)));
+  const std::string identifier = Str(source->ColumnText(1));
+  switch (citation.kind()) {
+    case v1::CITATION_KIND_PUBMED:
+      citation.set_pmid(identifier);
+      break;
+    case v1::CITATION_KIND_PMC:
+      citation.set_pmcid(identifier);
+      break;
+    case v1::CITATION_KIND_DOI:
+      citation.set_doi(identifier);
+      break;
+    default:
+      break;
+  }
+  citation.set_url(Str(source->ColumnText(2)));
+  citation.set_label(Str(source->ColumnText(3)));
+
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * citing,
+      c.Prepare("SELECT s.text, p.public_id, sec.public_id FROM sentence_sources ss "
+                "JOIN sentences s ON s.id = ss.sentence_id "
+                "JOIN passages p ON p.id = s.passage_id "
+                "JOIN sections sec ON sec.id = p.section_id "
+                "WHERE ss.source_id = ?1 ORDER BY s.id"));
+  citing->Bind(1, citation.id());
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, citing->Step());
+    if (!row) break;
+    v1::CitingSentence* sentence = citation.add_citing_sentences();
+    sentence->set_text(Str(citing->ColumnText(0)));
+    sentence->set_passage_id(Str(citing->ColumnText(1)));
+    sentence->set_section_id(Str(citing->ColumnText(2)));
+    if (citation.passage_ids().empty() ||
+        *citation.passage_ids().rbegin() != sentence->passage_id()) {
+      citation.add_passage_ids(sentence->passage_id());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
+    const CitationFilter& filter, int limit, int offset, int64_t* total) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // Fixed SQL; every filter value is bound. An empty value disables its
+  // condition.
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(
+          "SELECT src.id FROM sources src WHERE (?1 = '' OR src.kind = ?1) "
+          "AND (?2 = '' OR (src.kind = 'pubmed' AND src.identifier = ?2)) "
+          "AND (?3 = '' OR (src.kind = 'doi' AND src.identifier = ?3)) "
+          "AND (?4 = '' AND ?5 = '' OR EXISTS (SELECT 1 FROM sentence_sources ss "
+          "JOIN sentences s ON s.id = ss.sentence_id "
+          "JOIN passages p ON p.id = s.passage_id "
+          "JOIN sections sec ON sec.id = p.section_id "
+          "WHERE ss.source_id = src.id AND (?4 = '' OR sec.public_id = ?4) "
+          "AND (?5 = '' OR p.id IN (SELECT rowid FROM passage_fts WHERE "
+          "passage_fts MATCH ?5)))) ORDER BY src.rowid"));
+  query->Bind(1, CitationKindName(filter.kind))
+      .Bind(2, filter.pmid)
+      .Bind(3, filter.doi)
+      .Bind(4, filter.section_id)
+      .Bind(5, filter.cited_text_match);
+  std::vector<std::string> ids;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    ids.emplace_back(query->ColumnText(0));
+  }
+  if (total != nullptr) *total = static_cast<int64_t>(ids.size());
+  std::vector<v1::Citation> citations;
+  for (size_t i = static_cast<size_t>(offset);
+       i < ids.size() && citations.size() < static_cast<size_t>(limit); ++i) {
+    v1::Citation& citation = citations.emplace_back();
+    citation.set_id(ids[i]);
+    CITEKB_RETURN_IF_ERROR(FillCitation(*c, citation));
+  }
+  return citations;
+}
+
+absl::StatusOr<v1::Citation> Store::CitationById(const std::string& id) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  v1::Citation citation;
+  citation.set_id(id);
+  CITEKB_RETURN_IF_ERROR(FillCitation(*c, citation));
+  return citation;
+}
+
+absl::StatusOr<v1::Citation> Store::CitationByUrl(const std::string& url) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(Statement * query,
+                          c->Prepare("SELECT id FROM sources WHERE url = ?1"));
+  query->Bind(1, url);
+  CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no citation with url \"", url, "\""));
+  v1::Citation citation;
+  citation.set_id(Str(query->ColumnText(0)));
+  CITEKB_RETURN_IF_ERROR(FillCitation(*c, citation));
+  return citation;
+}
+
+absl::StatusOr<std::vector<v1::RelatedLink>> Store::ListRelatedLinks(
+    const std::string& article_id, v1::RelatedLinkKind kind) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  const char* kind_name = kind == v1::RELATED_LINK_KIND_ARTICLE ? "article"
+                          : kind == v1::RELATED_LINK_KIND_TOOL  ? "tool"
+                                                                : "";
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT l.path, l.kind, l.anchor_text, p.public_id FROM "
+                 "related_links l JOIN passages p ON p.id = l.passage_id "
+                 "WHERE (?1 = '' OR l.article_id = ?1) AND (?2 = '' OR l.kind = ?2) "
+                 "ORDER BY l.id"));
+  query->Bind(1, article_id).Bind(2, kind_name);
+  std::vector<v1::RelatedLink> links;
+  absl::flat_hash_map<std::string, size_t> by_path;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    const std::string path = Str(query->ColumnText(0));
+    auto [it, inserted] = by_path.try_emplace(path, links.size());
+    if (inserted) {
+      v1::RelatedLink& link = links.emplace_back();
+      link.set_path(path);
+      link.set_kind(query->ColumnText(1) == "tool" ? v1::RELATED_LINK_KIND_TOOL
+                                                   : v1::RELATED_LINK_KIND_ARTICLE);
+      link.set_anchor_text(Str(query->ColumnText(2)));
+    }
+    v1::RelatedLink& link = links[it->second];
+    const std::string passage_id = Str(query->ColumnText(3));
+    if (link.passage_ids().empty() || *link.passage_ids().rbegin() != passage_id) {
+      link.add_passage_ids(passage_id);
+    }
+  }
+  return links;
+}
+
+}  // namespace citekb

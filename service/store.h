@@ -1,0 +1,127 @@
+// Read-only access to a citekb index file (indexer/index_schema.h).
+//
+// Each query runs on a pooled SQLite connection opened read-only, with
+// extension loading off and defensive mode on; statements are prepared once
+// per connection and every value is bound. FTS5 expressions passed in must
+// come from QueryBuilder (query_builder.h), which quotes user words.
+//
+//   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
+//   CITEKB_ASSIGN_OR_RETURN(auto hits, store->SearchPassages(match, {}, 5, 0));
+//
+// Thread-safe: a connection is used by one thread at a time.
+
+#ifndef CITEKB_SERVICE_STORE_H_
+#define CITEKB_SERVICE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "citekb/v1/knowledge_base.pb.h"
+#include "indexer/sqlite.h"
+
+namespace citekb {
+
+struct StoredSentence {
+  std::string text;
+  std::vector<std::string> source_ids;
+  bool anecdotal = false;
+};
+
+// A passage as search returns it: the API message (with snippet and score)
+// plus what answer composition needs.
+struct PassageHit {
+  citekb::v1::Passage passage;
+  int64_t rowid = 0;
+  bool incomplete_faq = false;  // An FAQ whose answer was cut off.
+};
+
+struct PassageFilter {
+  citekb::v1::PassageKind kind = citekb::v1::PASSAGE_KIND_UNSPECIFIED;
+  std::string section_id;  // Public section id; empty for any.
+};
+
+struct FaqHit {
+  citekb::v1::Faq faq;
+  int64_t passage_rowid = 0;
+  double score = 0;  // -bm25: higher is better.
+};
+
+struct CitationFilter {
+  citekb::v1::CitationKind kind = citekb::v1::CITATION_KIND_UNSPECIFIED;
+  std::string section_id;
+  std::string pmid;
+  std::string doi;  // Lower-case.
+  std::string cited_text_match;  // FTS5-safe words that a citing sentence has.
+};
+
+class Store {
+ public:
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  ~Store();
+
+  // Passages matching an FTS5 expression, best first (bm25 with the index's
+  // column weights), `offset`/`limit` applied; `total` gets the match count.
+  absl::StatusOr<std::vector<PassageHit>> SearchPassages(
+      const std::string& match, const PassageFilter& filter, int limit,
+      int offset, int64_t* total) const;
+
+  // Passages in the index, for idf.
+  int64_t passage_count() const { return passage_count_; }
+
+  // How many passages match `match`.
+  absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
+
+  // Of `rowids`, those that match `match`.
+  absl::StatusOr<std::vector<int64_t>> FilterMatching(
+      const std::string& match, const std::vector<int64_t>& rowids) const;
+
+  absl::StatusOr<std::vector<StoredSentence>> Sentences(int64_t passage_rowid) const;
+
+  // Complete-or-not FAQ entries whose question matches, best first.
+  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(const std::string& match,
+                                               int limit) const;
+  absl::StatusOr<PassageHit> PassageByRowid(int64_t rowid) const;
+
+  absl::StatusOr<std::vector<citekb::v1::Section>> ListSections(
+      const std::string& article_id) const;
+  // NOT_FOUND for an unknown id.
+  absl::StatusOr<citekb::v1::GetSectionResponse> GetSection(
+      const std::string& section_id) const;
+  absl::StatusOr<std::vector<citekb::v1::Faq>> ListFaqs(
+      const std::string& article_id) const;
+
+  // Citations ordered by first appearance in the corpus.
+  absl::StatusOr<std::vector<citekb::v1::Citation>> ListCitations(
+      const CitationFilter& filter, int limit, int offset, int64_t* total) const;
+  // By citation id ("pmid:1"); NOT_FOUND when absent.
+  absl::StatusOr<citekb::v1::Citation> CitationById(const std::string& id) const;
+  // By exact URL; NOT_FOUND when absent.
+  absl::StatusOr<citekb::v1::Citation> CitationByUrl(const std::string& url) const;
+
+  absl::StatusOr<std::vector<citekb::v1::RelatedLink>> ListRelatedLinks(
+      const std::string& article_id, citekb::v1::RelatedLinkKind kind) const;
+
+  // Implementation details, declared here so store.cc's helpers can name them.
+  struct Connection;
+  class Lease;
+
+ private:
+  explicit Store(std::string path);
+  absl::StatusOr<Lease> Acquire() const;
+  void Release(std::unique_ptr<Connection> connection) const;
+  absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
+
+  const std::string path_;
+  int64_t passage_count_ = 0;
+  mutable absl::Mutex mutex_;
+  mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace citekb
+
+#endif  // CITEKB_SERVICE_STORE_H_
