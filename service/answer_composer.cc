@@ -116,6 +116,21 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     }
   }
   response.set_resolved_question(resolved);
+  for (TermGroup& group : query.groups) {
+    std::string corrected = store.CorrectSpelling(group.word);
+    if (!corrected.empty()) group.alternatives.push_back(std::move(corrected));
+  }
+
+  // How much each word says: BM25's idf over all passages.
+  absl::flat_hash_map<std::string, double> idf;
+  double total_weight = 0;
+  const double n = static_cast<double>(store.passage_count());
+  for (const TermGroup& group : query.groups) {
+    CITEKB_ASSIGN_OR_RETURN(int64_t df, store.CountMatching(group.Match()));
+    const double weight = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+    idf[group.word] = weight;
+    total_weight += weight;
+  }
 
   // 2. Retrieval.
   std::vector<Candidate> candidates;
@@ -130,9 +145,11 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs, store.MatchFaqs(query.Match(), 1));
     if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
       const std::string question = absl::AsciiStrToLower(faqs[0].faq.question());
-      int covered = 0;
-      for (const TermGroup& g : query.groups) covered += Mentions(question, g);
-      if (covered * 10 >= static_cast<int>(query.groups.size()) * 6) {
+      double covered = 0;
+      for (const TermGroup& g : query.groups) {
+        if (Mentions(question, g)) covered += idf[g.word];
+      }
+      if (covered >= 0.6 * total_weight) {
         auto it = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) {
           return c.hit.rowid == faqs[0].passage_rowid;
         });
@@ -146,21 +163,16 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     }
   }
 
-  // 3. Coverage, with BM25's idf for each group's weight.
+  // 3. Coverage: the idf-weighted share of words the best passages have.
   double coverage = 0;
-  absl::flat_hash_map<std::string, double> idf;
   if (!candidates.empty()) {
-    const double n = static_cast<double>(store.passage_count());
     std::vector<int64_t> top;
     for (size_t i = 0; i < candidates.size() && i < kCoveragePassages; ++i) {
       top.push_back(candidates[i].hit.rowid);
     }
-    double total_weight = 0, covered_weight = 0;
+    double covered_weight = 0;
     for (const TermGroup& group : query.groups) {
-      CITEKB_ASSIGN_OR_RETURN(int64_t df, store.CountMatching(group.Match()));
-      const double weight = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
-      idf[group.word] = weight;
-      total_weight += weight;
+      const double weight = idf[group.word];
       CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
                               store.FilterMatching(group.Match(), top));
       if (!in_top.empty()) covered_weight += weight;

@@ -32,7 +32,13 @@ bool IsStopWord(absl::string_view word) {
       "doesn", "isn", "aren", "vs", "versus", "like", "use", "using", "used",
       "thing", "things", "way", "ways", "say", "says", "said", "exactly",
       "actually", "something", "anything", "article", "good", "bad", "best",
-      "help", "helps", "work", "works"};
+      "help", "helps", "work", "works", "daily", "day", "days", "per", "enough",
+      "happen", "happens", "happening", "end", "ends", "role", "play", "plays",
+      "right", "mean", "means", "meaning", "often", "get", "got", "getting",
+      "low", "want", "wants", "go", "goes", "make", "makes", "anyone", "someone",
+      "people", "person", "everyone", "recommend", "recommended", "ideal",
+      "correct", "supposed", "matter", "matters", "important", "whether",
+      "instead", "still", "even", "ever", "am", "im", "ive", "d", "think"};
   return kStopWords->contains(word);
 }
 

@@ -1,5 +1,6 @@
 #include "service/store.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <utility>
 
@@ -162,7 +163,69 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                           lease->Prepare("SELECT count(*) FROM passages"));
   CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
   store->passage_count_ = counted ? count->ColumnInt(0) : 0;
+  CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
   return store;
+}
+
+absl::Status Store::LoadVocabulary() {
+  // fts5vocab needs a (temporary) virtual table, which query_only forbids:
+  // a separate short-lived read-only connection reads the vocabulary.
+  CITEKB_ASSIGN_OR_RETURN(Database db, OpenDatabase(path_, SQLITE_OPEN_READONLY));
+  CITEKB_RETURN_IF_ERROR(Exec(db.get(),
+                              "CREATE VIRTUAL TABLE temp.passage_vocab USING "
+                              "fts5vocab(main, 'passage_fts', 'col')"));
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement terms,
+      Statement::Prepare(db.get(),
+                         "SELECT term, doc FROM temp.passage_vocab WHERE col = 'body'"));
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, terms.Step());
+    if (!row) break;
+    vocabulary_[Str(terms.ColumnText(0))] = terms.ColumnInt(1);
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Levenshtein distance, giving up (returning limit + 1) past `limit`.
+size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
+  if (a.size() > b.size() + limit || b.size() > a.size() + limit) return limit + 1;
+  std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    size_t best = current[0];
+    for (size_t j = 1; j <= b.size(); ++j) {
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      best = std::min(best, current[j]);
+    }
+    if (best > limit) return limit + 1;
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+}  // namespace
+
+std::string Store::CorrectSpelling(const std::string& word) const {
+  if (word.size() < 5 || vocabulary_.contains(word)) return "";
+  for (const std::string& stem : {word.substr(0, word.size() - 1),
+                                  word.substr(0, word.size() - 2)}) {
+    if (vocabulary_.contains(stem)) return "";  // "bones" is "bone".
+  }
+  const size_t limit = word.size() >= 8 ? 2 : 1;
+  std::string best;
+  int64_t best_count = 0;
+  for (const auto& [term, count] : vocabulary_) {
+    if (term.size() < 4 || count <= best_count) continue;
+    if (EditDistance(word, term, limit) <= limit) {
+      best = term;
+      best_count = count;
+    }
+  }
+  return best;
 }
 
 Store::Store(std::string path) : path_(std::move(path)) {}

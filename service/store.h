@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.pb.h"
@@ -70,6 +71,12 @@ class Store {
       const std::string& match, const PassageFilter& filter, int limit,
       int offset, int64_t* total) const;
 
+  // For a word the index has never seen, the indexed term one typo away
+  // (two for long words) that most passages have: "vitmin" -> "vitamin".
+  // Empty when the word is known or nothing is close. Indexed terms are
+  // Porter stems, so the result is a stem ("dosag") that FTS5 matches as is.
+  std::string CorrectSpelling(const std::string& word) const;
+
   // Passages in the index, for idf.
   int64_t passage_count() const { return passage_count_; }
 
@@ -113,11 +120,14 @@ class Store {
  private:
   explicit Store(std::string path);
   absl::StatusOr<Lease> Acquire() const;
+  absl::Status LoadVocabulary();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
 
   const std::string path_;
   int64_t passage_count_ = 0;
+  // Indexed terms of passage bodies with their passage counts; read once.
+  absl::flat_hash_map<std::string, int64_t> vocabulary_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
 };
