@@ -21,11 +21,12 @@ static_assert(static_cast<int>(absl::StatusCode::kUnauthenticated) ==
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const int code = static_cast<int>(status.code());
-  const bool canonical = code > static_cast<int>(absl::StatusCode::kOk) &&
-                         code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
-  return grpc::Status(
-      canonical ? static_cast<grpc::StatusCode>(code) : grpc::StatusCode::UNKNOWN,
-      std::string(status.message()));
+  const bool canonical =
+      code > static_cast<int>(absl::StatusCode::kOk) &&
+      code <= static_cast<int>(absl::StatusCode::kUnauthenticated);
+  return grpc::Status(canonical ? static_cast<grpc::StatusCode>(code)
+                                : grpc::StatusCode::UNKNOWN,
+                      std::string(status.message()));
 }
 
 }  // namespace citekb

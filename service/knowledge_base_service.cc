@@ -21,7 +21,8 @@ grpc::Status KnowledgeBaseService::Handle(absl::string_view method,
   // The deadline is checked first: once it passes gRPC also marks the call
   // cancelled, and DEADLINE_EXCEEDED is the more useful code to log.
   if (context->deadline() <= std::chrono::system_clock::now()) {
-    status = absl::DeadlineExceededError("deadline passed before the call started");
+    status =
+        absl::DeadlineExceededError("deadline passed before the call started");
   } else if (context->IsCancelled()) {
     status = absl::CancelledError("call cancelled by the client");
   } else {

@@ -56,9 +56,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   grpc::Status GetCitation(grpc::ServerContext* context,
                            const v1::GetCitationRequest* request,
                            v1::Citation* response) override;
-  grpc::Status ListRelatedLinks(grpc::ServerContext* context,
-                                const v1::ListRelatedLinksRequest* request,
-                                v1::ListRelatedLinksResponse* response) override;
+  grpc::Status ListRelatedLinks(
+      grpc::ServerContext* context, const v1::ListRelatedLinksRequest* request,
+      v1::ListRelatedLinksResponse* response) override;
   grpc::Status EvaluateStack(grpc::ServerContext* context,
                              const v1::EvaluateStackRequest* request,
                              v1::EvaluateStackResponse* response) override;

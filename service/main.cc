@@ -18,6 +18,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "service/server.h"
 
 ABSL_FLAG(std::string, index, "var/citekb.sqlite",
@@ -70,8 +71,12 @@ int main(int argc, char** argv) {
     std::cerr << "citekb-server: " << server.status().message() << "\n";
     return 1;
   }
-  std::cerr << "citekb-server: serving " << options.index_path << " on "
-            << (*server)->address() << std::endl;
+  // One write, so whoever watches stderr for this line never sees half of it.
+  const std::string serving =
+      absl::StrCat("citekb-server: serving ", options.index_path, " on ",
+                   (*server)->address(), "\n");
+  std::cerr.write(serving.data(), static_cast<std::streamsize>(serving.size()));
+  std::cerr.flush();
 
   std::thread signal_waiter([&shutdown_signals, s = server->get()] {
     int signal_number = 0;

@@ -54,11 +54,21 @@ void AppendJsonString(absl::string_view s, std::string* out) {
       continue;
     }
     switch (c) {
-      case '"': absl::StrAppend(out, "\\\""); break;
-      case '\\': absl::StrAppend(out, "\\\\"); break;
-      case '\n': absl::StrAppend(out, "\\n"); break;
-      case '\r': absl::StrAppend(out, "\\r"); break;
-      case '\t': absl::StrAppend(out, "\\t"); break;
+      case '"':
+        absl::StrAppend(out, "\\\"");
+        break;
+      case '\\':
+        absl::StrAppend(out, "\\\\");
+        break;
+      case '\n':
+        absl::StrAppend(out, "\\n");
+        break;
+      case '\r':
+        absl::StrAppend(out, "\\r");
+        break;
+      case '\t':
+        absl::StrAppend(out, "\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           absl::StrAppendFormat(out, "\\u%04x", c);

@@ -22,7 +22,8 @@ std::string WithPort(const std::string& listen, int port) {
   const size_t colon = listen.rfind(':');
   int ignored;
   if (port <= 0 || colon == std::string::npos ||
-      !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1), &ignored)) {
+      !absl::SimpleAtoi(absl::string_view(listen).substr(colon + 1),
+                        &ignored)) {
     return listen;
   }
   return absl::StrCat(listen.substr(0, colon + 1), port);
@@ -54,12 +55,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     // Keep the code (NOT_FOUND, DATA_LOSS, ...) and make sure the message
     // names the file whatever the store's message says.
     const absl::string_view message = kb.status().message();
-    return absl::Status(
-        kb.status().code(),
-        absl::StrContains(message, options.index_path)
-            ? absl::StrCat("cannot open index: ", message)
-            : absl::StrCat("cannot open index ", options.index_path, ": ",
-                           message));
+    return absl::Status(kb.status().code(),
+                        absl::StrContains(message, options.index_path)
+                            ? absl::StrCat("cannot open index: ", message)
+                            : absl::StrCat("cannot open index ",
+                                           options.index_path, ": ", message));
   }
 
   std::unique_ptr<Server> server(new Server(options, *std::move(kb)));
@@ -100,9 +100,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 Server::Server(const ServerOptions& options, std::unique_ptr<KnowledgeBase> kb)
     : drain_timeout_(options.drain_timeout),
       kb_(std::move(kb)),
-      log_(options.log_requests
-               ? std::make_unique<RequestLog>(options.log, options.log_questions)
-               : nullptr),
+      log_(options.log_requests ? std::make_unique<RequestLog>(
+                                      options.log, options.log_questions)
+                                : nullptr),
       service_(std::make_unique<KnowledgeBaseService>(*kb_, log_.get())) {}
 
 Server::~Server() { Shutdown(); }

@@ -370,18 +370,6 @@ namespace {
 constexpr char kFaqColumns[] =
     "f.public_id, f.question, f.answer, f.answer_incomplete, p.public_id, p.id";
 
-absl::Status ReadFaq(Store::Connection& c, const Statement& row, v1::Faq& faq) {
-  faq.set_id(Str(row.ColumnText(0)));
-  faq.set_question(Str(row.ColumnText(1)));
-  faq.set_answer(Str(row.ColumnText(2)));
-  faq.set_answer_incomplete(row.ColumnInt(3) != 0);
-  faq.set_passage_id(Str(row.ColumnText(4)));
-  v1::Passage passage;
-  CITEKB_RETURN_IF_ERROR(AddCitationIds(c, row.ColumnInt(5), passage));
-  *faq.mutable_citation_ids() = passage.citation_ids();
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(const std::string& match,
