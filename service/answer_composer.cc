@@ -23,6 +23,7 @@ constexpr int kDefaultMaxPassages = 5;
 constexpr int kCandidatePassages = 12;
 constexpr int kCoveragePassages = 3;
 constexpr int kMaxAnswerSentences = 4;
+constexpr double kTableRowWeight = 0.7;
 
 // True when `question` leans on the conversation: few content words of its
 // own, or an opening like "and ..." / "what about ...", or a pronoun.
@@ -138,9 +139,26 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
         store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr));
+    // A table row is short, so BM25 ranks it high for any word it has; it
+    // answers "how much" questions, while prose answers "why" and "how".
+    const bool asks_amount = absl::StrContains(absl::AsciiStrToLower(resolved), "how much") ||
+                             absl::StrContains(absl::AsciiStrToLower(resolved), "how many");
     for (PassageHit& hit : hits) {
-      if (!hit.incomplete_faq) candidates.push_back({std::move(hit), false});
+      if (hit.incomplete_faq) continue;
+      if (hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW && !asks_amount) {
+        bool mentions_amount = false;
+        for (const TermGroup& g : query.groups) {
+          mentions_amount = mentions_amount || g.word == "dose" || g.word == "dosage" ||
+                            g.word == "doses" || g.word == "mcg" || g.word == "iu" ||
+                            g.word == "mg" || g.word == "amount";
+        }
+        if (!mentions_amount) hit.passage.set_score(hit.passage.score() * kTableRowWeight);
+      }
+      candidates.push_back({std::move(hit), false});
     }
+    std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+      return a.hit.passage.score() > b.hit.passage.score();
+    });
     // An FAQ whose question says what the user asked is the best answer.
     CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs, store.MatchFaqs(query.Match(), 1));
     if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
