@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/knowledge_base.h"  // Request limits.
 #include "service/query_analyzer.h"
 
 namespace citekb {
@@ -19,7 +20,6 @@ namespace {
 
 namespace v1 = ::citekb::v1;
 
-constexpr int kDefaultMaxPassages = 5;
 constexpr int kCandidatePassages = 12;
 constexpr int kCoveragePassages = 3;
 constexpr int kMaxAnswerSentences = 4;
