@@ -76,14 +76,9 @@ struct ChosenSentence {
   std::string passage_id;
 };
 
+// Table-row sentences ("Dosage 100–200 mcg") have no closing punctuation.
 std::string WithFinalPeriod(std::string text) {
-  if (!text.empty() && !absl::ascii_ispunct(static_cast<unsigned char>(text.back()))) {
-    text.push_back('.');
-  }
-  if (!text.empty() && text.back() != '.' && text.back() != '!' && text.back() != '?' &&
-      text.back() != '"' && text.back() != '\'') {
-    text.push_back('.');
-  }
+  if (!text.empty() && !absl::StrContains(".!?\"'", text.back())) text.push_back('.');
   return text;
 }
 
@@ -141,8 +136,9 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
         store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
-    const bool asks_amount = absl::StrContains(absl::AsciiStrToLower(resolved), "how much") ||
-                             absl::StrContains(absl::AsciiStrToLower(resolved), "how many");
+    const std::string lower_resolved = absl::AsciiStrToLower(resolved);
+    const bool asks_amount = absl::StrContains(lower_resolved, "how much") ||
+                             absl::StrContains(lower_resolved, "how many");
     for (PassageHit& hit : hits) {
       if (hit.incomplete_faq) continue;
       if (hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW && !asks_amount) {

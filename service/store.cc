@@ -383,7 +383,6 @@ absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(const std::string& match,
                               "WHERE faq_fts MATCH ?1 ORDER BY bm25(faq_fts) LIMIT ?2")));
   query->Bind(1, match).Bind(2, limit);
   std::vector<FaqHit> hits;
-  std::vector<std::pair<int64_t, int>> pending;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
     if (!row) break;
