@@ -15,7 +15,9 @@
 namespace citekb {
 
 // An external source an article cites, identified by what its URL names.
-enum class SourceKind { kPubMed, kPmc, kDoi, kWeb };
+// kSafetyReference marks a source of the safety references
+// (stack_knowledge.h), whatever its URL names.
+enum class SourceKind { kPubMed, kPmc, kDoi, kWeb, kSafetyReference };
 
 // A source, with its normalized identifier. Two links to the same PMID are the
 // same source.

@@ -1,5 +1,6 @@
 #include "indexer/corpus_indexer.h"
 
+#include <google/protobuf/text_format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -11,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "indexer/article_parser.h"
+#include "indexer/index_schema.h"
+#include "indexer/stack_knowledge.h"
 
 namespace citekb {
 namespace fs = std::filesystem;
@@ -28,6 +31,33 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
     return absl::DataLossError(absl::StrCat(path, ": read failed"));
   }
   return std::move(contents).str();
+}
+
+// The safety references become an article; the stack rules, resolved
+// against everything added so far, go into the index's meta table.
+absl::Status AddStackKnowledge(const std::string& knowledge_dir, IndexWriter& writer) {
+  const fs::path references_path = fs::path(knowledge_dir) / kSafetyReferencesFile;
+  const fs::path rules_path = fs::path(knowledge_dir) / kStackRulesFile;
+  std::error_code error;
+  rulespb::SafetyReferences references;
+  if (fs::exists(references_path, error)) {
+    CITEKB_ASSIGN_OR_RETURN(references, LoadSafetyReferences(references_path.string()));
+    CITEKB_ASSIGN_OR_RETURN(std::string text, ReadFile(references_path.string()));
+    CITEKB_RETURN_IF_ERROR(writer.Add(
+        SafetyReferencesArticle(references, references_path.string()),
+        {kSafetyReferencesFile, Sha256Hex(text), static_cast<int64_t>(text.size())}));
+  }
+  if (!fs::exists(rules_path, error)) return absl::OkStatus();
+  CITEKB_ASSIGN_OR_RETURN(rulespb::StackRules stack_rules,
+                          LoadStackRules(rules_path.string()));
+  absl::Status resolved = ResolveEvidence(references, writer, stack_rules);
+  if (!resolved.ok()) {
+    return absl::Status(resolved.code(),
+                        absl::StrCat(rules_path.string(), ": ", resolved.message()));
+  }
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(stack_rules, &text);
+  return writer.SetMeta(kStackRulesMetaKey, text);
 }
 
 }  // namespace
@@ -99,6 +129,7 @@ absl::StatusOr<IndexSummary> BuildIndex(const BuildOptions& options) {
     progress.bytes_done += static_cast<int64_t>(text.size());
     if (options.on_progress) options.on_progress(progress);
   }
+  CITEKB_RETURN_IF_ERROR(AddStackKnowledge(options.knowledge_dir, *writer));
   CITEKB_RETURN_IF_ERROR(writer->Commit());
   summary.counts = writer->counts();
   summary.milliseconds = absl::ToInt64Milliseconds(absl::Now() - start);

@@ -1,6 +1,9 @@
 // Builds an index from a knowledge folder: every `*.txt` article directly in
 // the folder, in name order, parsed (article_parser.h) and written
 // (index_writer.h) into one index file that replaces `out_path` atomically.
+// When the folder has them, the safety references and the stack rules
+// (stack_knowledge.h) are added too: the references as one more article,
+// the rules checked against the indexed text and stored with it.
 //
 //   absl::StatusOr<IndexSummary> summary =
 //       BuildIndex({.knowledge_dir = "knowledge", .out_path = "var/kb.sqlite"});

@@ -6,6 +6,10 @@
 // tables: `passage_fts` over each passage's section title, text and joined
 // compound terms (compound_terms.h), and `faq_fts` over FAQ questions.
 //
+// The stack evaluator's rules (stack_knowledge.h) are stored resolved, in
+// meta under kStackRulesMetaKey, so that an index carries the rules that
+// match its text.
+//
 // Readers check meta.schema_version == kSchemaVersion and refuse any other:
 // bump it whenever a table or column changes meaning.
 
@@ -14,7 +18,9 @@
 
 namespace citekb {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
+
+inline constexpr char kStackRulesMetaKey[] = "stack_rules";
 
 // Porter stemming over unicode61 (diacritics folded) so that "arteries" finds
 // "artery" and "calcified" finds "calcification"'s stem; `D3`, `K2` stay one
@@ -30,8 +36,8 @@ inline constexpr double kCompoundWeight = 1.0;
 
 inline constexpr char kSchemaSql[] = R"sql(
 CREATE TABLE meta(
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
+  key TEXT PRIMARY KEY,            -- also 'stack_rules': the resolved
+  value TEXT NOT NULL              -- StackRules in protobuf text format
 );
 CREATE TABLE source_files(
   path TEXT PRIMARY KEY,          -- as given to the indexer, relative to it
@@ -79,7 +85,8 @@ CREATE TABLE sentences(
 CREATE INDEX sentences_by_passage ON sentences(passage_id, ordinal);
 CREATE TABLE sources(
   id TEXT PRIMARY KEY,             -- "pmid:…", "pmcid:…", "doi:…", "url:…"
-  kind TEXT NOT NULL,              -- 'pubmed' | 'pmc' | 'doi' | 'web'
+  kind TEXT NOT NULL,              -- 'pubmed' | 'pmc' | 'doi' | 'web' |
+                                   -- 'safety_reference'
   identifier TEXT NOT NULL,
   url TEXT NOT NULL,
   label TEXT NOT NULL              -- "Zhang 2025" or ''

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "indexer/compound_terms.h"
 #include "indexer/index_schema.h"
@@ -41,6 +42,8 @@ const char* KindName(SourceKind kind) {
       return "doi";
     case SourceKind::kWeb:
       return "web";
+    case SourceKind::kSafetyReference:
+      return "safety_reference";
   }
   return "web";
 }
@@ -158,7 +161,9 @@ absl::Status IndexWriter::Prepare() {
       // author-year label anyone gave it.
       {&s.source,
        "INSERT INTO sources VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO "
-       "UPDATE SET label = excluded.label WHERE sources.label = ''"},
+       "UPDATE SET label = iif(sources.label = '', excluded.label, sources.label), "
+       // A source that is also a safety reference is listed as one.
+       "kind = iif(excluded.kind = 'safety_reference', excluded.kind, sources.kind)"},
       {&s.sentence_source, "INSERT INTO sentence_sources VALUES(?1, ?2)"},
       {&s.table,
        "INSERT INTO tables(public_id, section_id, block) VALUES(?1, ?2, ?3)"},
@@ -350,6 +355,44 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
   counts_.related_links += static_cast<int64_t>(article.related_links.size());
   counts_.warnings += static_cast<int64_t>(article.warnings.size());
   return absl::OkStatus();
+}
+
+absl::Status IndexWriter::SetMeta(const std::string& key, const std::string& value) {
+  if (statements_ == nullptr) {
+    return absl::FailedPreconditionError("index writer already committed");
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement meta, Statement::Prepare(db_.get(), "INSERT INTO meta VALUES(?1, ?2)"));
+  return meta.Bind(1, key).Bind(2, value).Run();
+}
+
+absl::StatusOr<std::vector<IndexWriter::StoredSentence>>
+IndexWriter::ArticleSentences(const std::string& article_id) {
+  if (statements_ == nullptr) {
+    return absl::FailedPreconditionError("index writer already committed");
+  }
+  // group_concat with a separator no source id contains ('\n').
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement query,
+      Statement::Prepare(
+          db_.get(),
+          "SELECT p.public_id, s.text, "
+          "  (SELECT group_concat(source_id, char(10)) FROM sentence_sources "
+          "   WHERE sentence_id = s.id) "
+          "FROM passages p JOIN sentences s ON s.passage_id = p.id "
+          "WHERE p.article_id = ?1 ORDER BY p.ordinal, s.ordinal"));
+  query.Bind(1, article_id);
+  std::vector<StoredSentence> sentences;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) break;
+    StoredSentence& sentence = sentences.emplace_back();
+    sentence.passage_id = std::string(query.ColumnText(0));
+    sentence.text = std::string(query.ColumnText(1));
+    const std::string sources(query.ColumnText(2));
+    if (!sources.empty()) sentence.source_ids = absl::StrSplit(sources, '\n');
+  }
+  return sentences;
 }
 
 absl::Status IndexWriter::Commit() {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -60,6 +61,22 @@ class IndexWriter {
   // Adds one article. Fails (ALREADY_EXISTS) when another article with the
   // same id or from the same file was added.
   absl::Status Add(const Article& article, const SourceFileInfo& file);
+
+  // Stores `value` under `key` in the meta table. The keys Commit() writes
+  // itself (schema_version, tokenizer, built_at, articles, passages) are
+  // taken.
+  absl::Status SetMeta(const std::string& key, const std::string& value);
+
+  // One stored sentence, as ResolveEvidence (stack_knowledge.h) needs it.
+  struct StoredSentence {
+    std::string passage_id;  // Public id, "<article id>/p<n>".
+    std::string text;
+    std::vector<std::string> source_ids;
+  };
+  // Every sentence added so far for `article_id`, in document order; empty
+  // when no such article was added.
+  absl::StatusOr<std::vector<StoredSentence>> ArticleSentences(
+      const std::string& article_id);
 
   // Finishes the index and renames it over the target. The writer is spent
   // afterwards, whatever the result.
