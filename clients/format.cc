@@ -206,9 +206,8 @@ std::string StackBody(const v1::EvaluateStackResponse& response,
     for (const v1::EvaluatedDose& dose : response.doses()) {
       std::vector<std::string> row = {
           dose.display_name().empty() ? dose.compound() : dose.display_name(),
-          dose.unit().empty()
-              ? FormatNumber(dose.amount()) + " (unit not understood)"
-              : absl::StrCat(FormatNumber(dose.amount()), " ", dose.unit()),
+          dose.unit().empty() ? std::string("not stated")
+                              : absl::StrCat(FormatNumber(dose.amount()), " ", dose.unit()),
           dose.form(), std::string(DoseBandName(dose.band()))};
       if (any_source_text) row.push_back(dose.source_text());
       rows.push_back(std::move(row));

@@ -93,7 +93,7 @@ void AddUnique(std::vector<std::string>& list, const std::string& value) {
 // Placeholders a rule message may use (see stack_rules.proto).
 const absl::flat_hash_set<std::string>& KnownPlaceholders() {
   static const auto* const known = new absl::flat_hash_set<std::string>{
-      "compound", "amount", "low", "high", "limit", "threshold", "ratio",
+      "compound", "amount", "low", "high", "range", "limit", "threshold", "ratio",
       "serum", "form", "timing", "medication", "present", "absent"};
   return *known;
 }

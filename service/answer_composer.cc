@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "indexer/stack_knowledge.h"
 #include "service/knowledge_base.h"  // Request limits.
 #include "service/query_analyzer.h"
 
@@ -24,6 +25,19 @@ constexpr int kCandidatePassages = 12;
 constexpr int kCoveragePassages = 3;
 constexpr int kMaxAnswerSentences = 4;
 constexpr double kTableRowWeight = 0.7;
+constexpr double kSafetyReferenceWeight = 0.5;
+
+// Words that ask whether something is safe: only then do the safety
+// references (short, dense facts that BM25 ranks high for any vitamin word)
+// compete with the articles on an equal footing.
+bool AsksAboutSafety(absl::string_view lower_question) {
+  for (const char* word : {"safe", "limit", "upper", "maximum", "max ", "toxic", "too much",
+                           "overdose", "danger", "warfarin", "coumadin", "anticoagulant",
+                           "blood thinner", "interact", "concern", "risk"}) {
+    if (absl::StrContains(lower_question, word)) return true;
+  }
+  return false;
+}
 
 // True when `question` leans on the conversation: few content words of its
 // own, or an opening like "and ..." / "what about ...", or a pronoun.
@@ -139,8 +153,12 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
     const bool asks_amount = absl::StrContains(lower_resolved, "how much") ||
                              absl::StrContains(lower_resolved, "how many");
+    const bool asks_safety = AsksAboutSafety(lower_resolved);
     for (PassageHit& hit : hits) {
       if (hit.incomplete_faq) continue;
+      if (hit.passage.article_id() == kSafetyReferencesArticleId && !asks_safety) {
+        hit.passage.set_score(hit.passage.score() * kSafetyReferenceWeight);
+      }
       if (hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW && !asks_amount) {
         bool mentions_amount = false;
         for (const TermGroup& g : query.groups) {

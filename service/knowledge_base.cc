@@ -1,6 +1,10 @@
 #include "service/knowledge_base.h"
 
+#include <google/protobuf/text_format.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -8,8 +12,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "indexer/links.h"
+#include "indexer/stack_knowledge.h"
 #include "service/answer_composer.h"
 #include "service/query_analyzer.h"
 
@@ -101,12 +107,77 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id) {
   return ValidateText(field, id, 1000, /*required=*/false);
 }
 
+// The most severe findings open the answer, each as one answer sentence
+// with its citations; a question about doses is answered by them even when
+// no passage covers its other words.
+void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
+                         v1::AskResponse& response) {
+  std::vector<v1::AnswerSentence> sentences;
+  std::vector<std::string> texts;
+  for (const v1::Finding& finding : evaluation.findings()) {
+    if (static_cast<int>(sentences.size()) == kMaxStackAnswerSentences) break;
+    v1::AnswerSentence& sentence = sentences.emplace_back();
+    sentence.set_text(finding.message());
+    if (!finding.passage_ids().empty()) sentence.set_passage_id(finding.passage_ids(0));
+    *sentence.mutable_citation_ids() = finding.citation_ids();
+    texts.push_back(finding.message());
+  }
+  if (sentences.empty()) return;
+  if (!response.answered()) {
+    // The "not covered" notice would contradict the findings.
+    response.clear_answer_sentences();
+    response.clear_answer();
+    response.set_answered(true);
+  }
+  // The composed answer fills the remaining places, leaving out sentences
+  // the findings already rest on.
+  std::vector<std::string> finding_passages;
+  for (const v1::Finding& finding : evaluation.findings()) {
+    finding_passages.insert(finding_passages.end(), finding.passage_ids().begin(),
+                            finding.passage_ids().end());
+  }
+  for (v1::AnswerSentence& sentence : *response.mutable_answer_sentences()) {
+    if (static_cast<int>(texts.size()) >= kMaxStackAnswerSentences) break;
+    if (std::find(finding_passages.begin(), finding_passages.end(), sentence.passage_id()) !=
+        finding_passages.end()) {
+      continue;
+    }
+    texts.push_back(sentence.text());
+    sentences.push_back(std::move(sentence));
+  }
+  response.clear_answer_sentences();
+  for (v1::AnswerSentence& sentence : sentences) {
+    *response.add_answer_sentences() = std::move(sentence);
+  }
+  response.set_answer(absl::StrJoin(texts, " "));
+  response.set_confidence(std::max(response.confidence(), 0.9));
+  for (const v1::Citation& citation : evaluation.citations()) {
+    bool seen = false;
+    for (const v1::Citation& existing : response.citations()) seen |= existing.id() == citation.id();
+    if (!seen) *response.add_citations() = citation;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
     const std::string& index_path) {
   CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(index_path));
-  return std::unique_ptr<KnowledgeBase>(new KnowledgeBase(std::move(store)));
+  std::unique_ptr<StackEvaluator> evaluator;
+  if (!store->stack_rules_text().empty()) {
+    rulespb::StackRules rules;
+    if (!google::protobuf::TextFormat::ParseFromString(store->stack_rules_text(), &rules)) {
+      return absl::DataLossError(
+          absl::StrCat(index_path, ": the stored stack rules cannot be read: rebuild the index"));
+    }
+    evaluator = std::make_unique<StackEvaluator>(std::move(rules));
+    if (!evaluator->ok()) {
+      return absl::DataLossError(
+          absl::StrCat(index_path, ": the stored stack rules have unusable names"));
+    }
+  }
+  return std::unique_ptr<KnowledgeBase>(
+      new KnowledgeBase(std::move(store), std::move(evaluator)));
 }
 
 absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request) const {
@@ -130,7 +201,15 @@ absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request
                    absl::StrCat("must be between 0 (default ", kDefaultMaxPassages,
                                 ") and ", kMaxMaxPassages));
   }
-  return ComposeAnswer(*store_, request);
+  CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response, ComposeAnswer(*store_, request));
+  if (stack_evaluator_ == nullptr) return response;
+  std::optional<v1::EvaluateStackResponse> evaluation =
+      stack_evaluator_->EvaluateQuestion(response.resolved_question());
+  if (!evaluation.has_value()) return response;
+  CITEKB_RETURN_IF_ERROR(ResolveFindingCitations(*evaluation));
+  AddFindingsToAnswer(*evaluation, response);
+  *response.mutable_stack_evaluation() = *std::move(evaluation);
+  return response;
 }
 
 absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
@@ -240,8 +319,11 @@ absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
   std::string lower = absl::AsciiStrToLower(id);
   // Accept what users paste: an id, a bare PMID/PMCID/DOI, or a URL.
   std::string canonical;
-  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:")) {
+  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:") ||
+      absl::StartsWith(lower, kArticleCitationPrefix)) {
     canonical = lower;
+  } else if (absl::StartsWith(lower, "url:")) {
+    canonical = absl::StrCat("url:", id.substr(4));
   } else if (absl::StartsWith(lower, "pmcid:")) {
     canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id.substr(6)));
   } else if (std::all_of(id.begin(), id.end(), absl::ascii_isdigit)) {
@@ -283,9 +365,42 @@ absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
 
 absl::StatusOr<v1::EvaluateStackResponse> KnowledgeBase::EvaluateStack(
     const v1::EvaluateStackRequest& request) const {
-  // The stack evaluator and its rules are their own piece of work (issue 4);
-  // until they land the RPC says so rather than returning an empty verdict.
-  return absl::UnimplementedError("EvaluateStack is not available on this server yet");
+  CITEKB_RETURN_IF_ERROR(ValidateText("text", request.text(), kMaxStackTextBytes, false));
+  for (int i = 0; i < request.doses_size() && i < kMaxStackDoses; ++i) {
+    const v1::Dose& dose = request.doses(i);
+    const std::string field = absl::StrCat("doses[", i, "]");
+    CITEKB_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, ".compound"), dose.compound(), 200, false));
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
+  }
+  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications; ++i) {
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat("medications[", i, "]"),
+                                        request.medications(i), 200, false));
+  }
+  if (stack_evaluator_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this index has no stack rules: build it from a knowledge folder with "
+        "stack_rules.textproto");
+  }
+  CITEKB_ASSIGN_OR_RETURN(v1::EvaluateStackResponse response,
+                          stack_evaluator_->Evaluate(request));
+  CITEKB_RETURN_IF_ERROR(ResolveFindingCitations(response));
+  return response;
+}
+
+absl::Status KnowledgeBase::ResolveFindingCitations(
+    v1::EvaluateStackResponse& response) const {
+  std::vector<std::string> ids;
+  for (const v1::Finding& finding : response.findings()) {
+    for (const std::string& id : finding.citation_ids()) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    }
+  }
+  for (const std::string& id : ids) {
+    CITEKB_ASSIGN_OR_RETURN(*response.add_citations(), store_->CitationById(id));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace citekb

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "citekb/v1/knowledge_base.pb.h"
+#include "service/stack_evaluator.h"
 #include "service/store.h"
 
 namespace citekb {
@@ -31,6 +32,10 @@ inline constexpr int kDefaultMaxPassages = 5;
 inline constexpr int kMaxMaxPassages = 20;
 inline constexpr int kDefaultPageSize = 10;
 inline constexpr int kMaxPageSize = 100;
+inline constexpr int kMaxStackTextBytes = 2000;
+// Sentences of an Ask answer to a question that states doses: the most
+// severe findings first, then the composed answer's sentences.
+inline constexpr int kMaxStackAnswerSentences = 3;
 
 class KnowledgeBase {
  public:
@@ -41,7 +46,10 @@ class KnowledgeBase {
       const std::string& index_path);
 
   // Answers from the best passages; `answered` is false when the index does
-  // not cover the question.
+  // not cover the question. When the question states doses ("is 10000 IU of
+  // D3 with 100 mcg K2 too much?"), they are evaluated as by EvaluateStack:
+  // the evaluation is returned in `stack_evaluation` and its most severe
+  // findings open the answer.
   absl::StatusOr<v1::AskResponse> Ask(const v1::AskRequest& request) const;
   absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
   absl::StatusOr<v1::ListSectionsResponse> ListSections(
@@ -55,12 +63,21 @@ class KnowledgeBase {
   absl::StatusOr<v1::Citation> GetCitation(const v1::GetCitationRequest& request) const;
   absl::StatusOr<v1::ListRelatedLinksResponse> ListRelatedLinks(
       const v1::ListRelatedLinksRequest& request) const;
+  // Checks a stack against the rules stored in the index (stack_evaluator.h
+  // lists the errors). FAILED_PRECONDITION when the index was built without
+  // knowledge/stack_rules.textproto.
   absl::StatusOr<v1::EvaluateStackResponse> EvaluateStack(
       const v1::EvaluateStackRequest& request) const;
 
  private:
-  explicit KnowledgeBase(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  KnowledgeBase(std::unique_ptr<Store> store, std::unique_ptr<StackEvaluator> evaluator)
+      : store_(std::move(store)), stack_evaluator_(std::move(evaluator)) {}
+
+  // Fills `response.citations` from the findings' citation ids.
+  absl::Status ResolveFindingCitations(v1::EvaluateStackResponse& response) const;
+
   std::unique_ptr<Store> store_;
+  std::unique_ptr<StackEvaluator> stack_evaluator_;  // null without rules
 };
 
 }  // namespace citekb

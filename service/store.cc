@@ -6,9 +6,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "indexer/index_schema.h"
+#include "indexer/stack_knowledge.h"
 
 namespace citekb {
 
@@ -163,6 +165,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                           lease->Prepare("SELECT count(*) FROM passages"));
   CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
   store->passage_count_ = counted ? count->ColumnInt(0) : 0;
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * rules,
+      lease->Prepare(absl::StrCat("SELECT value FROM meta WHERE key = '",
+                                  kStackRulesMetaKey, "'")));
+  CITEKB_ASSIGN_OR_RETURN(bool has_rules, rules->Step());
+  if (has_rules) store->stack_rules_text_ = Str(rules->ColumnText(0));
   CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
   return store;
 }
@@ -676,6 +684,18 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
 absl::StatusOr<v1::Citation> Store::CitationById(const std::string& id) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   v1::Citation citation;
+  if (absl::StartsWith(id, kArticleCitationPrefix)) {
+    const std::string article_id = id.substr(sizeof(kArticleCitationPrefix) - 1);
+    CITEKB_ASSIGN_OR_RETURN(Statement * article,
+                            c->Prepare("SELECT title FROM articles WHERE id = ?1"));
+    article->Bind(1, article_id);
+    CITEKB_ASSIGN_OR_RETURN(bool found, article->Step());
+    if (!found) return absl::NotFoundError(absl::StrCat("no citation \"", id, "\""));
+    citation.set_id(id);
+    citation.set_kind(v1::CITATION_KIND_ARTICLE);
+    citation.set_label(Str(article->ColumnText(0)));
+    return citation;
+  }
   citation.set_id(id);
   CITEKB_RETURN_IF_ERROR(FillCitation(*c, citation));
   return citation;

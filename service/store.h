@@ -80,6 +80,10 @@ class Store {
   // Passages in the index, for idf.
   int64_t passage_count() const { return passage_count_; }
 
+  // The stack evaluator's rules as the indexer stored them (protobuf text
+  // format of citekb.rules.v1.StackRules); empty when the index has none.
+  const std::string& stack_rules_text() const { return stack_rules_text_; }
+
   // How many passages match `match`.
   absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
 
@@ -105,7 +109,8 @@ class Store {
   // Citations ordered by first appearance in the corpus.
   absl::StatusOr<std::vector<citekb::v1::Citation>> ListCitations(
       const CitationFilter& filter, int limit, int offset, int64_t* total) const;
-  // By citation id ("pmid:1"); NOT_FOUND when absent.
+  // By citation id ("pmid:1"); NOT_FOUND when absent. "article:<id>" stands
+  // for a whole article (CITATION_KIND_ARTICLE, labelled with its title).
   absl::StatusOr<citekb::v1::Citation> CitationById(const std::string& id) const;
   // By exact URL; NOT_FOUND when absent.
   absl::StatusOr<citekb::v1::Citation> CitationByUrl(const std::string& url) const;
@@ -126,6 +131,7 @@ class Store {
 
   const std::string path_;
   int64_t passage_count_ = 0;
+  std::string stack_rules_text_;
   // Indexed terms of passage bodies with their passage counts; read once.
   absl::flat_hash_map<std::string, int64_t> vocabulary_;
   mutable absl::Mutex mutex_;

@@ -155,9 +155,13 @@ TEST_F(KnowledgeBaseTest, SearchPaginates) {
 }
 
 TEST_F(KnowledgeBaseTest, SectionsInDocumentOrder) {
-  auto sections = kb_->ListSections({});
+  v1::ListSectionsRequest seed;
+  seed.set_article_id("d3-k2-protocol-how-to-route-calcium-to-bones-not-arteries");
+  auto sections = kb_->ListSections(seed);
   ASSERT_TRUE(sections.ok());
   ASSERT_EQ(sections->sections_size(), 7);
+  // The safety references add one section per topic.
+  EXPECT_EQ(kb_->ListSections({})->sections_size(), 7 + 4);
   v1::GetSectionRequest request;
   request.set_id(sections->sections(1).id());
   auto section = kb_->GetSection(request);
@@ -194,9 +198,29 @@ TEST_F(KnowledgeBaseTest, Citations) {
   v1::ListCitationsRequest list;
   auto all = kb_->ListCitations(list);
   ASSERT_TRUE(all.ok());
-  EXPECT_EQ(all->total_size(), 19);
+  // The seed's 19 sources and the 9 safety references.
+  EXPECT_EQ(all->total_size(), 19 + 9);
   list.set_kind(v1::CITATION_KIND_DOI);
   EXPECT_EQ(kb_->ListCitations(list)->total_size(), 5);
+  list.set_kind(v1::CITATION_KIND_SAFETY_REFERENCE);
+  auto references = kb_->ListCitations(list);
+  ASSERT_TRUE(references.ok());
+  EXPECT_EQ(references->total_size(), 9);
+  EXPECT_EQ(references->citations(0).id(), "doi:10.17226/13050");
+  EXPECT_EQ(references->citations(0).label(),
+            "Institute of Medicine 2011, Dietary Reference Intakes for Calcium and Vitamin D");
+  ASSERT_GT(references->citations(0).citing_sentences_size(), 0);
+  EXPECT_EQ(references->citations(0).citing_sentences(0).passage_id(), "safety-references/p0");
+  // A whole article is citable by id, and URL ids resolve as such.
+  request.set_id("article:d3-k2-protocol-how-to-route-calcium-to-bones-not-arteries");
+  auto article = kb_->GetCitation(request);
+  ASSERT_TRUE(article.ok()) << article.status();
+  EXPECT_EQ(article->kind(), v1::CITATION_KIND_ARTICLE);
+  EXPECT_EQ(article->label(), "D3-K2 Protocol: How to Route Calcium to Bones, Not Arteries");
+  request.set_id("url:https://ods.od.nih.gov/factsheets/VitaminK-HealthProfessional/");
+  EXPECT_EQ(kb_->GetCitation(request)->kind(), v1::CITATION_KIND_SAFETY_REFERENCE);
+  request.set_id("article:no-such-article");
+  EXPECT_EQ(kb_->GetCitation(request).status().code(), absl::StatusCode::kNotFound);
   list.Clear();
   list.set_cited_text("bone matrix");
   auto cited = kb_->ListCitations(list);

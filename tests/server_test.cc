@@ -680,19 +680,67 @@ TEST_F(ServerTest, EveryRpcIsWired) {
   expect(call(&Stub::ListRelatedLinks, v1::ListRelatedLinksRequest(),
               v1::ListRelatedLinksResponse()),
          grpc::StatusCode::OK, "ListRelatedLinks");
-  // The stack evaluator is not built yet: the RPC is wired and says so.
   v1::EvaluateStackRequest stack;
   stack.set_text("2000 IU vitamin D3 and 90 mcg MK-7");
   expect(call(&Stub::EvaluateStack, stack, v1::EvaluateStackResponse()),
-         grpc::StatusCode::UNIMPLEMENTED, "EvaluateStack");
+         grpc::StatusCode::OK, "EvaluateStack");
   expect(call(&Stub::EvaluateStack, v1::EvaluateStackRequest(),
               v1::EvaluateStackResponse()),
-         grpc::StatusCode::UNIMPLEMENTED, "EvaluateStack with nothing");
+         grpc::StatusCode::INVALID_ARGUMENT, "EvaluateStack with nothing");
 
   // Every call above was logged once.
   std::vector<std::string> lines =
       absl::StrSplit(log_.str(), '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), 11u);
+}
+
+// A stack over the wire: the free-text example of issue 4, its findings, and
+// every citation they carry fetched back through GetCitation.
+TEST_F(ServerTest, EvaluateStackFindingsCiteWhatGetCitationServes) {
+  StartServer();
+  v1::EvaluateStackRequest request;
+  request.set_text("2000iu vitamin D3, 90 mcg MK7 and magnesium malate 300mg before bed");
+  request.add_medications("warfarin");
+  v1::EvaluateStackResponse response;
+  auto context = ContextWithDeadline();
+  grpc::Status status = stub_->EvaluateStack(context.get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.doses_size(), 3);
+  EXPECT_EQ(response.doses(1).compound(), "vitamin_k2");
+  EXPECT_EQ(response.doses(1).form(), "MK-7");
+  EXPECT_DOUBLE_EQ(response.k2_mcg_per_5000_iu_d3(), 225);
+  ASSERT_GT(response.findings_size(), 0);
+  EXPECT_EQ(response.findings(0).code(), "ANTICOAGULANT_INTERACTION");
+  std::vector<std::string> codes;
+  for (const v1::Finding& finding : response.findings()) {
+    codes.push_back(finding.code());
+    ASSERT_FALSE(finding.citation_ids().empty()) << finding.code();
+    for (const std::string& id : finding.citation_ids()) {
+      v1::GetCitationRequest get;
+      get.set_id(id);
+      v1::Citation citation;
+      auto get_context = ContextWithDeadline();
+      grpc::Status got = stub_->GetCitation(get_context.get(), get, &citation);
+      EXPECT_TRUE(got.ok()) << id << ": " << got.error_message();
+      EXPECT_EQ(citation.id(), id);
+    }
+  }
+  // 2,000 IU is the bottom of the article's standard range; 90 mcg of K2 is
+  // under its 100-200 mcg.
+  EXPECT_THAT(codes, ::testing::IsSupersetOf(
+                         {"TIMING_LATE", "MAGNESIUM_LOW", "K2_BELOW_STANDARD"}));
+  EXPECT_EQ(response.doses(0).band(), v1::DOSE_BAND_STANDARD);
+
+  request.Clear();
+  auto *dose = request.add_doses();
+  dose->set_compound("K2");
+  dose->set_amount(100);
+  dose->set_unit("IU");
+  auto bad_context = ContextWithDeadline();
+  status = stub_->EvaluateStack(bad_context.get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              ::testing::HasSubstr("doses[0].unit: \"IU\" does not fit Vitamin K2"));
 }
 
 // ---------------------------------------------------------------------------

@@ -278,6 +278,35 @@ test('Ask with an empty question is INVALID_ARGUMENT', { timeout: 10000 }, async
   });
 });
 
+test('EvaluateStack reads free text and cites every finding', { timeout: 10000 }, async () => {
+  const res = await unary(kb, 'EvaluateStack', {
+    text: '10000 IU D3 and 100 mcg K2 MK-7 before bed',
+    medications: ['warfarin'],
+  });
+  assert.deepEqual(res.doses.map((d) => d.compound), ['vitamin_d3', 'vitamin_k2']);
+  assert.equal(res.findings[0].code, 'ANTICOAGULANT_INTERACTION');
+  assert.equal(res.findings[0].severity, 'SEVERITY_ALERT');
+  const codes = res.findings.map((f) => f.code);
+  for (const code of ['D3_ABOVE_UL', 'D3_HIGH_DOSE', 'K2_RATIO_LOW', 'TIMING_LATE']) {
+    assert.ok(codes.includes(code), `findings: ${codes}`);
+  }
+  const served = new Set(res.citations.map((c) => c.id));
+  for (const finding of res.findings) {
+    assert.ok(finding.citation_ids.length > 0, `${finding.code} cites nothing`);
+    for (const id of finding.citation_ids) assert.ok(served.has(id), `${id} not resolved`);
+  }
+});
+
+test('EvaluateStack with an impossible unit is INVALID_ARGUMENT', { timeout: 10000 }, async () => {
+  await assert.rejects(
+    unary(kb, 'EvaluateStack', { doses: [{ compound: 'K2', amount: 100, unit: 'IU' }] }),
+    (err) => {
+      assert.equal(err.code, grpc.status.INVALID_ARGUMENT, `got ${err.code}: ${err.details}`);
+      assert.match(err.details, /^doses\[0\]\.unit: /);
+      return true;
+    });
+});
+
 test('Search pages with page_size 2', { timeout: 10000 }, async () => {
   const res = await unary(kb, 'Search', { query: 'calcium', page_size: 2 });
   assert.equal(res.passages.length, 2);
