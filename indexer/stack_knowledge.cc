@@ -26,7 +26,8 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
  public:
   explicit ErrorCollector(std::string path) : path_(std::move(path)) {}
   void AddError(int line, int column, const std::string& message) override {
-    errors_.push_back(absl::StrCat(path_, ":", line + 1, ":", column + 1, ": ", message));
+    errors_.push_back(
+        absl::StrCat(path_, ":", line + 1, ":", column + 1, ": ", message));
   }
   void AddWarning(int line, int column, const std::string& message) override {
     AddError(line, column, message);
@@ -38,7 +39,8 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
   std::vector<std::string> errors_;
 };
 
-absl::Status ParseTextFile(const std::string& path, google::protobuf::Message& message) {
+absl::Status ParseTextFile(const std::string& path,
+                           google::protobuf::Message& message) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
   std::ostringstream contents;
@@ -93,14 +95,16 @@ void AddUnique(std::vector<std::string>& list, const std::string& value) {
 // Placeholders a rule message may use (see stack_rules.proto).
 const absl::flat_hash_set<std::string>& KnownPlaceholders() {
   static const auto* const known = new absl::flat_hash_set<std::string>{
-      "compound", "amount", "low", "high", "range", "limit", "threshold", "ratio",
-      "serum", "form", "timing", "medication", "present", "absent"};
+      "compound", "amount",     "low",     "high",  "range",
+      "limit",    "threshold",  "ratio",   "serum", "form",
+      "timing",   "medication", "present", "absent"};
   return *known;
 }
 
 absl::Status CheckMessage(absl::string_view message, absl::string_view where) {
   if (message.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": message is empty"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": message is empty"));
   }
   for (size_t open = message.find('{'); open != absl::string_view::npos;
        open = message.find('{', open + 1)) {
@@ -120,7 +124,8 @@ absl::Status CheckMessage(absl::string_view message, absl::string_view where) {
 
 }  // namespace
 
-absl::StatusOr<rulespb::SafetyReferences> LoadSafetyReferences(const std::string& path) {
+absl::StatusOr<rulespb::SafetyReferences> LoadSafetyReferences(
+    const std::string& path) {
   rulespb::SafetyReferences references;
   CITEKB_RETURN_IF_ERROR(ParseTextFile(path, references));
   if (references.title().empty()) {
@@ -128,9 +133,11 @@ absl::StatusOr<rulespb::SafetyReferences> LoadSafetyReferences(const std::string
   }
   absl::flat_hash_set<std::string> reference_ids;
   for (const rulespb::Reference& reference : references.references()) {
-    if (reference.id().empty() || !reference_ids.insert(reference.id()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": reference id \"", reference.id(), "\" is empty or repeated"));
+    if (reference.id().empty() ||
+        !reference_ids.insert(reference.id()).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": reference id \"", reference.id(),
+                       "\" is empty or repeated"));
     }
     CITEKB_RETURN_IF_ERROR(ReferenceSource(reference, path).status());
   }
@@ -146,13 +153,15 @@ absl::StatusOr<rulespb::SafetyReferences> LoadSafetyReferences(const std::string
             path, ": fact id \"", fact.id(), "\" is empty or repeated"));
       }
       if (fact.text().empty() || fact.reference_ids().empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ": fact \"", fact.id(), "\" needs text and at least one reference"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": fact \"", fact.id(),
+                         "\" needs text and at least one reference"));
       }
       for (const std::string& id : fact.reference_ids()) {
         if (!reference_ids.contains(id)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              path, ": fact \"", fact.id(), "\" cites unknown reference \"", id, "\""));
+          return absl::InvalidArgumentError(
+              absl::StrCat(path, ": fact \"", fact.id(),
+                           "\" cites unknown reference \"", id, "\""));
         }
       }
     }
@@ -177,7 +186,8 @@ Article SafetyReferencesArticle(const rulespb::SafetyReferences& references,
     if (!source.ok()) continue;
     source_id_by_reference[reference.id()] = source->id;
     bool seen = false;
-    for (const Source& existing : article.sources) seen |= existing.id == source->id;
+    for (const Source& existing : article.sources)
+      seen |= existing.id == source->id;
     if (!seen) article.sources.push_back(*std::move(source));
   }
 
@@ -197,7 +207,8 @@ Article SafetyReferencesArticle(const rulespb::SafetyReferences& references,
       }
       for (const SentenceSpan& span : SplitSentences(fact.text())) {
         passage.sentences.push_back(
-            {fact.text().substr(span.begin, span.end - span.begin), source_ids, false});
+            {fact.text().substr(span.begin, span.end - span.begin), source_ids,
+             false});
       }
     }
   }
@@ -223,30 +234,36 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
 
   absl::flat_hash_set<std::string> compounds;
   absl::flat_hash_set<std::string> names;
-  auto claim_name = [&](const std::string& name, absl::string_view where) -> absl::Status {
-    if (name.empty() || name != absl::AsciiStrToLower(name) || !names.insert(name).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": name \"", name, "\" must be non-empty, lower case and unique"));
+  auto claim_name = [&](const std::string& name,
+                        absl::string_view where) -> absl::Status {
+    if (name.empty() || name != absl::AsciiStrToLower(name) ||
+        !names.insert(name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": name \"", name,
+                       "\" must be non-empty, lower case and unique"));
     }
     return absl::OkStatus();
   };
   for (const rulespb::Compound& compound : stack_rules.compounds()) {
-    const std::string where = absl::StrCat(path, ": compound \"", compound.id(), "\"");
+    const std::string where =
+        absl::StrCat(path, ": compound \"", compound.id(), "\"");
     if (compound.id().empty() || !compounds.insert(compound.id()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": id is empty or repeated"));
     }
-    if (compound.unit() != "IU" && compound.unit() != "mcg" && compound.unit() != "mg") {
+    if (compound.unit() != "IU" && compound.unit() != "mcg" &&
+        compound.unit() != "mg") {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": unit must be IU, mcg or mg"));
     }
     if ((compound.unit() == "IU") != (compound.mcg_per_iu() > 0)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": mcg_per_iu must be set exactly for IU compounds"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": mcg_per_iu must be set exactly for IU compounds"));
     }
     const rulespb::Range& range = compound.standard_range();
     if (!(range.low() > 0 && range.high() >= range.low()) ||
-        compound.safety_limit() < 0 || !(compound.implausible_above() > range.high())) {
+        compound.safety_limit() < 0 ||
+        !(compound.implausible_above() > range.high())) {
       return absl::InvalidArgumentError(absl::StrCat(
           where, ": needs 0 < standard_range.low <= high < implausible_above"));
     }
@@ -269,10 +286,12 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
   }
 
   absl::flat_hash_set<std::string> medication_classes;
-  for (const rulespb::MedicationClass& medication : stack_rules.medication_classes()) {
+  for (const rulespb::MedicationClass& medication :
+       stack_rules.medication_classes()) {
     const std::string where =
         absl::StrCat(path, ": medication class \"", medication.id(), "\"");
-    if (medication.id().empty() || !medication_classes.insert(medication.id()).second ||
+    if (medication.id().empty() ||
+        !medication_classes.insert(medication.id()).second ||
         medication.names().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": needs a unique id and names"));
@@ -286,8 +305,8 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
   for (const rulespb::Rule& rule : stack_rules.rules()) {
     const std::string where = absl::StrCat(path, ": rule ", rule.code());
     if (rule.code().empty() || !codes.insert(rule.code()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": rule code \"", rule.code(), "\" is empty or repeated"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": rule code \"", rule.code(), "\" is empty or repeated"));
     }
     if (rule.severity() == v1::SEVERITY_UNSPECIFIED ||
         rule.source() == v1::FINDING_SOURCE_UNSPECIFIED) {
@@ -307,29 +326,36 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
     // Only the "not covered" rules state no fact, so only they may go
     // without evidence.
     if (rule.evidence().empty() && !not_covered) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": evidence is required"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": evidence is required"));
     }
     switch (rule.condition_case()) {
       case rulespb::Rule::kDoseBelow:
       case rulespb::Rule::kDoseAbove: {
         const rulespb::DoseThreshold& dose =
             rule.has_dose_below() ? rule.dose_below() : rule.dose_above();
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, dose.compound(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, dose.compound(), where));
         if (!(dose.threshold() > 0)) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ": threshold must be positive"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": threshold must be positive"));
         }
         break;
       }
       case rulespb::Rule::kBelowStandardRange:
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.below_standard_range(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, rule.below_standard_range(), where));
         break;
       case rulespb::Rule::kAboveStandardRange:
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.above_standard_range(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, rule.above_standard_range(), where));
         break;
       case rulespb::Rule::kAboveSafetyLimit: {
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.above_safety_limit(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, rule.above_safety_limit(), where));
         for (const rulespb::Compound& compound : stack_rules.compounds()) {
-          if (compound.id() == rule.above_safety_limit() && compound.safety_limit() <= 0) {
+          if (compound.id() == rule.above_safety_limit() &&
+              compound.safety_limit() <= 0) {
             return absl::InvalidArgumentError(
                 absl::StrCat(where, ": the compound has no safety_limit"));
           }
@@ -337,20 +363,25 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
         break;
       }
       case rulespb::Rule::kMissing:
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.missing().present(), where));
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.missing().absent(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, rule.missing().present(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, rule.missing().absent(), where));
         break;
       case rulespb::Rule::kRatioBelow:
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.ratio_below().numerator(), where));
         CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.ratio_below().denominator(), where));
-        if (!(rule.ratio_below().per() > 0 && rule.ratio_below().threshold() > 0)) {
+            CheckCompoundRef(compounds, rule.ratio_below().numerator(), where));
+        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(
+            compounds, rule.ratio_below().denominator(), where));
+        if (!(rule.ratio_below().per() > 0 &&
+              rule.ratio_below().threshold() > 0)) {
           return absl::InvalidArgumentError(
               absl::StrCat(where, ": per and threshold must be positive"));
         }
         break;
       case rulespb::Rule::kFormNotIn:
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, rule.form_not_in().compound(), where));
+        CITEKB_RETURN_IF_ERROR(
+            CheckCompoundRef(compounds, rule.form_not_in().compound(), where));
         break;
       case rulespb::Rule::kTimingIn:
         for (const std::string& id : rule.timing_in().compounds()) {
@@ -364,10 +395,12 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
         break;
       case rulespb::Rule::kSerumBelow:
       case rulespb::Rule::kSerumAbove: {
-        const double threshold = rule.has_serum_below() ? rule.serum_below().threshold()
-                                                        : rule.serum_above().threshold();
+        const double threshold = rule.has_serum_below()
+                                     ? rule.serum_below().threshold()
+                                     : rule.serum_above().threshold();
         if (!(threshold > 0)) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ": threshold must be positive"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": threshold must be positive"));
         }
         break;
       }
@@ -377,10 +410,11 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
         }
         break;
       case rulespb::Rule::kMedicationWith:
-        if (!medication_classes.contains(rule.medication_with().medication_class())) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": unknown medication class \"",
-              rule.medication_with().medication_class(), "\""));
+        if (!medication_classes.contains(
+                rule.medication_with().medication_class())) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": unknown medication class \"",
+                           rule.medication_with().medication_class(), "\""));
         }
         for (const std::string& id : rule.medication_with().compounds()) {
           CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, id, where));
@@ -390,7 +424,8 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
       case rulespb::Rule::kMedicationNotCovered:
         break;
       case rulespb::Rule::CONDITION_NOT_SET:
-        return absl::InvalidArgumentError(absl::StrCat(where, ": no condition"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": no condition"));
     }
   }
   return stack_rules;
@@ -401,7 +436,8 @@ namespace {
 absl::Status ResolveOne(
     const absl::flat_hash_map<std::string, const rulespb::Fact*>& facts,
     IndexWriter& writer,
-    absl::flat_hash_map<std::string, std::vector<IndexWriter::StoredSentence>>& cache,
+    absl::flat_hash_map<std::string, std::vector<IndexWriter::StoredSentence>>&
+        cache,
     absl::string_view where, rulespb::Evidence& evidence) {
   std::string article_id;
   std::string wanted;
@@ -438,16 +474,19 @@ absl::Status ResolveOne(
       continue;
     }
     AddUnique(passage_ids, sentence.passage_id);
-    for (const std::string& id : sentence.source_ids) AddUnique(citation_ids, id);
+    for (const std::string& id : sentence.source_ids)
+      AddUnique(citation_ids, id);
   }
   if (passage_ids.empty()) {
     return absl::NotFoundError(absl::StrCat(
         where, ": no sentence of article \"", article_id, "\" contains \"",
-        evidence.has_quote() ? evidence.quote().text() : evidence.fact_id(), "\""));
+        evidence.has_quote() ? evidence.quote().text() : evidence.fact_id(),
+        "\""));
   }
   // Findings built on article text cite the article itself too: for many
   // of its sentences it is the only source there is.
-  if (evidence.has_quote()) AddUnique(citation_ids, absl::StrCat(kArticleCitationPrefix, article_id));
+  if (evidence.has_quote())
+    AddUnique(citation_ids, absl::StrCat(kArticleCitationPrefix, article_id));
   for (std::string& id : passage_ids) evidence.add_passage_ids(std::move(id));
   for (std::string& id : citation_ids) evidence.add_citation_ids(std::move(id));
   return absl::OkStatus();
@@ -456,12 +495,14 @@ absl::Status ResolveOne(
 }  // namespace
 
 absl::Status ResolveEvidence(const rulespb::SafetyReferences& references,
-                             IndexWriter& writer, rulespb::StackRules& stack_rules) {
+                             IndexWriter& writer,
+                             rulespb::StackRules& stack_rules) {
   absl::flat_hash_map<std::string, const rulespb::Fact*> facts;
   for (const rulespb::Topic& topic : references.topics()) {
     for (const rulespb::Fact& fact : topic.facts()) facts[fact.id()] = &fact;
   }
-  absl::flat_hash_map<std::string, std::vector<IndexWriter::StoredSentence>> cache;
+  absl::flat_hash_map<std::string, std::vector<IndexWriter::StoredSentence>>
+      cache;
   for (rulespb::Rule& rule : *stack_rules.mutable_rules()) {
     const std::string where = absl::StrCat("rule ", rule.code());
     for (rulespb::Evidence& evidence : *rule.mutable_evidence()) {
@@ -469,7 +510,8 @@ absl::Status ResolveEvidence(const rulespb::SafetyReferences& references,
     }
     for (rulespb::Counterpoint& counterpoint : *rule.mutable_counterpoints()) {
       for (rulespb::Evidence& evidence : *counterpoint.mutable_evidence()) {
-        CITEKB_RETURN_IF_ERROR(ResolveOne(facts, writer, cache, where, evidence));
+        CITEKB_RETURN_IF_ERROR(
+            ResolveOne(facts, writer, cache, where, evidence));
       }
     }
   }

@@ -10,10 +10,12 @@
 //                                             passage and citation ids.
 //
 //   CITEKB_ASSIGN_OR_RETURN(rulespb::SafetyReferences refs,
-//                           LoadSafetyReferences(dir + "/safety_references.textproto"));
-//   CITEKB_RETURN_IF_ERROR(writer->Add(SafetyReferencesArticle(refs, path), file));
-//   CITEKB_ASSIGN_OR_RETURN(rulespb::StackRules stack_rules, LoadStackRules(path));
-//   CITEKB_RETURN_IF_ERROR(ResolveEvidence(refs, *writer, stack_rules));
+//                           LoadSafetyReferences(dir +
+//                           "/safety_references.textproto"));
+//   CITEKB_RETURN_IF_ERROR(writer->Add(SafetyReferencesArticle(refs, path),
+//   file)); CITEKB_ASSIGN_OR_RETURN(rulespb::StackRules stack_rules,
+//   LoadStackRules(path)); CITEKB_RETURN_IF_ERROR(ResolveEvidence(refs,
+//   *writer, stack_rules));
 //
 // Errors name the file and, for text-format errors, the line and column;
 // a rule whose quote matches no sentence is an error, so the rules cannot
@@ -51,7 +53,8 @@ absl::StatusOr<rulespb::SafetyReferences> LoadSafetyReferences(
     const std::string& path);
 
 // The references as an article: one section per topic, one passage per
-// fact, each sentence citing the fact's references (SourceKind::kSafetyReference).
+// fact, each sentence citing the fact's references
+// (SourceKind::kSafetyReference).
 Article SafetyReferencesArticle(const rulespb::SafetyReferences& references,
                                 const std::string& path);
 
@@ -66,7 +69,8 @@ absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path);
 // sources, plus "article:<id>"), a fact id to its passage and references.
 // NOT_FOUND naming the rule when a quote or fact matches nothing.
 absl::Status ResolveEvidence(const rulespb::SafetyReferences& references,
-                             IndexWriter& writer, rulespb::StackRules& stack_rules);
+                             IndexWriter& writer,
+                             rulespb::StackRules& stack_rules);
 
 }  // namespace citekb
 

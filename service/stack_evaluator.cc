@@ -35,17 +35,21 @@ struct Unit {
 
 std::optional<Unit> ParseUnit(absl::string_view text) {
   std::string unit = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
-  unit = absl::StrReplaceAll(unit, {{"\xc2\xb5", "u"}, {"\xce\xbc", "u"}, {".", ""}});
-  if (unit == "iu" || unit == "international unit" || unit == "international units") {
+  unit = absl::StrReplaceAll(unit,
+                             {{"\xc2\xb5", "u"}, {"\xce\xbc", "u"}, {".", ""}});
+  if (unit == "iu" || unit == "international unit" ||
+      unit == "international units") {
     return Unit{true, 0, "IU"};
   }
-  if (unit == "mcg" || unit == "ug" || unit == "microgram" || unit == "micrograms") {
+  if (unit == "mcg" || unit == "ug" || unit == "microgram" ||
+      unit == "micrograms") {
     return Unit{false, 1, "mcg"};
   }
   if (unit == "mg" || unit == "milligram" || unit == "milligrams") {
     return Unit{false, 1e3, "mg"};
   }
-  if (unit == "g" || unit == "gram" || unit == "grams") return Unit{false, 1e6, "g"};
+  if (unit == "g" || unit == "gram" || unit == "grams")
+    return Unit{false, 1e6, "g"};
   return std::nullopt;
 }
 
@@ -64,7 +68,8 @@ struct Dose {
   std::string field;  // "doses[1]" or "text", for errors.
   const rulespb::Compound* compound = nullptr;
   std::string name;  // As given, for uncovered compounds.
-  double amount = 0;  // Canonical unit for covered compounds; as given otherwise.
+  double amount =
+      0;  // Canonical unit for covered compounds; as given otherwise.
   std::string unit;
   std::string form;
   std::string source_text;
@@ -86,13 +91,15 @@ using Vars = absl::flat_hash_map<std::string, std::string>;
 
 std::string Render(const std::string& message, const Vars& vars) {
   std::vector<std::pair<std::string, std::string>> replacements;
-  for (const auto& [name, value] : vars) replacements.emplace_back(absl::StrCat("{", name, "}"), value);
+  for (const auto& [name, value] : vars)
+    replacements.emplace_back(absl::StrCat("{", name, "}"), value);
   return absl::StrReplaceAll(message, replacements);
 }
 
 void AddUnique(google::protobuf::RepeatedPtrField<std::string>& list,
                const std::string& value) {
-  if (std::find(list.begin(), list.end(), value) == list.end()) *list.Add() = value;
+  if (std::find(list.begin(), list.end(), value) == list.end())
+    *list.Add() = value;
 }
 
 v1::Finding MakeFinding(const rulespb::Rule& rule, const Vars& vars) {
@@ -109,10 +116,12 @@ v1::Finding MakeFinding(const rulespb::Rule& rule, const Vars& vars) {
       AddUnique(*finding.mutable_passage_ids(), id);
     }
   };
-  for (const rulespb::Evidence& evidence : rule.evidence()) add_evidence(evidence);
+  for (const rulespb::Evidence& evidence : rule.evidence())
+    add_evidence(evidence);
   for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
     absl::StrAppend(&message, " ", Render(counterpoint.message(), vars));
-    for (const rulespb::Evidence& evidence : counterpoint.evidence()) add_evidence(evidence);
+    for (const rulespb::Evidence& evidence : counterpoint.evidence())
+      add_evidence(evidence);
   }
   finding.set_message(std::move(message));
   return finding;
@@ -154,7 +163,8 @@ const rulespb::Compound* StackEvaluator::FindCompound(absl::string_view name,
                                                       std::string* form) const {
   const std::string wanted = Lower(name);
   for (const rulespb::Compound& compound : rules_.compounds()) {
-    if (wanted == compound.id() || wanted == Lower(compound.display_name())) return &compound;
+    if (wanted == compound.id() || wanted == Lower(compound.display_name()))
+      return &compound;
     for (const std::string& alias : compound.names()) {
       if (wanted == alias) return &compound;
     }
@@ -185,7 +195,8 @@ namespace {
 
 // The form as the rules spell it ("glycinate" for "Bisglycinate"), or as
 // given when the rules do not list it.
-std::string CanonicalForm(const rulespb::Compound& compound, absl::string_view form) {
+std::string CanonicalForm(const rulespb::Compound& compound,
+                          absl::string_view form) {
   const std::string wanted = Lower(form);
   for (const rulespb::Form& f : compound.forms()) {
     if (wanted == absl::AsciiStrToLower(f.id())) return f.id();
@@ -197,14 +208,16 @@ std::string CanonicalForm(const rulespb::Compound& compound, absl::string_view f
 }
 
 // Converts `amount` in `unit` to the compound's canonical unit.
-absl::StatusOr<double> ToCanonical(const rulespb::Compound& compound, double amount,
-                                   const Unit& unit, absl::string_view field,
+absl::StatusOr<double> ToCanonical(const rulespb::Compound& compound,
+                                   double amount, const Unit& unit,
+                                   absl::string_view field,
                                    absl::string_view unit_text) {
   const bool takes_iu = compound.mcg_per_iu() > 0;
   if (unit.iu && !takes_iu) {
-    return Invalid(absl::StrCat(field, ".unit"),
-                   absl::StrCat("\"", unit_text, "\" does not fit ", compound.display_name(),
-                                " (use mcg, mg or g)"));
+    return Invalid(
+        absl::StrCat(field, ".unit"),
+        absl::StrCat("\"", unit_text, "\" does not fit ",
+                     compound.display_name(), " (use mcg, mg or g)"));
   }
   double canonical = 0;
   if (unit.iu) {
@@ -217,12 +230,13 @@ absl::StatusOr<double> ToCanonical(const rulespb::Compound& compound, double amo
   }
   canonical = RoundAmount(canonical);
   if (canonical > compound.implausible_above()) {
-    return Invalid(absl::StrCat(field, ".amount"),
-                   absl::StrCat(FormatAmount(canonical, compound.unit()), " of ",
-                                compound.display_name(),
-                                " a day is not plausible (the limit is ",
-                                FormatAmount(compound.implausible_above(), compound.unit()),
-                                "); check the amount and the unit"));
+    return Invalid(
+        absl::StrCat(field, ".amount"),
+        absl::StrCat(
+            FormatAmount(canonical, compound.unit()), " of ",
+            compound.display_name(), " a day is not plausible (the limit is ",
+            FormatAmount(compound.implausible_above(), compound.unit()),
+            "); check the amount and the unit"));
   }
   return canonical;
 }
@@ -249,19 +263,22 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   if (request.has_serum_25ohd_ng_ml()) {
     const double serum = request.serum_25ohd_ng_ml();
     if (!(serum > 0 && serum <= kMaxSerumNgMl)) {
-      return Invalid("serum_25ohd_ng_ml",
-                     absl::StrCat("must be a level in ng/mL above 0 and at most ",
-                                  kMaxSerumNgMl, ", got ", serum));
+      return Invalid(
+          "serum_25ohd_ng_ml",
+          absl::StrCat("must be a level in ng/mL above 0 and at most ",
+                       kMaxSerumNgMl, ", got ", serum));
     }
   }
   if (request.doses_size() > kMaxStackDoses) {
-    return Invalid("doses", absl::StrCat("has ", request.doses_size(),
-                                         " doses; the limit is ", kMaxStackDoses));
+    return Invalid("doses",
+                   absl::StrCat("has ", request.doses_size(),
+                                " doses; the limit is ", kMaxStackDoses));
   }
   if (request.medications_size() > kMaxStackMedications) {
-    return Invalid("medications", absl::StrCat("has ", request.medications_size(),
-                                               " entries; the limit is ",
-                                               kMaxStackMedications));
+    return Invalid(
+        "medications",
+        absl::StrCat("has ", request.medications_size(),
+                     " entries; the limit is ", kMaxStackMedications));
   }
 
   std::vector<Dose> doses;
@@ -274,12 +291,14 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
     absl::Status amount_ok = CheckAmount(given.amount(), field);
     if (!amount_ok.ok()) return amount_ok;
     if (absl::StripAsciiWhitespace(given.unit()).empty()) {
-      return Invalid(absl::StrCat(field, ".unit"), "must not be empty (use IU, mcg, mg or g)");
+      return Invalid(absl::StrCat(field, ".unit"),
+                     "must not be empty (use IU, mcg, mg or g)");
     }
     std::optional<Unit> unit = ParseUnit(given.unit());
     if (!unit.has_value()) {
       return Invalid(absl::StrCat(field, ".unit"),
-                     absl::StrCat("unknown unit \"", given.unit(), "\" (use IU, mcg, mg or g)"));
+                     absl::StrCat("unknown unit \"", given.unit(),
+                                  "\" (use IU, mcg, mg or g)"));
     }
     Dose& dose = doses.emplace_back();
     dose.field = field;
@@ -287,20 +306,23 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
     std::string form_from_name;
     dose.compound = FindCompound(given.compound(), &form_from_name);
     if (dose.compound != nullptr) {
-      absl::StatusOr<double> amount =
-          ToCanonical(*dose.compound, given.amount(), *unit, field, given.unit());
+      absl::StatusOr<double> amount = ToCanonical(
+          *dose.compound, given.amount(), *unit, field, given.unit());
       if (!amount.ok()) return amount.status();
       dose.amount = *amount;
       dose.unit = dose.compound->unit();
-      dose.form = !given.form().empty() ? CanonicalForm(*dose.compound, given.form())
-                                        : form_from_name;
+      dose.form = !given.form().empty()
+                      ? CanonicalForm(*dose.compound, given.form())
+                      : form_from_name;
     } else {
       dose.name = std::string(absl::StripAsciiWhitespace(given.compound()));
       if (unit->iu ? given.amount() > kImplausibleIu
                    : given.amount() * unit->mcg > kImplausibleMcg) {
-        return Invalid(absl::StrCat(field, ".amount"),
-                       absl::StrCat(given.amount(), " ", unit->name,
-                                    " a day is not plausible; check the amount and the unit"));
+        return Invalid(
+            absl::StrCat(field, ".amount"),
+            absl::StrCat(
+                given.amount(), " ", unit->name,
+                " a day is not plausible; check the amount and the unit"));
       }
       dose.amount = given.amount();
       dose.unit = unit->name;
@@ -311,15 +333,19 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   ParsedStackText parsed;
   if (!absl::StripAsciiWhitespace(request.text()).empty()) {
     parsed = parser_.Parse(request.text());
-    if (!parsed.problems.empty()) return Invalid("text", parsed.problems.front());
+    if (!parsed.problems.empty())
+      return Invalid("text", parsed.problems.front());
     if (parsed.doses.empty() && request.doses().empty()) {
-      return Invalid("text",
-                     "no dose could be read (write an amount, a unit and a compound, "
-                     "for example \"5000 IU vitamin D3, 100 mcg K2\")");
+      return Invalid(
+          "text",
+          "no dose could be read (write an amount, a unit and a compound, "
+          "for example \"5000 IU vitamin D3, 100 mcg K2\")");
     }
   }
-  if (request.doses().empty() && absl::StripAsciiWhitespace(request.text()).empty()) {
-    return Invalid("doses", "the stack is empty: give at least one dose in doses or text");
+  if (request.doses().empty() &&
+      absl::StripAsciiWhitespace(request.text()).empty()) {
+    return Invalid(
+        "doses", "the stack is empty: give at least one dose in doses or text");
   }
   for (const TextDose& read : parsed.doses) {
     Dose& dose = doses.emplace_back();
@@ -339,44 +365,52 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
     const std::optional<Unit> unit = ParseUnit(read.unit);
     absl::Status amount_ok = CheckAmount(read.amount, "text");
     if (!amount_ok.ok() || !unit.has_value()) {
-      return Invalid("text", absl::StrCat("\"", read.source_text, "\" has no usable amount"));
+      return Invalid("text", absl::StrCat("\"", read.source_text,
+                                          "\" has no usable amount"));
     }
     if (dose.compound != nullptr) {
       absl::StatusOr<double> amount =
           ToCanonical(*dose.compound, read.amount, *unit, "text", read.unit);
       if (!amount.ok()) {
-        return Invalid("text", absl::StrCat("\"", read.source_text, "\": ",
-                                            amount.status().message().substr(
-                                                amount.status().message().find(": ") + 2)));
+        return Invalid(
+            "text",
+            absl::StrCat("\"", read.source_text, "\": ",
+                         amount.status().message().substr(
+                             amount.status().message().find(": ") + 2)));
       }
       dose.amount = *amount;
       dose.unit = dose.compound->unit();
     } else {
       dose.name = read.compound;
-      if (unit->iu ? read.amount > kImplausibleIu : read.amount * unit->mcg > kImplausibleMcg) {
-        return Invalid("text", absl::StrCat("\"", read.source_text,
-                                            "\": the amount is not plausible; check it"));
+      if (unit->iu ? read.amount > kImplausibleIu
+                   : read.amount * unit->mcg > kImplausibleMcg) {
+        return Invalid(
+            "text", absl::StrCat("\"", read.source_text,
+                                 "\": the amount is not plausible; check it"));
       }
       dose.amount = RoundAmount(read.amount);
       dose.unit = unit->name;
     }
   }
 
-  const v1::Timing stack_timing =
-      request.timing() != v1::TIMING_UNSPECIFIED ? request.timing() : parsed.timing;
+  const v1::Timing stack_timing = request.timing() != v1::TIMING_UNSPECIFIED
+                                      ? request.timing()
+                                      : parsed.timing;
   const std::optional<bool> with_fat_meal =
       request.has_with_fat_meal() ? std::optional<bool>(request.with_fat_meal())
                                   : parsed.with_fat_meal;
   const std::optional<double> serum =
-      request.has_serum_25ohd_ng_ml() ? std::optional<double>(request.serum_25ohd_ng_ml())
-                                      : parsed.serum_25ohd_ng_ml;
+      request.has_serum_25ohd_ng_ml()
+          ? std::optional<double>(request.serum_25ohd_ng_ml())
+          : parsed.serum_25ohd_ng_ml;
   if (serum.has_value() && !(*serum > 0 && *serum <= kMaxSerumNgMl)) {
     return Invalid("text", "the serum level is out of range");
   }
 
   // --- Totals and bands ------------------------------------------------------
   std::vector<CompoundTotal> totals;
-  auto total_for = [&totals](const rulespb::Compound* compound) -> CompoundTotal& {
+  auto total_for =
+      [&totals](const rulespb::Compound* compound) -> CompoundTotal& {
     for (CompoundTotal& total : totals) {
       if (total.compound == compound) return total;
     }
@@ -400,9 +434,11 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
     const rulespb::Compound& c = *total.compound;
     total.band = c.safety_limit() > 0 && total.amount > c.safety_limit()
                      ? v1::DOSE_BAND_ABOVE_SAFETY_LIMIT
-                 : total.amount > c.standard_range().high() ? v1::DOSE_BAND_HIGH_DOSE_ANECDOTAL
-                 : total.amount < c.standard_range().low()  ? v1::DOSE_BAND_BELOW_STANDARD
-                                                            : v1::DOSE_BAND_STANDARD;
+                 : total.amount > c.standard_range().high()
+                     ? v1::DOSE_BAND_HIGH_DOSE_ANECDOTAL
+                 : total.amount < c.standard_range().low()
+                     ? v1::DOSE_BAND_BELOW_STANDARD
+                     : v1::DOSE_BAND_STANDARD;
   }
   auto find_total = [&totals](absl::string_view id) -> const CompoundTotal* {
     for (const CompoundTotal& total : totals) {
@@ -414,8 +450,10 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   v1::EvaluateStackResponse response;
   for (const Dose& dose : doses) {
     v1::EvaluatedDose* out = response.add_doses();
-    out->set_compound(dose.compound != nullptr ? dose.compound->id() : dose.name);
-    out->set_display_name(dose.compound != nullptr ? dose.compound->display_name() : dose.name);
+    out->set_compound(dose.compound != nullptr ? dose.compound->id()
+                                               : dose.name);
+    out->set_display_name(
+        dose.compound != nullptr ? dose.compound->display_name() : dose.name);
     out->set_amount(dose.amount);
     out->set_unit(dose.unit);
     out->set_form(dose.form);
@@ -424,15 +462,18 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
     out->set_covered(dose.compound != nullptr);
     out->set_band(dose.compound == nullptr ? v1::DOSE_BAND_NOT_COVERED
                   : dose.unit.empty()      ? v1::DOSE_BAND_UNSPECIFIED
-                                           : find_total(dose.compound->id())->band);
+                                      : find_total(dose.compound->id())->band);
   }
 
   // --- Rules -----------------------------------------------------------------
-  std::vector<std::pair<std::string, std::string>> medications;  // as given, class id
+  std::vector<std::pair<std::string, std::string>>
+      medications;  // as given, class id
   {
     absl::flat_hash_map<std::string, std::string> class_by_name;
-    for (const rulespb::MedicationClass& medication : rules_.medication_classes()) {
-      for (const std::string& name : medication.names()) class_by_name[name] = medication.id();
+    for (const rulespb::MedicationClass& medication :
+         rules_.medication_classes()) {
+      for (const std::string& name : medication.names())
+        class_by_name[name] = medication.id();
     }
     auto add = [&medications](std::string name, std::string class_id) {
       for (const auto& [existing, unused] : medications) {
@@ -441,14 +482,19 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       medications.emplace_back(std::move(name), std::move(class_id));
     };
     for (int i = 0; i < request.medications_size(); ++i) {
-      const std::string name(absl::StripAsciiWhitespace(request.medications(i)));
+      const std::string name(
+          absl::StripAsciiWhitespace(request.medications(i)));
       if (name.empty()) {
-        return Invalid(absl::StrCat("medications[", i, "]"), "must not be empty");
+        return Invalid(absl::StrCat("medications[", i, "]"),
+                       "must not be empty");
       }
       ParsedStackText names = parser_.Parse(name);
-      add(name, names.medications.empty() ? "" : class_by_name[names.medications.front()]);
+      add(name, names.medications.empty()
+                    ? ""
+                    : class_by_name[names.medications.front()]);
     }
-    for (const std::string& name : parsed.medications) add(name, class_by_name[name]);
+    for (const std::string& name : parsed.medications)
+      add(name, class_by_name[name]);
   }
 
   auto amount_vars = [](const CompoundTotal& total) {
@@ -462,7 +508,8 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
                 {"form", total.form},
                 {"timing", TimingWord(total.timing)}};
   };
-  auto known_amount = [&find_total](absl::string_view id) -> const CompoundTotal* {
+  auto known_amount =
+      [&find_total](absl::string_view id) -> const CompoundTotal* {
     const CompoundTotal* total = find_total(id);
     return total != nullptr && total->amount_known ? total : nullptr;
   };
@@ -479,7 +526,8 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         if (rule.has_dose_below() ? total->amount < dose.threshold()
                                   : total->amount > dose.threshold()) {
           Vars vars = amount_vars(*total);
-          vars["threshold"] = FormatAmount(dose.threshold(), total->compound->unit());
+          vars["threshold"] =
+              FormatAmount(dose.threshold(), total->compound->unit());
           findings.push_back(MakeFinding(rule, vars));
         }
         break;
@@ -487,9 +535,10 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       case rulespb::Rule::kBelowStandardRange:
       case rulespb::Rule::kAboveStandardRange:
       case rulespb::Rule::kAboveSafetyLimit: {
-        const std::string& id = rule.has_below_standard_range() ? rule.below_standard_range()
-                                : rule.has_above_standard_range() ? rule.above_standard_range()
-                                                                  : rule.above_safety_limit();
+        const std::string& id =
+            rule.has_below_standard_range()   ? rule.below_standard_range()
+            : rule.has_above_standard_range() ? rule.above_standard_range()
+                                              : rule.above_safety_limit();
         const CompoundTotal* total = known_amount(id);
         if (total == nullptr) break;
         const rulespb::Compound& c = *total->compound;
@@ -503,8 +552,10 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       }
       case rulespb::Rule::kMissing: {
         const CompoundTotal* present = find_total(rule.missing().present());
-        if (present != nullptr && find_total(rule.missing().absent()) == nullptr) {
-          findings.push_back(MakeFinding(rule, {{"present", present->compound->display_name()}}));
+        if (present != nullptr &&
+            find_total(rule.missing().absent()) == nullptr) {
+          findings.push_back(MakeFinding(
+              rule, {{"present", present->compound->display_name()}}));
         }
         break;
       }
@@ -517,9 +568,10 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
             RoundAmount(numerator->amount / denominator->amount * ratio.per());
         if (value < ratio.threshold()) {
           findings.push_back(MakeFinding(
-              rule, {{"ratio", FormatAmount(value, numerator->compound->unit())},
-                     {"threshold", FormatAmount(ratio.threshold(),
-                                                numerator->compound->unit())}}));
+              rule,
+              {{"ratio", FormatAmount(value, numerator->compound->unit())},
+               {"threshold", FormatAmount(ratio.threshold(),
+                                          numerator->compound->unit())}}));
         }
         break;
       }
@@ -537,7 +589,8 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
           const CompoundTotal* total = find_total(id);
           if (total == nullptr) continue;
           const auto& timings = rule.timing_in().timings();
-          if (std::find(timings.begin(), timings.end(), total->timing) != timings.end()) {
+          if (std::find(timings.begin(), timings.end(), total->timing) !=
+              timings.end()) {
             findings.push_back(MakeFinding(rule, amount_vars(*total)));
             break;
           }
@@ -557,9 +610,12 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       case rulespb::Rule::kSerumBelow:
       case rulespb::Rule::kSerumAbove: {
         if (!serum.has_value()) break;
-        const bool fires = rule.has_serum_below() ? *serum < rule.serum_below().threshold()
-                                                  : *serum > rule.serum_above().threshold();
-        if (fires) findings.push_back(MakeFinding(rule, {{"serum", FormatSerum(*serum)}}));
+        const bool fires = rule.has_serum_below()
+                               ? *serum < rule.serum_below().threshold()
+                               : *serum > rule.serum_above().threshold();
+        if (fires)
+          findings.push_back(
+              MakeFinding(rule, {{"serum", FormatSerum(*serum)}}));
         break;
       }
       case rulespb::Rule::kPresent: {
@@ -589,7 +645,8 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         std::vector<std::string> reported;
         for (const Dose& dose : doses) {
           if (dose.compound != nullptr ||
-              std::find(reported.begin(), reported.end(), Lower(dose.name)) != reported.end()) {
+              std::find(reported.begin(), reported.end(), Lower(dose.name)) !=
+                  reported.end()) {
             continue;
           }
           reported.push_back(Lower(dose.name));
@@ -599,7 +656,8 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       }
       case rulespb::Rule::kMedicationNotCovered: {
         for (const auto& [name, class_id] : medications) {
-          if (class_id.empty()) findings.push_back(MakeFinding(rule, {{"medication", name}}));
+          if (class_id.empty())
+            findings.push_back(MakeFinding(rule, {{"medication", name}}));
         }
         break;
       }
@@ -611,15 +669,18 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
                    [](const v1::Finding& a, const v1::Finding& b) {
                      return a.severity() > b.severity();
                    });
-  for (v1::Finding& finding : findings) *response.add_findings() = std::move(finding);
+  for (v1::Finding& finding : findings)
+    *response.add_findings() = std::move(finding);
 
   for (const rulespb::Rule& rule : rules_.rules()) {
     if (!rule.has_ratio_below()) continue;
-    const CompoundTotal* numerator = known_amount(rule.ratio_below().numerator());
-    const CompoundTotal* denominator = known_amount(rule.ratio_below().denominator());
+    const CompoundTotal* numerator =
+        known_amount(rule.ratio_below().numerator());
+    const CompoundTotal* denominator =
+        known_amount(rule.ratio_below().denominator());
     if (numerator != nullptr && denominator != nullptr) {
-      response.set_k2_mcg_per_5000_iu_d3(
-          RoundAmount(numerator->amount / denominator->amount * rule.ratio_below().per()));
+      response.set_k2_mcg_per_5000_iu_d3(RoundAmount(
+          numerator->amount / denominator->amount * rule.ratio_below().per()));
     }
     break;
   }
@@ -642,13 +703,16 @@ std::optional<v1::EvaluateStackResponse> StackEvaluator::EvaluateQuestion(
     if (dose.covered) parts.push_back(dose.source_text);
   }
   request.set_text(absl::StrJoin(parts, "; "));
-  if (parsed.timing != v1::TIMING_UNSPECIFIED) request.set_timing(parsed.timing);
-  if (parsed.with_fat_meal.has_value()) request.set_with_fat_meal(*parsed.with_fat_meal);
+  if (parsed.timing != v1::TIMING_UNSPECIFIED)
+    request.set_timing(parsed.timing);
+  if (parsed.with_fat_meal.has_value())
+    request.set_with_fat_meal(*parsed.with_fat_meal);
   if (parsed.serum_25ohd_ng_ml.has_value() && *parsed.serum_25ohd_ng_ml > 0 &&
       *parsed.serum_25ohd_ng_ml <= kMaxSerumNgMl) {
     request.set_serum_25ohd_ng_ml(*parsed.serum_25ohd_ng_ml);
   }
-  for (const std::string& medication : parsed.medications) request.add_medications(medication);
+  for (const std::string& medication : parsed.medications)
+    request.add_medications(medication);
   absl::StatusOr<v1::EvaluateStackResponse> response = Evaluate(request);
   if (!response.ok()) return std::nullopt;
   return *std::move(response);

@@ -5,7 +5,8 @@
 // of their evidence; the caller (KnowledgeBase) resolves the citations.
 //
 //   StackEvaluator evaluator(stack_rules);
-//   absl::StatusOr<v1::EvaluateStackResponse> result = evaluator.Evaluate(request);
+//   absl::StatusOr<v1::EvaluateStackResponse> result =
+//   evaluator.Evaluate(request);
 //
 // Units: IU; mcg, µg, ug; mg; g (and their spelled-out names). A compound
 // with `mcg_per_iu` converts between IU and mass (vitamin D: 1 mcg = 40 IU;

@@ -30,8 +30,9 @@ const RE2& AmountPattern() {
 // The parenthesised equivalent in "125 mcg (5000 IU) D3" restates the
 // amount before it; it must not count twice.
 const RE2& EquivalentPattern() {
-  static const RE2* const pattern = new RE2(
-      R"(\(\s*(?:=\s*)?\d+(?:\.\d+)?\s*k?\s*(?:iu|mcg|ug|mg|g)\s*\))", RE2::Quiet);
+  static const RE2* const pattern =
+      new RE2(R"(\(\s*(?:=\s*)?\d+(?:\.\d+)?\s*k?\s*(?:iu|mcg|ug|mg|g)\s*\))",
+              RE2::Quiet);
   return *pattern;
 }
 
@@ -50,7 +51,8 @@ const RE2& WeeklyPattern() {
 
 const RE2& SerumPattern() {
   static const RE2* const pattern = new RE2(
-      R"((\d+(?:\.\d+)?)\s*(ng\s*/\s*ml|ng per ml|nmol\s*/\s*l|nmol per l)\b)", RE2::Quiet);
+      R"((\d+(?:\.\d+)?)\s*(ng\s*/\s*ml|ng per ml|nmol\s*/\s*l|nmol per l)\b)",
+      RE2::Quiet);
   return *pattern;
 }
 
@@ -69,14 +71,16 @@ const std::vector<std::pair<Timing, std::unique_ptr<RE2>>>& TimingPatterns() {
   static const auto* const patterns = [] {
     auto* list = new std::vector<std::pair<Timing, std::unique_ptr<RE2>>>();
     const TimingWords words[] = {
-        {v1::TIMING_MORNING, R"(\b(?:morning|mornings|breakfast|waking|wake up|sunrise)\b)"},
+        {v1::TIMING_MORNING,
+         R"(\b(?:morning|mornings|breakfast|waking|wake up|sunrise)\b)"},
         {v1::TIMING_MIDDAY, R"(\b(?:midday|noon|lunch|lunchtime|afternoon)\b)"},
         {v1::TIMING_EVENING, R"(\b(?:evening|evenings|dinner|supper)\b)"},
         {v1::TIMING_NIGHT,
          R"(\b(?:night|nights|nighttime|bed|bedtime|before (?:sleep|sleeping)|midnight)\b)"},
     };
     for (const TimingWords& w : words) {
-      list->emplace_back(w.timing, std::make_unique<RE2>(w.pattern, RE2::Quiet));
+      list->emplace_back(w.timing,
+                         std::make_unique<RE2>(w.pattern, RE2::Quiet));
     }
     return list;
   }();
@@ -101,27 +105,58 @@ const RE2& WithFatPattern() {
 // Words that are not part of a compound's name: verbs, timing, filler.
 bool IsFillerWord(absl::string_view word) {
   static const auto* const words = new std::set<std::string, std::less<>>{
-      "a", "about", "also", "am", "amount", "an", "and", "approx", "approximately",
-      "are", "around", "at", "bad", "be", "bed", "bedtime", "before", "after",
-      "biggest", "breakfast", "can", "capsule", "capsules", "combined", "d", "daily",
-      "day", "days", "dinner", "do", "does", "dosage", "dose", "doses", "each",
-      "empty", "enough", "evening", "every", "fat", "fatty", "food", "for", "g",
-      "good", "have", "high", "how", "i", "if", "im", "in", "is", "it", "iu", "largest",
-      "low", "lunch", "many", "mcg", "me", "meal", "meals", "mg", "midday", "morning",
-      "much", "my", "night", "noon", "of", "ok", "okay", "on", "once", "or", "per",
-      "pill", "pills", "pm", "right", "roughly", "safe", "should", "snack",
-      "softgel", "softgels", "stack", "stomach", "supper", "supplement",
-      "supplements", "tablet", "tablets", "take", "taken", "taking", "than", "that",
-      "the", "then", "these", "this", "those", "times", "to", "together", "too",
-      "took", "twice", "ug", "use", "week", "weekly", "what", "with", "x", "you",
-      "your", "also", "plus", "total", "just", "only", "get", "getting", "drops",
-      "drop", "tablespoon", "teaspoon", "scoop", "scoops", "gummy", "gummies"};
+      "a",          "about",       "also",
+      "am",         "amount",      "an",
+      "and",        "approx",      "approximately",
+      "are",        "around",      "at",
+      "bad",        "be",          "bed",
+      "bedtime",    "before",      "after",
+      "biggest",    "breakfast",   "can",
+      "capsule",    "capsules",    "combined",
+      "d",          "daily",       "day",
+      "days",       "dinner",      "do",
+      "does",       "dosage",      "dose",
+      "doses",      "each",        "empty",
+      "enough",     "evening",     "every",
+      "fat",        "fatty",       "food",
+      "for",        "g",           "good",
+      "have",       "high",        "how",
+      "i",          "if",          "im",
+      "in",         "is",          "it",
+      "iu",         "largest",     "low",
+      "lunch",      "many",        "mcg",
+      "me",         "meal",        "meals",
+      "mg",         "midday",      "morning",
+      "much",       "my",          "night",
+      "noon",       "of",          "ok",
+      "okay",       "on",          "once",
+      "or",         "per",         "pill",
+      "pills",      "pm",          "right",
+      "roughly",    "safe",        "should",
+      "snack",      "softgel",     "softgels",
+      "stack",      "stomach",     "supper",
+      "supplement", "supplements", "tablet",
+      "tablets",    "take",        "taken",
+      "taking",     "than",        "that",
+      "the",        "then",        "these",
+      "this",       "those",       "times",
+      "to",         "together",    "too",
+      "took",       "twice",       "ug",
+      "use",        "week",        "weekly",
+      "what",       "with",        "x",
+      "you",        "your",        "also",
+      "plus",       "total",       "just",
+      "only",       "get",         "getting",
+      "drops",      "drop",        "tablespoon",
+      "teaspoon",   "scoop",       "scoops",
+      "gummy",      "gummies"};
   return words->find(word) != words->end();
 }
 
 std::string CanonicalUnit(absl::string_view unit) {
   if (unit == "iu" || absl::StartsWith(unit, "international")) return "IU";
-  if (unit == "mcg" || unit == "ug" || absl::StartsWith(unit, "microgram")) return "mcg";
+  if (unit == "mcg" || unit == "ug" || absl::StartsWith(unit, "microgram"))
+    return "mcg";
   if (unit == "mg" || absl::StartsWith(unit, "milligram")) return "mg";
   return "g";
 }
@@ -130,8 +165,10 @@ std::string CanonicalUnit(absl::string_view unit) {
 // separators: "5,000 µg" -> "5000 ug".
 std::string NormalizeText(absl::string_view text) {
   std::string out = absl::AsciiStrToLower(text);
-  out = absl::StrReplaceAll(out, {{"\xc2\xb5", "u"}, {"\xce\xbc", "u"},
-                                  {"i.u.", "iu"}, {"\xc2\xa0", " "}});
+  out = absl::StrReplaceAll(out, {{"\xc2\xb5", "u"},
+                                  {"\xce\xbc", "u"},
+                                  {"i.u.", "iu"},
+                                  {"\xc2\xa0", " "}});
   while (RE2::GlobalReplace(&out, R"((\d),(\d{3})\b)", R"(\1\2)") > 0) {
   }
   return out;
@@ -142,8 +179,8 @@ std::vector<absl::string_view> SplitClauses(absl::string_view text) {
   size_t start = 0;
   re2::StringPiece match;
   while (start <= text.size() &&
-         ClauseDelimiter().Match(Piece(text), start, text.size(), RE2::UNANCHORED, &match,
-                                 1)) {
+         ClauseDelimiter().Match(Piece(text), start, text.size(),
+                                 RE2::UNANCHORED, &match, 1)) {
     const size_t begin = static_cast<size_t>(match.data() - text.data());
     clauses.push_back(text.substr(start, begin - start));
     start = begin + std::max<size_t>(match.size(), 1);
@@ -223,27 +260,32 @@ StackTextParser::StackTextParser(const rulespb::StackRules& rules) {
     }
     for (const rulespb::Form& form : compound.forms()) {
       for (const std::string& name : form.names()) {
-        names_[name] = {Name::kForm, compound.id(), form.id(), form.names_compound()};
+        names_[name] = {Name::kForm, compound.id(), form.id(),
+                        form.names_compound()};
       }
     }
   }
-  for (const rulespb::MedicationClass& medication : rules.medication_classes()) {
+  for (const rulespb::MedicationClass& medication :
+       rules.medication_classes()) {
     for (const std::string& name : medication.names()) {
       names_[name] = {Name::kMedication, "", "", false};
     }
   }
   std::vector<std::string> quoted;
-  for (const auto& [name, unused] : names_) quoted.push_back(RE2::QuoteMeta(Piece(name)));
+  for (const auto& [name, unused] : names_)
+    quoted.push_back(RE2::QuoteMeta(Piece(name)));
   // Longest first, and leftmost-longest matching, so that "vitamin d3"
   // wins over "vitamin d".
-  std::sort(quoted.begin(), quoted.end(), [](const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() > b.size() : a < b;
-  });
+  std::sort(quoted.begin(), quoted.end(),
+            [](const std::string& a, const std::string& b) {
+              return a.size() != b.size() ? a.size() > b.size() : a < b;
+            });
   RE2::Options options;
   options.set_longest_match(true);
   options.set_log_errors(false);
   name_pattern_ = std::make_unique<RE2>(
-      absl::StrCat("\\b(", quoted.empty() ? "$^" : absl::StrJoin(quoted, "|"), ")\\b"),
+      absl::StrCat("\\b(", quoted.empty() ? "$^" : absl::StrJoin(quoted, "|"),
+                   ")\\b"),
       options);
 }
 
@@ -287,8 +329,8 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
       re2::StringPiece input = Piece(clause);
       re2::StringPiece times, number, thousand, unit;
       while (true) {
-        if (!RE2::FindAndConsume(&input, AmountPattern(), &times, &number, &thousand,
-                                 &unit)) {
+        if (!RE2::FindAndConsume(&input, AmountPattern(), &times, &number,
+                                 &thousand, &unit)) {
           break;
         }
         Amount amount;
@@ -301,7 +343,8 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
         if (!absl::SimpleAtod(View(number), &value)) continue;
         if (!thousand.empty()) value *= 1000;
         int multiplier = 1;
-        if (!times.empty() && absl::SimpleAtoi(View(times), &multiplier) && multiplier > 0) {
+        if (!times.empty() && absl::SimpleAtoi(View(times), &multiplier) &&
+            multiplier > 0) {
           value *= multiplier;
         }
         if (weekly) value /= 7;
@@ -319,12 +362,13 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
         auto it = names_.find(View(name));
         if (it == names_.end()) continue;
         const Name& meaning = it->second;
-        const Span span = {static_cast<size_t>(name.data() - clause.data()),
-                           static_cast<size_t>(name.data() - clause.data() + name.size())};
+        const Span span = {
+            static_cast<size_t>(name.data() - clause.data()),
+            static_cast<size_t>(name.data() - clause.data() + name.size())};
         if (meaning.kind == Name::kMedication) {
           std::string found(View(name));
-          if (std::find(parsed.medications.begin(), parsed.medications.end(), found) ==
-              parsed.medications.end()) {
+          if (std::find(parsed.medications.begin(), parsed.medications.end(),
+                        found) == parsed.medications.end()) {
             parsed.medications.push_back(found);
           }
           continue;
@@ -336,13 +380,15 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
           if (mention.compound != meaning.compound) continue;
           bool amount_between = false;
           for (const Amount& amount : amounts) {
-            amount_between |= amount.span.begin >= std::min(mention.span.end, span.begin) &&
-                              amount.span.end <= std::max(mention.span.begin, span.end);
+            amount_between |=
+                amount.span.begin >= std::min(mention.span.end, span.begin) &&
+                amount.span.end <= std::max(mention.span.begin, span.end);
           }
           if (!amount_between) same = &mention;
         }
         if (same != nullptr) {
-          if (meaning.kind == Name::kForm && same->form.empty()) same->form = meaning.form;
+          if (meaning.kind == Name::kForm && same->form.empty())
+            same->form = meaning.form;
           same->span = {std::min(same->span.begin, span.begin),
                         std::max(same->span.end, span.end)};
           continue;
@@ -369,10 +415,11 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
       }
     }
 
-    const Timing clause_timing =
-        clause_timings.size() == 1 ? clause_timings.front() : v1::TIMING_UNSPECIFIED;
-    auto add_dose = [&](std::string compound, bool covered, const Amount* amount,
-                        std::string form) {
+    const Timing clause_timing = clause_timings.size() == 1
+                                     ? clause_timings.front()
+                                     : v1::TIMING_UNSPECIFIED;
+    auto add_dose = [&](std::string compound, bool covered,
+                        const Amount* amount, std::string form) {
       TextDose& dose = parsed.doses.emplace_back();
       dose.compound = std::move(compound);
       dose.covered = covered;
@@ -394,22 +441,23 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
         rest.replace(it->span.begin, it->span.end - it->span.begin, " ");
       }
       std::vector<std::string> words;
-      for (absl::string_view word :
-           absl::StrSplit(rest, absl::ByAnyChar(" \t()[]:/!?.\"'"), absl::SkipEmpty())) {
-        if (IsFillerWord(word) || !absl::ascii_isalpha(static_cast<unsigned char>(word[0]))) {
+      for (absl::string_view word : absl::StrSplit(
+               rest, absl::ByAnyChar(" \t()[]:/!?.\"'"), absl::SkipEmpty())) {
+        if (IsFillerWord(word) ||
+            !absl::ascii_isalpha(static_cast<unsigned char>(word[0]))) {
           continue;
         }
         words.emplace_back(word);
       }
       const std::string name = absl::StrJoin(words, " ");
       if (name.empty() || name.size() > 60) {
-        parsed.problems.push_back(
-            absl::StrCat("\"", clause, "\" has an amount but names no compound"));
+        parsed.problems.push_back(absl::StrCat(
+            "\"", clause, "\" has an amount but names no compound"));
         continue;
       }
       if (amounts.size() > 1) {
-        parsed.problems.push_back(
-            absl::StrCat("\"", clause, "\" has several amounts for one compound"));
+        parsed.problems.push_back(absl::StrCat(
+            "\"", clause, "\" has several amounts for one compound"));
         continue;
       }
       add_dose(name, false, &amounts.front(), "");
@@ -418,8 +466,8 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
 
     // Pair amounts with mentions: the clause's first item says whether names
     // come before their amounts ("d3 5000 iu") or after ("5000 iu d3").
-    const bool names_first =
-        amounts.empty() || mentions.front().span.begin < amounts.front().span.begin;
+    const bool names_first = amounts.empty() || mentions.front().span.begin <
+                                                    amounts.front().span.begin;
     std::vector<const Amount*> paired(mentions.size(), nullptr);
     std::vector<const Amount*> extra_amounts;
     std::vector<size_t> extra_mentions;
@@ -427,11 +475,13 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
       size_t best = mentions.size();
       for (size_t m = 0; m < mentions.size(); ++m) {
         if (paired[m] != nullptr) continue;
-        const bool on_side = names_first ? mentions[m].span.end <= amount.span.begin
-                                         : mentions[m].span.begin >= amount.span.end;
+        const bool on_side = names_first
+                                 ? mentions[m].span.end <= amount.span.begin
+                                 : mentions[m].span.begin >= amount.span.end;
         if (!on_side) continue;
         if (best == mentions.size() ||
-            Gap(mentions[m].span, amount.span) < Gap(mentions[best].span, amount.span)) {
+            Gap(mentions[m].span, amount.span) <
+                Gap(mentions[best].span, amount.span)) {
           best = m;
         }
       }
@@ -440,7 +490,8 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
         // ("d3 2000 iu morning 2000 iu evening").
         for (size_t m = 0; m < mentions.size(); ++m) {
           if (best == mentions.size() ||
-              Gap(mentions[m].span, amount.span) < Gap(mentions[best].span, amount.span)) {
+              Gap(mentions[m].span, amount.span) <
+                  Gap(mentions[best].span, amount.span)) {
             best = m;
           }
         }

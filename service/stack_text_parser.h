@@ -88,7 +88,8 @@ class StackTextParser {
     enum Kind { kCompound, kForm, kMedication } kind = kCompound;
     std::string compound;  // For kCompound and kForm.
     std::string form;      // For kForm.
-    bool names_compound = true;  // For kForm: the form alone means the compound.
+    bool names_compound =
+        true;  // For kForm: the form alone means the compound.
   };
 
  private:

@@ -36,9 +36,10 @@ class StackEvaluatorTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir();
     index_ = dir_->File("kb.sqlite");
-    absl::Status built = BuildIndex({.knowledge_dir = testing::SourcePath("knowledge"),
-                                     .out_path = index_})
-                             .status();
+    absl::Status built =
+        BuildIndex({.knowledge_dir = testing::SourcePath("knowledge"),
+                    .out_path = index_})
+            .status();
     ASSERT_TRUE(built.ok()) << built;
     auto kb = KnowledgeBase::Open(index_);
     ASSERT_TRUE(kb.ok()) << kb.status();
@@ -50,7 +51,8 @@ class StackEvaluatorTest : public ::testing::Test {
   }
 
   static v1::Dose MakeDose(const std::string& compound, double amount,
-                           const std::string& unit, const std::string& form = "") {
+                           const std::string& unit,
+                           const std::string& form = "") {
     v1::Dose dose;
     dose.set_compound(compound);
     dose.set_amount(amount);
@@ -81,9 +83,11 @@ class StackEvaluatorTest : public ::testing::Test {
     return response.ok() ? *response : v1::EvaluateStackResponse();
   }
 
-  static std::vector<std::string> Codes(const v1::EvaluateStackResponse& response) {
+  static std::vector<std::string> Codes(
+      const v1::EvaluateStackResponse& response) {
     std::vector<std::string> codes;
-    for (const v1::Finding& finding : response.findings()) codes.push_back(finding.code());
+    for (const v1::Finding& finding : response.findings())
+      codes.push_back(finding.code());
     return codes;
   }
 
@@ -98,7 +102,8 @@ class StackEvaluatorTest : public ::testing::Test {
   // A stack that triggers none of the protocol's omissions, to which a test
   // adds the dose under study.
   static std::vector<v1::Dose> CompleteStack() {
-    return {MakeDose("vitamin D3", 5000, "IU"), MakeDose("K2", 100, "mcg", "MK-7"),
+    return {MakeDose("vitamin D3", 5000, "IU"),
+            MakeDose("K2", 100, "mcg", "MK-7"),
             MakeDose("magnesium", 400, "mg", "glycinate")};
   }
 
@@ -138,8 +143,10 @@ TEST_F(StackEvaluatorTest, DoseRulesFireOnlyPastTheirBoundaries) {
   };
   for (const Boundary& b : boundaries) {
     for (double amount : {b.under, b.at, b.over}) {
-      v1::EvaluateStackResponse r = Eval({MakeDose(b.compound, amount, b.unit)});
-      const bool expected = b.fires_under ? amount == b.under : amount == b.over;
+      v1::EvaluateStackResponse r =
+          Eval({MakeDose(b.compound, amount, b.unit)});
+      const bool expected =
+          b.fires_under ? amount == b.under : amount == b.over;
       EXPECT_EQ(Find(r, b.code) != nullptr, expected)
           << b.code << " at " << amount << " " << b.unit;
     }
@@ -152,18 +159,21 @@ TEST_F(StackEvaluatorTest, BandsFollowTheArticleRangesAndTheSafetyLimits) {
     v1::DoseBand band;
   };
   // Vitamin D3: standard 2,000-5,000 IU (article), upper limit 4,000 IU.
-  for (const Case& c : {Case{1999, v1::DOSE_BAND_BELOW_STANDARD},
-                        Case{2000, v1::DOSE_BAND_STANDARD},
-                        Case{4000, v1::DOSE_BAND_STANDARD},
-                        Case{4001, v1::DOSE_BAND_ABOVE_SAFETY_LIMIT},
-                        Case{10000, v1::DOSE_BAND_ABOVE_SAFETY_LIMIT}}) {
-    EXPECT_EQ(Eval({MakeDose("D3", c.iu, "IU")}).doses(0).band(), c.band) << c.iu;
+  for (const Case& c :
+       {Case{1999, v1::DOSE_BAND_BELOW_STANDARD},
+        Case{2000, v1::DOSE_BAND_STANDARD}, Case{4000, v1::DOSE_BAND_STANDARD},
+        Case{4001, v1::DOSE_BAND_ABOVE_SAFETY_LIMIT},
+        Case{10000, v1::DOSE_BAND_ABOVE_SAFETY_LIMIT}}) {
+    EXPECT_EQ(Eval({MakeDose("D3", c.iu, "IU")}).doses(0).band(), c.band)
+        << c.iu;
   }
   // Vitamin K2 has no upper limit: above standard is the anecdotal range.
   EXPECT_EQ(Eval({MakeDose("MK-7", 500, "mcg")}).doses(0).band(),
             v1::DOSE_BAND_HIGH_DOSE_ANECDOTAL);
-  EXPECT_EQ(Eval({MakeDose("MK-7", 150, "mcg")}).doses(0).band(), v1::DOSE_BAND_STANDARD);
-  EXPECT_EQ(Eval({MakeDose("zinc", 30, "mg")}).doses(0).band(), v1::DOSE_BAND_NOT_COVERED);
+  EXPECT_EQ(Eval({MakeDose("MK-7", 150, "mcg")}).doses(0).band(),
+            v1::DOSE_BAND_STANDARD);
+  EXPECT_EQ(Eval({MakeDose("zinc", 30, "mg")}).doses(0).band(),
+            v1::DOSE_BAND_NOT_COVERED);
 }
 
 TEST_F(StackEvaluatorTest, K2RatioAtItsBoundary) {
@@ -174,10 +184,12 @@ TEST_F(StackEvaluatorTest, K2RatioAtItsBoundary) {
     EXPECT_DOUBLE_EQ(r.k2_mcg_per_5000_iu_d3(), k2);
     EXPECT_EQ(Find(r, "K2_RATIO_LOW") != nullptr, k2 < 100) << k2;
   }
-  v1::EvaluateStackResponse high = Eval({MakeDose("D3", 10000, "IU"), MakeDose("K2", 100, "mcg")});
+  v1::EvaluateStackResponse high =
+      Eval({MakeDose("D3", 10000, "IU"), MakeDose("K2", 100, "mcg")});
   EXPECT_DOUBLE_EQ(high.k2_mcg_per_5000_iu_d3(), 50);
   ASSERT_NE(Find(high, "K2_RATIO_LOW"), nullptr);
-  EXPECT_THAT(Find(high, "K2_RATIO_LOW")->message(), HasSubstr("50 mcg of vitamin K2 per 5,000 IU"));
+  EXPECT_THAT(Find(high, "K2_RATIO_LOW")->message(),
+              HasSubstr("50 mcg of vitamin K2 per 5,000 IU"));
   EXPECT_FALSE(Eval({MakeDose("D3", 5000, "IU")}).has_k2_mcg_per_5000_iu_d3());
 }
 
@@ -188,7 +200,9 @@ TEST_F(StackEvaluatorTest, SerumRulesAtTheirBoundaries) {
     std::vector<std::string> absent;
   };
   const Case cases[] = {
-      {49.9, {"SERUM_BELOW_TARGET"}, {"SERUM_ABOVE_REFERENCE_CONCERN", "SERUM_ABOVE_TARGET"}},
+      {49.9,
+       {"SERUM_BELOW_TARGET"},
+       {"SERUM_ABOVE_REFERENCE_CONCERN", "SERUM_ABOVE_TARGET"}},
       {50, {"SERUM_BELOW_TARGET"}, {"SERUM_ABOVE_REFERENCE_CONCERN"}},
       {50.1, {"SERUM_BELOW_TARGET", "SERUM_ABOVE_REFERENCE_CONCERN"}, {}},
       {59.9, {"SERUM_BELOW_TARGET"}, {}},
@@ -200,8 +214,10 @@ TEST_F(StackEvaluatorTest, SerumRulesAtTheirBoundaries) {
     v1::EvaluateStackRequest request;
     request.set_serum_25ohd_ng_ml(c.level);
     std::vector<std::string> codes = Codes(Eval(CompleteStack(), request));
-    for (const std::string& code : c.expected) EXPECT_THAT(codes, Contains(code)) << c.level;
-    for (const std::string& code : c.absent) EXPECT_THAT(codes, Not(Contains(code))) << c.level;
+    for (const std::string& code : c.expected)
+      EXPECT_THAT(codes, Contains(code)) << c.level;
+    for (const std::string& code : c.absent)
+      EXPECT_THAT(codes, Not(Contains(code))) << c.level;
   }
 }
 
@@ -209,12 +225,14 @@ TEST_F(StackEvaluatorTest, SerumRulesAtTheirBoundaries) {
 
 TEST_F(StackEvaluatorTest, ProtocolOmissions) {
   EXPECT_THAT(Codes(Eval({MakeDose("D3", 5000, "IU")})),
-              ::testing::IsSupersetOf({"D3_WITHOUT_K2", "MAGNESIUM_MISSING", "RETEST_INTERVAL"}));
+              ::testing::IsSupersetOf(
+                  {"D3_WITHOUT_K2", "MAGNESIUM_MISSING", "RETEST_INTERVAL"}));
   std::vector<std::string> complete = Codes(Eval(CompleteStack()));
   EXPECT_THAT(complete, Not(Contains("D3_WITHOUT_K2")));
   EXPECT_THAT(complete, Not(Contains("MAGNESIUM_MISSING")));
   // Without D3 there is no Calcium Paradox to warn about.
-  EXPECT_THAT(Codes(Eval({MakeDose("K2", 100, "mcg")})), Not(Contains("D3_WITHOUT_K2")));
+  EXPECT_THAT(Codes(Eval({MakeDose("K2", 100, "mcg")})),
+              Not(Contains("D3_WITHOUT_K2")));
   // Named without an amount still counts as taken.
   EXPECT_THAT(Codes(EvalText("D3 5000 IU with K2 and magnesium")),
               Not(Contains("D3_WITHOUT_K2")));
@@ -230,23 +248,33 @@ TEST_F(StackEvaluatorTest, MagnesiumForm) {
   EXPECT_THAT(with_form("Bisglycinate"), Not(Contains("MAGNESIUM_FORM")));
   EXPECT_THAT(with_form("malate"), Not(Contains("MAGNESIUM_FORM")));
   EXPECT_THAT(with_form(""), Not(Contains("MAGNESIUM_FORM")));
-  EXPECT_THAT(Find(Eval({MakeDose("magnesium citrate", 400, "mg")}), "MAGNESIUM_FORM")->message(),
-              HasSubstr("citrate"));
+  EXPECT_THAT(
+      Find(Eval({MakeDose("magnesium citrate", 400, "mg")}), "MAGNESIUM_FORM")
+          ->message(),
+      HasSubstr("citrate"));
 }
 
 TEST_F(StackEvaluatorTest, TimingLateOnlyForD3InTheEveningOrAtNight) {
-  for (v1::Timing timing : {v1::TIMING_UNSPECIFIED, v1::TIMING_MORNING, v1::TIMING_MIDDAY,
-                            v1::TIMING_EVENING, v1::TIMING_NIGHT}) {
+  for (v1::Timing timing :
+       {v1::TIMING_UNSPECIFIED, v1::TIMING_MORNING, v1::TIMING_MIDDAY,
+        v1::TIMING_EVENING, v1::TIMING_NIGHT}) {
     v1::EvaluateStackRequest request;
     request.set_timing(timing);
-    const bool late = timing == v1::TIMING_EVENING || timing == v1::TIMING_NIGHT;
-    EXPECT_EQ(Find(Eval(CompleteStack(), request), "TIMING_LATE") != nullptr, late) << timing;
-    EXPECT_EQ(Find(Eval({MakeDose("K2", 100, "mcg")}, request), "TIMING_LATE"), nullptr);
+    const bool late =
+        timing == v1::TIMING_EVENING || timing == v1::TIMING_NIGHT;
+    EXPECT_EQ(Find(Eval(CompleteStack(), request), "TIMING_LATE") != nullptr,
+              late)
+        << timing;
+    EXPECT_EQ(Find(Eval({MakeDose("K2", 100, "mcg")}, request), "TIMING_LATE"),
+              nullptr);
   }
   // From the text, and per dose: D3 in the morning, magnesium at night.
-  EXPECT_THAT(Codes(EvalText("5000 IU D3 and 100 mcg K2 before bed")), Contains("TIMING_LATE"));
-  EXPECT_THAT(Codes(EvalText("5000 IU D3 in the morning, 400 mg magnesium glycinate at night")),
-              Not(Contains("TIMING_LATE")));
+  EXPECT_THAT(Codes(EvalText("5000 IU D3 and 100 mcg K2 before bed")),
+              Contains("TIMING_LATE"));
+  EXPECT_THAT(
+      Codes(EvalText(
+          "5000 IU D3 in the morning, 400 mg magnesium glycinate at night")),
+      Not(Contains("TIMING_LATE")));
 }
 
 TEST_F(StackEvaluatorTest, TakenWithoutFat) {
@@ -256,10 +284,13 @@ TEST_F(StackEvaluatorTest, TakenWithoutFat) {
   EXPECT_EQ(Find(Eval(CompleteStack(), request), "TAKEN_WITHOUT_FAT"), nullptr);
   request.set_with_fat_meal(false);
   EXPECT_NE(Find(Eval(CompleteStack(), request), "TAKEN_WITHOUT_FAT"), nullptr);
-  EXPECT_NE(Find(EvalText("5000 IU D3, 100 mcg K2 on an empty stomach"), "TAKEN_WITHOUT_FAT"),
+  EXPECT_NE(Find(EvalText("5000 IU D3, 100 mcg K2 on an empty stomach"),
+                 "TAKEN_WITHOUT_FAT"),
             nullptr);
   // Magnesium alone is not fat-soluble in the article's terms.
-  EXPECT_EQ(Find(Eval({MakeDose("magnesium", 400, "mg")}, request), "TAKEN_WITHOUT_FAT"), nullptr);
+  EXPECT_EQ(Find(Eval({MakeDose("magnesium", 400, "mg")}, request),
+                 "TAKEN_WITHOUT_FAT"),
+            nullptr);
 }
 
 TEST_F(StackEvaluatorTest, AnticoagulantInteractionIsAnAlert) {
@@ -275,15 +306,18 @@ TEST_F(StackEvaluatorTest, AnticoagulantInteractionIsAnAlert) {
 
   v1::EvaluateStackRequest coumadin;
   coumadin.add_medications("coumadin 5 mg");
-  EXPECT_NE(Find(Eval({MakeDose("MK-4", 1, "mg")}, coumadin), "ANTICOAGULANT_INTERACTION"),
-            nullptr);
-  // No vitamin K, no interaction; vitamin K without the drug, none either.
-  EXPECT_EQ(Find(Eval({MakeDose("D3", 2000, "IU")}, request), "ANTICOAGULANT_INTERACTION"),
-            nullptr);
-  EXPECT_EQ(Find(Eval(CompleteStack()), "ANTICOAGULANT_INTERACTION"), nullptr);
-  EXPECT_NE(Find(EvalText("I'm on warfarin and take 5000 IU D3 with 100 mcg K2"),
+  EXPECT_NE(Find(Eval({MakeDose("MK-4", 1, "mg")}, coumadin),
                  "ANTICOAGULANT_INTERACTION"),
             nullptr);
+  // No vitamin K, no interaction; vitamin K without the drug, none either.
+  EXPECT_EQ(Find(Eval({MakeDose("D3", 2000, "IU")}, request),
+                 "ANTICOAGULANT_INTERACTION"),
+            nullptr);
+  EXPECT_EQ(Find(Eval(CompleteStack()), "ANTICOAGULANT_INTERACTION"), nullptr);
+  EXPECT_NE(
+      Find(EvalText("I'm on warfarin and take 5000 IU D3 with 100 mcg K2"),
+           "ANTICOAGULANT_INTERACTION"),
+      nullptr);
 }
 
 TEST_F(StackEvaluatorTest, WhatIsNotCoveredIsReportedNotRejected) {
@@ -297,26 +331,32 @@ TEST_F(StackEvaluatorTest, WhatIsNotCoveredIsReportedNotRejected) {
   ASSERT_NE(Find(r, "COMPOUND_NOT_COVERED"), nullptr);
   EXPECT_THAT(Find(r, "COMPOUND_NOT_COVERED")->message(), HasSubstr("zinc"));
   ASSERT_NE(Find(r, "MEDICATION_NOT_COVERED"), nullptr);
-  EXPECT_THAT(Find(r, "MEDICATION_NOT_COVERED")->message(), HasSubstr("metformin"));
+  EXPECT_THAT(Find(r, "MEDICATION_NOT_COVERED")->message(),
+              HasSubstr("metformin"));
 }
 
 TEST_F(StackEvaluatorTest, WhereArticleAndReferencesDisagreeBothAreCited) {
   // 350 mg: under the article's 400 mg; 400 mg: over the 350 mg upper limit.
-  const v1::EvaluateStackResponse at_limit = Eval({MakeDose("magnesium", 350, "mg")});
+  const v1::EvaluateStackResponse at_limit =
+      Eval({MakeDose("magnesium", 350, "mg")});
   const v1::Finding* low = Find(at_limit, "MAGNESIUM_LOW");
   ASSERT_NE(low, nullptr);
   EXPECT_THAT(low->message(), HasSubstr("400 mg"));
   EXPECT_THAT(low->message(), HasSubstr("350 mg"));
   EXPECT_THAT(low->citation_ids(), Contains("doi:10.17226/5776"));
-  EXPECT_THAT(low->citation_ids(),
-              Contains("article:d3-k2-protocol-how-to-route-calcium-to-bones-not-arteries"));
-  const v1::EvaluateStackResponse at_protocol = Eval({MakeDose("magnesium", 400, "mg")});
+  EXPECT_THAT(
+      low->citation_ids(),
+      Contains(
+          "article:d3-k2-protocol-how-to-route-calcium-to-bones-not-arteries"));
+  const v1::EvaluateStackResponse at_protocol =
+      Eval({MakeDose("magnesium", 400, "mg")});
   const v1::Finding* above = Find(at_protocol, "MAGNESIUM_ABOVE_UL");
   ASSERT_NE(above, nullptr);
   EXPECT_THAT(above->message(), HasSubstr("at least 400 mg"));
 
   // 4,500 IU D3: standard for the article, above the upper limit.
-  const v1::EvaluateStackResponse d3_response = Eval({MakeDose("D3", 4500, "IU")});
+  const v1::EvaluateStackResponse d3_response =
+      Eval({MakeDose("D3", 4500, "IU")});
   const v1::Finding* d3 = Find(d3_response, "D3_ABOVE_UL");
   ASSERT_NE(d3, nullptr);
   EXPECT_THAT(d3->message(), HasSubstr("4,500 IU"));
@@ -326,7 +366,8 @@ TEST_F(StackEvaluatorTest, WhereArticleAndReferencesDisagreeBothAreCited) {
   // The article's 60-80 ng/mL target against the IOM's level of concern.
   v1::EvaluateStackRequest request;
   request.set_serum_25ohd_ng_ml(45);
-  const v1::EvaluateStackResponse serum_response = Eval(CompleteStack(), request);
+  const v1::EvaluateStackResponse serum_response =
+      Eval(CompleteStack(), request);
   const v1::Finding* below = Find(serum_response, "SERUM_BELOW_TARGET");
   ASSERT_NE(below, nullptr);
   EXPECT_THAT(below->message(), HasSubstr("60–80 ng/mL"));
@@ -339,9 +380,10 @@ TEST_F(StackEvaluatorTest, FindingsComeMostSevereFirst) {
   v1::EvaluateStackRequest request;
   request.add_medications("warfarin");
   request.set_timing(v1::TIMING_NIGHT);
-  v1::EvaluateStackResponse r = Eval(
-      {MakeDose("D3", 10000, "IU"), MakeDose("K2", 100, "mcg"), MakeDose("zinc", 1, "mg")},
-      request);
+  v1::EvaluateStackResponse r =
+      Eval({MakeDose("D3", 10000, "IU"), MakeDose("K2", 100, "mcg"),
+            MakeDose("zinc", 1, "mg")},
+           request);
   ASSERT_GE(r.findings_size(), 5);
   for (int i = 1; i < r.findings_size(); ++i) {
     EXPECT_GE(r.findings(i - 1).severity(), r.findings(i).severity());
@@ -361,9 +403,9 @@ TEST_F(StackEvaluatorTest, ConvertsEveryUnitToTheCanonicalOne) {
     const char* canonical_unit;
   };
   const Case cases[] = {
-      {"D3", 100, "mcg", 4000, "IU"},          // 1 mcg = 40 IU
+      {"D3", 100, "mcg", 4000, "IU"},  // 1 mcg = 40 IU
       {"D3", 100, "µg", 4000, "IU"},
-      {"D3", 100, "μg", 4000, "IU"},           // Greek mu
+      {"D3", 100, "μg", 4000, "IU"},  // Greek mu
       {"D3", 100, "ug", 4000, "IU"},
       {"D3", 0.125, "mg", 5000, "IU"},
       {"D3", 0.0001, "g", 4000, "IU"},
@@ -379,20 +421,26 @@ TEST_F(StackEvaluatorTest, ConvertsEveryUnitToTheCanonicalOne) {
       {"magnesium", 300, "milligrams", 300, "mg"},
   };
   for (const Case& c : cases) {
-    v1::EvaluateStackResponse r = Eval({MakeDose(c.compound, c.amount, c.unit)});
+    v1::EvaluateStackResponse r =
+        Eval({MakeDose(c.compound, c.amount, c.unit)});
     ASSERT_EQ(r.doses_size(), 1);
-    EXPECT_DOUBLE_EQ(r.doses(0).amount(), c.canonical) << c.compound << " " << c.unit;
+    EXPECT_DOUBLE_EQ(r.doses(0).amount(), c.canonical)
+        << c.compound << " " << c.unit;
     EXPECT_EQ(r.doses(0).unit(), c.canonical_unit);
   }
   // 100 mcg of D3 is exactly the 4,000 IU limit, not over it.
   EXPECT_EQ(Find(Eval({MakeDose("D3", 100, "mcg")}), "D3_ABOVE_UL"), nullptr);
-  EXPECT_NE(Find(Eval({MakeDose("retinol", 3000.3, "mcg")}), "VITAMIN_A_ABOVE_UL"), nullptr);
-  EXPECT_EQ(Find(Eval({MakeDose("retinol", 3000, "mcg")}), "VITAMIN_A_ABOVE_UL"), nullptr);
+  EXPECT_NE(
+      Find(Eval({MakeDose("retinol", 3000.3, "mcg")}), "VITAMIN_A_ABOVE_UL"),
+      nullptr);
+  EXPECT_EQ(
+      Find(Eval({MakeDose("retinol", 3000, "mcg")}), "VITAMIN_A_ABOVE_UL"),
+      nullptr);
 }
 
 TEST_F(StackEvaluatorTest, DosesOfOneCompoundAddUp) {
-  v1::EvaluateStackResponse r =
-      Eval({MakeDose("D3", 2500, "IU"), MakeDose("cholecalciferol", 2500, "IU")});
+  v1::EvaluateStackResponse r = Eval(
+      {MakeDose("D3", 2500, "IU"), MakeDose("cholecalciferol", 2500, "IU")});
   EXPECT_NE(Find(r, "D3_ABOVE_UL"), nullptr);
   EXPECT_EQ(r.doses(0).band(), v1::DOSE_BAND_ABOVE_SAFETY_LIMIT);
   EXPECT_EQ(r.doses(1).band(), v1::DOSE_BAND_ABOVE_SAFETY_LIMIT);
@@ -419,7 +467,8 @@ TEST_F(StackEvaluatorTest, ReportsHowEachDoseWasRead) {
   EXPECT_THAT(Codes(r), Contains("TIMING_LATE"));
 }
 
-// --- Bad input ----------------------------------------------------------------
+// --- Bad input
+// ----------------------------------------------------------------
 
 TEST_F(StackEvaluatorTest, BadRequestsNameTheFieldAndTheReason) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -432,23 +481,44 @@ TEST_F(StackEvaluatorTest, BadRequestsNameTheFieldAndTheReason) {
   const Case cases[] = {
       {{}, "", "doses: the stack is empty"},
       {{}, "   ", "doses: the stack is empty"},
-      {{MakeDose("D3", -5, "IU")}, "", "doses[0].amount: must be positive, got -5"},
-      {{MakeDose("D3", 5000, "IU"), MakeDose("K2", 0, "mcg")}, "",
+      {{MakeDose("D3", -5, "IU")},
+       "",
+       "doses[0].amount: must be positive, got -5"},
+      {{MakeDose("D3", 5000, "IU"), MakeDose("K2", 0, "mcg")},
+       "",
        "doses[1].amount: must be positive, got 0"},
-      {{MakeDose("D3", nan, "IU")}, "", "doses[0].amount: must be a finite number"},
-      {{MakeDose("D3", inf, "IU")}, "", "doses[0].amount: must be a finite number"},
-      {{MakeDose("D3", 5e7, "IU")}, "", "doses[0].amount: 50,000,000 IU of Vitamin D3 a day is not plausible"},
-      {{MakeDose("magnesium", 50, "g")}, "", "doses[0].amount: 50,000 mg of Magnesium a day is not plausible"},
-      {{MakeDose("zinc", 1e9, "mg")}, "", "doses[0].amount: 1e+09 mg a day is not plausible"},
-      {{MakeDose("D3", 5000, "tablets")}, "",
+      {{MakeDose("D3", nan, "IU")},
+       "",
+       "doses[0].amount: must be a finite number"},
+      {{MakeDose("D3", inf, "IU")},
+       "",
+       "doses[0].amount: must be a finite number"},
+      {{MakeDose("D3", 5e7, "IU")},
+       "",
+       "doses[0].amount: 50,000,000 IU of Vitamin D3 a day is not plausible"},
+      {{MakeDose("magnesium", 50, "g")},
+       "",
+       "doses[0].amount: 50,000 mg of Magnesium a day is not plausible"},
+      {{MakeDose("zinc", 1e9, "mg")},
+       "",
+       "doses[0].amount: 1e+09 mg a day is not plausible"},
+      {{MakeDose("D3", 5000, "tablets")},
+       "",
        "doses[0].unit: unknown unit \"tablets\" (use IU, mcg, mg or g)"},
       {{MakeDose("D3", 5000, "")}, "", "doses[0].unit: must not be empty"},
-      {{MakeDose("K2", 100, "IU")}, "", "doses[0].unit: \"IU\" does not fit Vitamin K2 (use mcg, mg or g)"},
-      {{MakeDose("magnesium", 400, "IU")}, "", "doses[0].unit: \"IU\" does not fit Magnesium"},
+      {{MakeDose("K2", 100, "IU")},
+       "",
+       "doses[0].unit: \"IU\" does not fit Vitamin K2 (use mcg, mg or g)"},
+      {{MakeDose("magnesium", 400, "IU")},
+       "",
+       "doses[0].unit: \"IU\" does not fit Magnesium"},
       {{MakeDose("", 5000, "IU")}, "", "doses[0].compound: must not be empty"},
       {{}, "I feel tired lately", "text: no dose could be read"},
       {{}, "5000 IU", "text: \"5000 iu\" has an amount but names no compound"},
-      {{}, "5000000000 IU D3", "text: \"5000000000 iu d3\": 5,000,000,000 IU of Vitamin D3 a day is not plausible"},
+      {{},
+       "5000000000 IU D3",
+       "text: \"5000000000 iu d3\": 5,000,000,000 IU of Vitamin D3 a day is "
+       "not plausible"},
       {{}, "100 IU K2", "text: \"100 iu k2\": \"IU\" does not fit Vitamin K2"},
       {{}, "5000 IU D3 \x01", "text: contains control characters"},
       {{}, "5000 IU D3 \xff", "text: is not valid UTF-8"},
@@ -459,7 +529,8 @@ TEST_F(StackEvaluatorTest, BadRequestsNameTheFieldAndTheReason) {
     for (const v1::Dose& dose : c.doses) *request.add_doses() = dose;
     request.set_text(c.text);
     absl::StatusOr<v1::EvaluateStackResponse> r = Evaluate(request);
-    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
+        << c.message;
     EXPECT_THAT(r.status().message(), HasSubstr(c.message));
   }
 }
@@ -473,23 +544,27 @@ TEST_F(StackEvaluatorTest, BadContextFieldsAreRejected) {
   };
   EXPECT_THAT(with([](auto& r) { r.set_serum_25ohd_ng_ml(-3); }).message(),
               HasSubstr("serum_25ohd_ng_ml: must be a level in ng/mL above 0"));
-  EXPECT_THAT(with([](auto& r) { r.set_serum_25ohd_ng_ml(std::nan("")); }).message(),
-              HasSubstr("serum_25ohd_ng_ml:"));
+  EXPECT_THAT(
+      with([](auto& r) { r.set_serum_25ohd_ng_ml(std::nan("")); }).message(),
+      HasSubstr("serum_25ohd_ng_ml:"));
   EXPECT_THAT(with([](auto& r) { r.set_serum_25ohd_ng_ml(5000); }).message(),
               HasSubstr("serum_25ohd_ng_ml:"));
-  EXPECT_THAT(with([](auto& r) { r.set_timing(static_cast<v1::Timing>(9)); }).message(),
-              HasSubstr("timing: unknown value 9"));
+  EXPECT_THAT(
+      with([](auto& r) { r.set_timing(static_cast<v1::Timing>(9)); }).message(),
+      HasSubstr("timing: unknown value 9"));
   EXPECT_THAT(with([](auto& r) { r.add_medications("  "); }).message(),
               HasSubstr("medications[0]: must not be empty"));
   EXPECT_THAT(with([](auto& r) {
-                for (int i = 0; i <= kMaxStackDoses; ++i) *r.add_doses() = MakeDose("D3", 1, "IU");
+                for (int i = 0; i <= kMaxStackDoses; ++i)
+                  *r.add_doses() = MakeDose("D3", 1, "IU");
               }).message(),
               HasSubstr("doses: has 52 doses; the limit is 50"));
 }
 
 TEST_F(StackEvaluatorTest, AnIndexWithoutRulesSaysSo) {
   testing::TempDir dir;
-  ASSERT_TRUE(BuildIndex({.knowledge_dir = testing::SourcePath("tests/fixtures/knowledge"),
+  ASSERT_TRUE(BuildIndex({.knowledge_dir =
+                              testing::SourcePath("tests/fixtures/knowledge"),
                           .out_path = dir.File("kb.sqlite")})
                   .ok());
   auto kb = KnowledgeBase::Open(dir.File("kb.sqlite"));
@@ -500,7 +575,8 @@ TEST_F(StackEvaluatorTest, AnIndexWithoutRulesSaysSo) {
             absl::StatusCode::kFailedPrecondition);
 }
 
-// --- Every finding is backed by the knowledge base -------------------------------
+// --- Every finding is backed by the knowledge base
+// -------------------------------
 
 TEST_F(StackEvaluatorTest, EveryFindingIsCitedAndItsCitationsResolve) {
   v1::EvaluateStackRequest request;
@@ -510,16 +586,19 @@ TEST_F(StackEvaluatorTest, EveryFindingIsCitedAndItsCitationsResolve) {
   request.set_with_fat_meal(false);
   request.set_serum_25ohd_ng_ml(90);
   request.set_text(
-      "12000 IU D3, 50 mcg K2, 300 mg magnesium citrate, 12000 IU retinol, 20 mg zinc");
+      "12000 IU D3, 50 mcg K2, 300 mg magnesium citrate, 12000 IU retinol, 20 "
+      "mg zinc");
   v1::EvaluateStackResponse r = Eval({}, request);
   std::set<std::string> codes;
   std::set<std::string> listed;
-  for (const v1::Citation& citation : r.citations()) listed.insert(citation.id());
+  for (const v1::Citation& citation : r.citations())
+    listed.insert(citation.id());
   auto db = OpenDatabase(index_, SQLITE_OPEN_READONLY);
   ASSERT_TRUE(db.ok());
   for (const v1::Finding& finding : r.findings()) {
     codes.insert(finding.code());
-    if (finding.code() == "COMPOUND_NOT_COVERED" || finding.code() == "MEDICATION_NOT_COVERED") {
+    if (finding.code() == "COMPOUND_NOT_COVERED" ||
+        finding.code() == "MEDICATION_NOT_COVERED") {
       // These state only what the knowledge base lacks: no claim, no source.
       EXPECT_THAT(finding.citation_ids(), IsEmpty());
       continue;
@@ -532,22 +611,28 @@ TEST_F(StackEvaluatorTest, EveryFindingIsCitedAndItsCitationsResolve) {
       v1::GetCitationRequest get;
       get.set_id(id);
       absl::StatusOr<v1::Citation> citation = kb_->GetCitation(get);
-      ASSERT_TRUE(citation.ok()) << finding.code() << " cites " << id << ": " << citation.status();
+      ASSERT_TRUE(citation.ok())
+          << finding.code() << " cites " << id << ": " << citation.status();
       EXPECT_EQ(citation->id(), id);
-      cites_a_safety_reference |= citation->kind() == v1::CITATION_KIND_SAFETY_REFERENCE;
+      cites_a_safety_reference |=
+          citation->kind() == v1::CITATION_KIND_SAFETY_REFERENCE;
     }
     // A finding labelled as resting on the safety references cites one (its
     // counterpoint may cite the article too).
-    EXPECT_EQ(cites_a_safety_reference,
-              finding.source() == v1::FINDING_SOURCE_SAFETY_REFERENCE ||
-                  finding.message().find("Institute of Medicine") != std::string::npos ||
-                  finding.message().find("upper intake level") != std::string::npos)
+    EXPECT_EQ(
+        cites_a_safety_reference,
+        finding.source() == v1::FINDING_SOURCE_SAFETY_REFERENCE ||
+            finding.message().find("Institute of Medicine") !=
+                std::string::npos ||
+            finding.message().find("upper intake level") != std::string::npos)
         << finding.code();
     for (const std::string& passage : finding.passage_ids()) {
-      auto query = Statement::Prepare(db->get(), "SELECT 1 FROM passages WHERE public_id = ?1");
+      auto query = Statement::Prepare(
+          db->get(), "SELECT 1 FROM passages WHERE public_id = ?1");
       ASSERT_TRUE(query.ok());
       query->Bind(1, passage);
-      EXPECT_TRUE(*query->Step()) << finding.code() << " rests on unknown passage " << passage;
+      EXPECT_TRUE(*query->Step())
+          << finding.code() << " rests on unknown passage " << passage;
     }
   }
   // The stack above trips most rules; the rest are covered by the tests above.
@@ -558,10 +643,11 @@ TEST_F(StackEvaluatorTest, EveryFindingIsCitedAndItsCitationsResolve) {
 // thresholds its condition uses) must all appear in the sentences and facts
 // it cites: a rule cannot claim a figure its sources do not give.
 TEST(StackRulesDataTest, EveryNumberARuleStatesIsInItsEvidence) {
-  auto rules = LoadStackRules(testing::SourcePath("knowledge/stack_rules.textproto"));
+  auto rules =
+      LoadStackRules(testing::SourcePath("knowledge/stack_rules.textproto"));
   ASSERT_TRUE(rules.ok()) << rules.status();
-  auto references =
-      LoadSafetyReferences(testing::SourcePath("knowledge/safety_references.textproto"));
+  auto references = LoadSafetyReferences(
+      testing::SourcePath("knowledge/safety_references.textproto"));
   ASSERT_TRUE(references.ok()) << references.status();
   std::map<std::string, std::string> facts;
   for (const auto& topic : references->topics()) {
@@ -579,12 +665,14 @@ TEST(StackRulesDataTest, EveryNumberARuleStatesIsInItsEvidence) {
     return found;
   };
   auto evidence_text = [&facts](const rulespb::Evidence& evidence) {
-    return evidence.has_quote() ? evidence.quote().text() : facts[evidence.fact_id()];
+    return evidence.has_quote() ? evidence.quote().text()
+                                : facts[evidence.fact_id()];
   };
   for (const rulespb::Rule& rule : rules->rules()) {
     std::string stated = rule.message();
     std::string cited;
-    for (const auto& evidence : rule.evidence()) absl::StrAppend(&cited, " ", evidence_text(evidence));
+    for (const auto& evidence : rule.evidence())
+      absl::StrAppend(&cited, " ", evidence_text(evidence));
     for (const auto& counterpoint : rule.counterpoints()) {
       absl::StrAppend(&stated, " ", counterpoint.message());
       for (const auto& evidence : counterpoint.evidence()) {
@@ -594,11 +682,13 @@ TEST(StackRulesDataTest, EveryNumberARuleStatesIsInItsEvidence) {
     std::set<double> values = numbers(stated);
     for (const rulespb::Compound& compound : rules->compounds()) {
       const std::string& id = compound.id();
-      if (rule.below_standard_range() == id || rule.above_standard_range() == id) {
+      if (rule.below_standard_range() == id ||
+          rule.above_standard_range() == id) {
         values.insert(compound.standard_range().low());
         values.insert(compound.standard_range().high());
       }
-      if (rule.above_safety_limit() == id) values.insert(compound.safety_limit());
+      if (rule.above_safety_limit() == id)
+        values.insert(compound.safety_limit());
     }
     if (rule.has_dose_below()) values.insert(rule.dose_below().threshold());
     if (rule.has_dose_above()) values.insert(rule.dose_above().threshold());
@@ -612,12 +702,14 @@ TEST(StackRulesDataTest, EveryNumberARuleStatesIsInItsEvidence) {
     const std::set<double> sourced = numbers(cited);
     for (double value : values) {
       EXPECT_TRUE(sourced.contains(value))
-          << rule.code() << " states " << value << " but its evidence does not: " << cited;
+          << rule.code() << " states " << value
+          << " but its evidence does not: " << cited;
     }
   }
 }
 
-// --- Ask ----------------------------------------------------------------------
+// --- Ask
+// ----------------------------------------------------------------------
 
 TEST_F(StackEvaluatorTest, AskEvaluatesTheDosesOfAQuestion) {
   v1::AskRequest request;
@@ -626,16 +718,21 @@ TEST_F(StackEvaluatorTest, AskEvaluatesTheDosesOfAQuestion) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->answered());
   ASSERT_TRUE(r->has_stack_evaluation());
-  EXPECT_THAT(Codes(r->stack_evaluation()),
-              ::testing::IsSupersetOf({"D3_ABOVE_UL", "D3_HIGH_DOSE", "K2_RATIO_LOW"}));
+  EXPECT_THAT(
+      Codes(r->stack_evaluation()),
+      ::testing::IsSupersetOf({"D3_ABOVE_UL", "D3_HIGH_DOSE", "K2_RATIO_LOW"}));
   ASSERT_GE(r->answer_sentences_size(), 2);
-  EXPECT_EQ(r->answer_sentences(0).text(), r->stack_evaluation().findings(0).message());
-  EXPECT_THAT(r->answer(), HasSubstr("10,000 IU of vitamin D3 a day is above the adult "
-                                     "tolerable upper intake level of 4,000 IU"));
+  EXPECT_EQ(r->answer_sentences(0).text(),
+            r->stack_evaluation().findings(0).message());
+  EXPECT_THAT(r->answer(),
+              HasSubstr("10,000 IU of vitamin D3 a day is above the adult "
+                        "tolerable upper intake level of 4,000 IU"));
   std::set<std::string> cited;
-  for (const v1::Citation& citation : r->citations()) cited.insert(citation.id());
+  for (const v1::Citation& citation : r->citations())
+    cited.insert(citation.id());
   for (const v1::AnswerSentence& sentence : r->answer_sentences()) {
-    for (const std::string& id : sentence.citation_ids()) EXPECT_TRUE(cited.contains(id)) << id;
+    for (const std::string& id : sentence.citation_ids())
+      EXPECT_TRUE(cited.contains(id)) << id;
   }
 
   request.set_question("why K2 with D3?");

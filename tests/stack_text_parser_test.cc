@@ -24,7 +24,8 @@ const rulespb::StackRules& Rules() {
     absl::StatusOr<rulespb::StackRules> loaded =
         LoadStackRules(testing::SourcePath("knowledge/stack_rules.textproto"));
     EXPECT_TRUE(loaded.ok()) << loaded.status();
-    return new rulespb::StackRules(loaded.ok() ? *loaded : rulespb::StackRules());
+    return new rulespb::StackRules(loaded.ok() ? *loaded
+                                               : rulespb::StackRules());
   }();
   return *rules;
 }
@@ -33,7 +34,8 @@ const rulespb::StackRules& Rules() {
 std::string Describe(const TextDose& dose) {
   std::string out = dose.compound;
   if (!dose.covered) out += "?";
-  if (!dose.unit.empty()) absl::StrAppend(&out, " ", dose.amount, " ", dose.unit);
+  if (!dose.unit.empty())
+    absl::StrAppend(&out, " ", dose.amount, " ", dose.unit);
   if (!dose.form.empty()) absl::StrAppend(&out, " ", dose.form);
   return out;
 }
@@ -61,10 +63,13 @@ TEST_P(PhrasingTest, ReadsEveryDose) {
 INSTANTIATE_TEST_SUITE_P(
     Phrasings, PhrasingTest,
     ::testing::Values(
-        Phrasing{"2000iu vitamin D3, 90 mcg MK7 and magnesium malate 300mg before bed",
-                 {"vitamin_d3 2000 IU", "vitamin_k2 90 mcg MK-7", "magnesium 300 mg malate"}},
+        Phrasing{"2000iu vitamin D3, 90 mcg MK7 and magnesium malate 300mg "
+                 "before bed",
+                 {"vitamin_d3 2000 IU", "vitamin_k2 90 mcg MK-7",
+                  "magnesium 300 mg malate"}},
         Phrasing{"5000 IU D3, 100 mcg K2 MK-7, 400 mg magnesium glycinate",
-                 {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg MK-7", "magnesium 400 mg glycinate"}},
+                 {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg MK-7",
+                  "magnesium 400 mg glycinate"}},
         Phrasing{"D3 5,000 IU + K2 (MK-7) 100mcg",
                  {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg MK-7"}},
         Phrasing{"Vitamin D3: 10000 IU; Vitamin K2: 200 µg",
@@ -82,7 +87,8 @@ INSTANTIATE_TEST_SUITE_P(
         Phrasing{"Mag citrate 200 milligrams", {"magnesium 200 mg citrate"}},
         Phrasing{"retinol 3000 mcg", {"vitamin_a 3000 mcg retinol"}},
         Phrasing{"Vitamin A 10,000 I.U.", {"vitamin_a 10000 IU"}},
-        Phrasing{"5000 international units of vitamin d3 plus 100 micrograms of vitamin k2",
+        Phrasing{"5000 international units of vitamin d3 plus 100 micrograms "
+                 "of vitamin k2",
                  {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg"}},
         Phrasing{"D3 5000 IU with K2", {"vitamin_d3 5000 IU", "vitamin_k2"}},
         Phrasing{"30 mg zinc picolinate and 5000 IU D3",
@@ -90,7 +96,8 @@ INSTANTIATE_TEST_SUITE_P(
         Phrasing{"is 10000 IU of D3 with 100 mcg K2 too much?",
                  {"vitamin_d3 10000 IU", "vitamin_k2 100 mcg"}},
         Phrasing{"D3 2000 IU\nK2 MK7 90mcg\nMagnesium glycinate 400 mg",
-                 {"vitamin_d3 2000 IU", "vitamin_k2 90 mcg MK-7", "magnesium 400 mg glycinate"}},
+                 {"vitamin_d3 2000 IU", "vitamin_k2 90 mcg MK-7",
+                  "magnesium 400 mg glycinate"}},
         Phrasing{"vit d3 5000iu & vit k2 100mcg",
                  {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg"}},
         Phrasing{"5000 IU vitamin D3 together with 100 mcg menaquinone",
@@ -99,7 +106,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(StackTextParserTest, ReadsTimingMealSerumAndMedication) {
   StackTextParser parser(Rules());
   ParsedStackText parsed = parser.Parse(
-      "5000 IU D3 and 100 mcg K2 at 9pm on an empty stomach; my level is 45 ng/mL and I'm on "
+      "5000 IU D3 and 100 mcg K2 at 9pm on an empty stomach; my level is 45 "
+      "ng/mL and I'm on "
       "Warfarin");
   EXPECT_EQ(parsed.timing, v1::TIMING_NIGHT);
   EXPECT_EQ(parsed.with_fat_meal, false);
@@ -122,8 +130,8 @@ TEST(StackTextParserTest, ReadsMealsAndTimesOfDay) {
       {"5000 IU D3 at bedtime without food", v1::TIMING_NIGHT, false},
       {"5000 IU D3", v1::TIMING_UNSPECIFIED, std::nullopt},
       // Two times of day: the stack as a whole has none.
-      {"5000 IU D3 in the morning, 400 mg magnesium at night", v1::TIMING_UNSPECIFIED,
-       std::nullopt},
+      {"5000 IU D3 in the morning, 400 mg magnesium at night",
+       v1::TIMING_UNSPECIFIED, std::nullopt},
   };
   for (const Case& c : cases) {
     ParsedStackText parsed = parser.Parse(c.text);
@@ -134,8 +142,8 @@ TEST(StackTextParserTest, ReadsMealsAndTimesOfDay) {
 
 TEST(StackTextParserTest, KeepsEachClauseOwnTiming) {
   StackTextParser parser(Rules());
-  ParsedStackText parsed =
-      parser.Parse("5000 IU D3 in the morning, 400 mg magnesium glycinate at night");
+  ParsedStackText parsed = parser.Parse(
+      "5000 IU D3 in the morning, 400 mg magnesium glycinate at night");
   ASSERT_EQ(parsed.doses.size(), 2u);
   EXPECT_EQ(parsed.doses[0].timing, v1::TIMING_MORNING);
   EXPECT_EQ(parsed.doses[1].timing, v1::TIMING_NIGHT);
@@ -143,7 +151,8 @@ TEST(StackTextParserTest, KeepsEachClauseOwnTiming) {
 
 TEST(StackTextParserTest, ConvertsNanomolesToNanograms) {
   StackTextParser parser(Rules());
-  ParsedStackText parsed = parser.Parse("D3 2000 IU, serum 25(OH)D 124.8 nmol/L");
+  ParsedStackText parsed =
+      parser.Parse("D3 2000 IU, serum 25(OH)D 124.8 nmol/L");
   ASSERT_TRUE(parsed.serum_25ohd_ng_ml.has_value());
   EXPECT_NEAR(*parsed.serum_25ohd_ng_ml, 50.0, 1e-9);
 }
@@ -160,7 +169,8 @@ TEST(StackTextParserTest, ReportsWhatItCannotRead) {
 TEST(StackTextParserTest, DoesNotReadUnitsInsideWords) {
   StackTextParser parser(Rules());
   // "10 kg" is no dose, "5 gummies" no grams, "vitamin d2" not D3.
-  ParsedStackText parsed = parser.Parse("I lost 10 kg, 5 gummies of vitamin d2");
+  ParsedStackText parsed =
+      parser.Parse("I lost 10 kg, 5 gummies of vitamin d2");
   EXPECT_THAT(Doses(parsed), IsEmpty());
 }
 
