@@ -8,7 +8,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "indexer/index_schema.h"
 #include "service/query_budget.h"
@@ -198,8 +200,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
       "SELECT value FROM meta WHERE key = 'schema_version'");
   if (!version.ok()) {
     if (absl::IsDataLoss(version.status())) {
-      return absl::DataLossError(
-          absl::StrCat(path, " is not a citekb index (not an SQLite database)"));
+      // SQLite says "not a database" also for its own files cut short.
+      constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
+      return absl::DataLossError(absl::StrCat(
+          path, absl::StartsWith(store->image_, kSqliteMagic)
+                    ? " is damaged or truncated: rebuild it with citekb-index"
+                    : " is not a citekb index (not an SQLite database)"));
     }
     return absl::DataLossError(absl::StrCat(
         path, " is not a citekb index: ", version.status().message()));
@@ -222,10 +228,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   absl::StatusOr<bool> check_row =
       check.ok() ? (*check)->Step() : absl::StatusOr<bool>(check.status());
   if (!check_row.ok() || !*check_row || (*check)->ColumnText(0) != "ok") {
-    const std::string problem =
+    // quick_check's report spans lines; a log line must not.
+    const std::string problem = absl::StrReplaceAll(
         !check_row.ok() ? std::string(check_row.status().message())
         : *check_row    ? Str((*check)->ColumnText(0))
-                        : "no result";
+                        : "no result",
+        {{"\n", " "}});
     return absl::DataLossError(
         absl::StrCat(path, " is damaged (", problem, "): rebuild it with citekb-index"));
   }
