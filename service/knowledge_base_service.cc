@@ -6,6 +6,7 @@
 #include <string>
 #include <type_traits>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "service/grpc_status.h"
 #include "service/query_budget.h"
@@ -33,6 +34,8 @@ grpc::Status KnowledgeBaseService::Handle(absl::string_view method,
                                           Response* response,
                                           Logic<Request, Response> logic) {
   const absl::Time start = absl::Now();
+  ++in_flight_;
+  absl::Cleanup done = [this] { --in_flight_; };
   absl::Status status;
   // The deadline is checked first: once it passes gRPC also marks the call
   // cancelled, and DEADLINE_EXCEEDED is the more useful code to log.

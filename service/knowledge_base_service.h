@@ -24,6 +24,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <cstdint>
 
 #include "absl/status/statusor.h"
@@ -46,6 +47,10 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
 
   KnowledgeBaseService(const KnowledgeBaseService&) = delete;
   KnowledgeBaseService& operator=(const KnowledgeBaseService&) = delete;
+
+  // Calls inside a handler right now (from the moment gRPC hands the call
+  // over until the handler returns).
+  int calls_in_flight() const { return in_flight_.load(); }
 
   grpc::Status Ask(grpc::ServerContext* context, const v1::AskRequest* request,
                    v1::AskResponse* response) override;
@@ -89,6 +94,7 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   const ServingIndex& index_;
   RequestLog* const log_;
   const int64_t max_query_steps_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace citekb

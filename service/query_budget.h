@@ -35,8 +35,10 @@ namespace citekb {
 
 struct QueryLimits {
   // SQLite virtual-machine steps all queries of the call may take together;
-  // 0 means no limit. A step is one VDBE instruction, roughly a few
-  // nanoseconds of work.
+  // 0 means no limit. A step is one VDBE instruction, a few nanoseconds of
+  // work. Steps are counted as SQLite reports them, 1000 at a time within a
+  // statement, so statements shorter than that are not counted: the limit
+  // is for runaway queries, not an exact meter.
   int64_t max_steps = 0;
   // When the caller stops waiting.
   absl::Time deadline = absl::InfiniteFuture();

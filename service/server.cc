@@ -1,6 +1,7 @@
 #include "service/server.h"
 
 #include <grpc/grpc.h>
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/resource_quota.h>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "indexer/sqlite.h"
+#include "service/health_service.h"
 #include "service/tls_credentials.h"
 
 namespace citekb {
@@ -87,12 +89,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
 
   std::unique_ptr<Server> server(new Server(options, std::move(index)));
 
-  // Both are process-wide switches that only affect builders created after
-  // them, so they come first.
-  grpc::EnableDefaultHealthCheckService(true);
+  // A process-wide switch that only affects builders created after it, so
+  // it comes first.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
+  // Our own health service (health_service.h) instead of gRPC's built-in
+  // one; gRPC owns it and returns it from GetHealthCheckService().
+  auto health = std::make_unique<HealthService>();
+  server->health_ = health.get();
+  builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(
+      std::move(health)));
+  builder.RegisterService(server->health_);
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
@@ -115,10 +123,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   server->address_ = WithPort(options.listen, server->port_);
 
-  grpc::HealthCheckServiceInterface* health =
-      server->grpc_server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(v1::KnowledgeBase::service_full_name(), true);
+  server->health_->SetServingStatus("", true);
+  server->health_->SetServingStatus(v1::KnowledgeBase::service_full_name(),
+                                    true);
 
   if (options.reload_poll_interval > absl::ZeroDuration()) {
     server->poller_ = std::thread([s = server.get()] { s->PollIndexFile(); });
@@ -149,10 +156,13 @@ void Server::Shutdown() {
   // Tell health checkers first, so a load balancer stops sending new calls
   // while the in-flight ones drain; keep serving through the lame-duck
   // period, so that those polling health (rather than watching it) notice.
-  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  health_->Shutdown();
   if (options_.lame_duck > absl::ZeroDuration()) {
     absl::SleepFor(options_.lame_duck);
   }
+  // Watch streams never end by themselves; left open they would hold the
+  // drain below for its whole timeout.
+  health_->EndWatches();
   grpc_server_->Shutdown(std::chrono::system_clock::now() +
                          absl::ToChronoNanoseconds(options_.drain_timeout));
 }

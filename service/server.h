@@ -1,6 +1,7 @@
 // Builds, starts and stops the citekb gRPC server: the KnowledgeBase service
 // (knowledge_base_service.h) over the serving index (serving_index.h), plus
-// the standard health service (grpc.health.v1.Health) and server reflection
+// the standard health service (grpc.health.v1.Health, health_service.h) and
+// server reflection
 // (grpc.reflection.v1alpha.ServerReflection) so that grpcurl, grpc_cli and
 // load balancers work without the .proto files.
 //
@@ -55,6 +56,7 @@
 #include "absl/time/time.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
+#include "service/health_service.h"
 #include "service/knowledge_base_service.h"
 #include "service/request_log.h"
 #include "service/serving_index.h"
@@ -158,6 +160,9 @@ class Server {
   // (as Start()), and the previous index still serves.
   absl::Status Reload();
 
+  // KnowledgeBase calls being handled right now.
+  int calls_in_flight() const { return service_->calls_in_flight(); }
+
   // Generation of the index being served: 1 at start, +1 per reload.
   int64_t index_generation() const { return index_->generation(); }
 
@@ -178,6 +183,8 @@ class Server {
   std::unique_ptr<RequestLog> log_;  // null when request logging is off
   std::unique_ptr<KnowledgeBaseService> service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  // Owned by grpc_server_ (as its health-check service); null until built.
+  HealthService* health_ = nullptr;
   int port_ = 0;
   std::string address_;
 

@@ -82,9 +82,10 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
 }
 
 HealthResult CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                         const std::string& service) {
+                         const std::string& service,
+                         std::chrono::milliseconds timeout) {
   grpc::GenericStub stub(channel);
-  auto context = ContextWithDeadline();
+  auto context = ContextWithDeadline(timeout);
   // HealthCheckRequest { string service = 1; }
   const grpc::ByteBuffer request =
       ToByteBuffer(LengthDelimitedField(1, service));
@@ -95,7 +96,7 @@ HealthResult CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                  [&done](grpc::Status status) { done.set_value(status); });
   std::future<grpc::Status> status = done.get_future();
   // The context deadline ends the call; the margin only guards the test.
-  if (status.wait_for(kWait + std::chrono::seconds(5)) !=
+  if (status.wait_for(timeout + std::chrono::seconds(5)) !=
       std::future_status::ready) {
     ADD_FAILURE() << "health check did not complete";
     context->TryCancel();

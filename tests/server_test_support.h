@@ -44,15 +44,16 @@ std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
 inline constexpr int kServing = 1;
 inline constexpr int kNotServing = 2;
 
-// grpc.health.v1.Health/Check for `service`: the call's status and the
-// ServingStatus number (0 UNKNOWN, 1 SERVING, 2 NOT_SERVING; -1 when the
-// call failed).
+// grpc.health.v1.Health/Check for `service` with a `timeout` deadline: the
+// call's status and the ServingStatus number (0 UNKNOWN, 1 SERVING,
+// 2 NOT_SERVING; -1 when the call failed).
 struct HealthResult {
   grpc::Status status;
   int serving_status = -1;
 };
 HealthResult CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                         const std::string& service);
+                         const std::string& service,
+                         std::chrono::milliseconds timeout = kWait);
 
 // Polls health until `service` is SERVING; false after kWait.
 bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel,
