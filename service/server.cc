@@ -163,6 +163,9 @@ void Server::Shutdown() {
   // Watch streams never end by themselves; left open they would hold the
   // drain below for its whole timeout.
   health_->EndWatches();
+  LogEvent(absl::StrCat("citekb-server: not serving; draining ",
+                        calls_in_flight(), " calls in flight (at most ",
+                        absl::FormatDuration(options_.drain_timeout), ")\n"));
   grpc_server_->Shutdown(std::chrono::system_clock::now() +
                          absl::ToChronoNanoseconds(options_.drain_timeout));
 }

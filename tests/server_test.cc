@@ -195,6 +195,7 @@ class ServerTest : public ::testing::Test {
     options.index_path = *index_path_;
     options.listen = "127.0.0.1:0";
     options.log = &log_;
+    options.event_log = nullptr;
     return options;
   }
 
@@ -236,6 +237,42 @@ TEST_F(ServerTest, HealthOfUnknownServiceIsNotFound) {
   StartServer();
   EXPECT_EQ(CheckHealth(channel_, "no.such.Service").status.error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServerTest, HealthWatchReportsUnknownServicesAndChanges) {
+  StartServer();
+  testing::HealthWatch unknown(channel_, "no.such.Service");
+  EXPECT_EQ(unknown.Next(), 3);  // SERVICE_UNKNOWN, and the stream stays
+  testing::HealthWatch watch(channel_, "citekb.v1.KnowledgeBase");
+  EXPECT_EQ(watch.Next(), kServing);
+  server_->Shutdown();
+  EXPECT_EQ(watch.Next(), testing::kNotServing);
+  EXPECT_EQ(watch.Next(), -1) << "the stream ends with the server";
+}
+
+TEST_F(ServerTest, LameDuckKeepsServingWhileHealthSaysNotServing) {
+  ServerOptions options = Options();
+  // Long enough for the checks below on a slow machine; the test waits for
+  // none of it, Shutdown() does.
+  options.lame_duck = absl::Seconds(3);
+  StartServer(options);
+  std::future<void> shutdown =
+      std::async(std::launch::async, [this] { server_->Shutdown(); });
+  const auto give_up = std::chrono::steady_clock::now() + kWait;
+  HealthResult health;
+  do {
+    health = CheckHealth(channel_, "citekb.v1.KnowledgeBase");
+  } while (health.serving_status == kServing &&
+           std::chrono::steady_clock::now() < give_up);
+  ASSERT_TRUE(health.status.ok()) << health.status.error_message();
+  EXPECT_EQ(health.serving_status, testing::kNotServing);
+  // Still answering: probes and balancers have time to look elsewhere.
+  v1::ListSectionsResponse response;
+  auto context = ContextWithDeadline();
+  const grpc::Status status =
+      stub_->ListSections(context.get(), v1::ListSectionsRequest(), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(shutdown.wait_for(kWait), std::future_status::ready);
 }
 
 TEST_F(ServerTest, ReflectionListsTheKnowledgeBase) {
