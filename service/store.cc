@@ -68,8 +68,9 @@ int ChargeCurrentBudget(void*) {
   return budget != nullptr && !budget->Charge(kProgressSteps) ? 1 : 0;
 }
 
-// A connection to the in-memory `image` of an index: read-only (the image
-// is never written, and query_only refuses writes before they start),
+// A connection to the in-memory `image` of an index: read-only three times
+// over (SQLITE_OPEN_READONLY, the image attached with
+// SQLITE_DESERIALIZE_READONLY, and query_only refusing writes up front),
 // defensive (no schema or page tricks from SQL), not trusting the schema
 // (functions and virtual tables used by views or triggers in a hostile file
 // refuse to run), with extension loading off (OpenDatabase) and the
@@ -78,7 +79,7 @@ int ChargeCurrentBudget(void*) {
 absl::StatusOr<Database> OpenImage(const std::string& image) {
   CITEKB_ASSIGN_OR_RETURN(
       Database db,
-      OpenDatabase(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX));
+      OpenDatabase(":memory:", SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
   // READONLY and not RESIZEABLE: SQLite reads the caller's buffer in place
   // and never writes or frees it. The cast drops const only for the C API.
   unsigned char* data =
