@@ -325,10 +325,10 @@ absl::Status ApplyGlobalFlag(absl::string_view name, const std::string& value,
           absl::StrCat("--", name, ": must not be empty"));
     }
     line->options.tls = true;
-    (name == "tls-ca"            ? line->options.tls_ca_path
-     : name == "tls-cert"        ? line->options.tls_cert_path
-     : name == "tls-key"         ? line->options.tls_key_path
-                                 : line->options.tls_server_name) = value;
+    (name == "tls-ca"     ? line->options.tls_ca_path
+     : name == "tls-cert" ? line->options.tls_cert_path
+     : name == "tls-key"  ? line->options.tls_key_path
+                          : line->options.tls_server_name) = value;
   }
   return absl::OkStatus();
 }

@@ -117,8 +117,7 @@ void HealthService::NotifyLocked(const std::string& service) {
   }
 }
 
-void HealthService::SetServingStatus(const std::string& service,
-                                     bool serving) {
+void HealthService::SetServingStatus(const std::string& service, bool serving) {
   absl::MutexLock lock(&mu_);
   if (shut_down_) return;
   serving_[service] = serving;
@@ -148,8 +147,8 @@ void HealthService::EndWatches() {
   absl::MutexLock lock(&mu_);
   watches_ended_ = true;
   for (Watcher* watcher : watchers_) {
-    watcher->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                              "server shutting down"));
+    watcher->End(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE, "server shutting down"));
   }
 }
 

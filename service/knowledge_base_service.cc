@@ -46,9 +46,10 @@ grpc::Status KnowledgeBaseService::Handle(absl::string_view method,
     status = absl::CancelledError("call cancelled by the client");
   } else {
     const std::shared_ptr<const KnowledgeBase> kb = index_.Current();
-    QueryBudget budget({.max_steps = max_query_steps_,
-                        .deadline = DeadlineOf(*context),
-                        .cancelled = [context] { return context->IsCancelled(); }});
+    QueryBudget budget(
+        {.max_steps = max_query_steps_,
+         .deadline = DeadlineOf(*context),
+         .cancelled = [context] { return context->IsCancelled(); }});
     absl::StatusOr<Response> result;
     {
       QueryBudget::Scope scope(&budget);

@@ -40,9 +40,10 @@ const citekb::ServerOptions kDefaults;
 ABSL_FLAG(std::string, index, "var/citekb.sqlite",
           "Index file written by citekb-index. Replacing it (citekb-index "
           "renames a new one into place) or SIGHUP reloads it.");
-ABSL_FLAG(std::string, listen, kDefaults.listen,
-          "Address to serve on; port 0 picks a free port (printed at start). "
-          "Without TLS only loopback addresses are allowed, unless --insecure.");
+ABSL_FLAG(
+    std::string, listen, kDefaults.listen,
+    "Address to serve on; port 0 picks a free port (printed at start). "
+    "Without TLS only loopback addresses are allowed, unless --insecure.");
 ABSL_FLAG(std::string, tls_cert, "",
           "PEM certificate chain to serve TLS with (needs --tls-key).");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert.");
@@ -52,8 +53,7 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(bool, insecure, false,
           "Serve plaintext on a non-loopback address (only behind a "
           "TLS-terminating proxy or on a trusted network).");
-ABSL_FLAG(absl::Duration, reload_poll_interval,
-          kDefaults.reload_poll_interval,
+ABSL_FLAG(absl::Duration, reload_poll_interval, kDefaults.reload_poll_interval,
           "How often to check whether the index file was replaced; 0 turns "
           "it off (SIGHUP still reloads).");
 ABSL_FLAG(bool, log_requests, true,
@@ -159,9 +159,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   // One write per line, so whoever watches stderr never sees half of one.
-  std::string serving = absl::StrCat("citekb-server: serving ",
-                                     options.index_path, " on ",
-                                     (*server)->address(), "\n");
+  std::string serving =
+      absl::StrCat("citekb-server: serving ", options.index_path, " on ",
+                   (*server)->address(), "\n");
   if (!options.tls_cert_path.empty()) {
     absl::StrAppend(&serving, "citekb-server: TLS with ", options.tls_cert_path,
                     options.tls_client_ca_path.empty()

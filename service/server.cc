@@ -98,8 +98,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // one; gRPC owns it and returns it from GetHealthCheckService().
   auto health = std::make_unique<HealthService>();
   server->health_ = health.get();
-  builder.SetOption(std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(
-      std::move(health)));
+  builder.SetOption(
+      std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(
+          std::move(health)));
   builder.RegisterService(server->health_);
   builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
@@ -186,13 +187,12 @@ void Server::PollIndexFile() {
 
 absl::Status Server::LogReload(absl::Status status) {
   const int64_t generation = index_->generation();
-  LogEvent(status.ok()
-               ? absl::StrCat("citekb-server: reloaded index ",
-                              options_.index_path, " (generation ", generation,
-                              ")\n")
-               : absl::StrCat("citekb-server: refused new index: ",
-                              status.message(), " (still serving generation ",
-                              generation, ")\n"));
+  LogEvent(
+      status.ok()
+          ? absl::StrCat("citekb-server: reloaded index ", options_.index_path,
+                         " (generation ", generation, ")\n")
+          : absl::StrCat("citekb-server: refused new index: ", status.message(),
+                         " (still serving generation ", generation, ")\n"));
   return status;
 }
 

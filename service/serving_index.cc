@@ -12,28 +12,27 @@ namespace citekb {
 ServingIndex::FileIdentity ServingIndex::Identify(const std::string& path) {
   struct stat info;
   if (stat(path.c_str(), &info) != 0) return {};
-  return {.exists = true,
-          .device = static_cast<uint64_t>(info.st_dev),
-          .inode = static_cast<uint64_t>(info.st_ino),
-          .size = static_cast<int64_t>(info.st_size),
-          .modified_ns = static_cast<int64_t>(info.st_mtim.tv_sec) *
-                             1'000'000'000 +
-                         info.st_mtim.tv_nsec};
+  return {
+      .exists = true,
+      .device = static_cast<uint64_t>(info.st_dev),
+      .inode = static_cast<uint64_t>(info.st_ino),
+      .size = static_cast<int64_t>(info.st_size),
+      .modified_ns = static_cast<int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 +
+                     info.st_mtim.tv_nsec};
 }
 
 absl::StatusOr<std::unique_ptr<KnowledgeBase>> ServingIndex::OpenChecked(
     const std::string& path) {
-  absl::StatusOr<std::unique_ptr<KnowledgeBase>> kb =
-      KnowledgeBase::Open(path);
+  absl::StatusOr<std::unique_ptr<KnowledgeBase>> kb = KnowledgeBase::Open(path);
   if (!kb.ok()) {
     // Keep the code (NOT_FOUND, DATA_LOSS, ...) and make sure the message
     // names the file whatever the store's message says.
     const absl::string_view message = kb.status().message();
-    return absl::Status(kb.status().code(),
-                        absl::StrContains(message, path)
-                            ? absl::StrCat("cannot open index: ", message)
-                            : absl::StrCat("cannot open index ", path, ": ",
-                                           message));
+    return absl::Status(
+        kb.status().code(),
+        absl::StrContains(message, path)
+            ? absl::StrCat("cannot open index: ", message)
+            : absl::StrCat("cannot open index ", path, ": ", message));
   }
   // A well-formed file of the right version can still be an index of
   // nothing (a build that went wrong upstream); serving it would answer
@@ -46,8 +45,9 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> ServingIndex::OpenChecked(
   }
   if (sections->sections().empty()) {
     return absl::DataLossError(
-        absl::StrCat("index ", path, " has no sections: refusing to serve an "
-                                     "empty index"));
+        absl::StrCat("index ", path,
+                     " has no sections: refusing to serve an "
+                     "empty index"));
   }
   return kb;
 }

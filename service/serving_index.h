@@ -1,8 +1,9 @@
 // The index a server is serving: an immutable KnowledgeBase snapshot that
 // can be replaced while calls are running ("hot reload").
 //
-//   CITEKB_ASSIGN_OR_RETURN(auto index, ServingIndex::Open("var/citekb.sqlite"));
-//   std::shared_ptr<const KnowledgeBase> kb = index->Current();  // per call
+//   CITEKB_ASSIGN_OR_RETURN(auto index,
+//   ServingIndex::Open("var/citekb.sqlite")); std::shared_ptr<const
+//   KnowledgeBase> kb = index->Current();  // per call
 //   ... kb->Ask(request) ...
 //   absl::Status reloaded = index->Reload();  // e.g. on SIGHUP
 //

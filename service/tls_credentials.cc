@@ -35,8 +35,7 @@ absl::StatusOr<std::string> ReadPem(absl::string_view flag,
                                     const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in.is_open()) {
-    return absl::NotFoundError(
-        absl::StrCat(flag, ": cannot read ", path));
+    return absl::NotFoundError(absl::StrCat(flag, ": cannot read ", path));
   }
   return std::string((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
@@ -57,9 +56,9 @@ PrivateKey ReadPrivateKey(const std::string& pem) {
   // A null password callback with no password: an encrypted key fails
   // instead of prompting on the terminal.
   static const auto kNoPassword = [](char*, int, int, void*) { return 0; };
-  return PrivateKey(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr,
-                                                  kNoPassword, nullptr)
-                        : nullptr);
+  return PrivateKey(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, kNoPassword, nullptr)
+          : nullptr);
 }
 
 absl::Status Invalid(absl::string_view flag, const std::string& path,
@@ -137,9 +136,9 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
                    "holds no unencrypted PEM private key");
   }
   if (X509_check_private_key(parsed_cert.get(), parsed_key.get()) != 1) {
-    return Invalid("--tls-key", tls.key_path,
-                   absl::StrCat("is not the key of the certificate in ",
-                                tls.cert_path));
+    return Invalid(
+        "--tls-key", tls.key_path,
+        absl::StrCat("is not the key of the certificate in ", tls.cert_path));
   }
 
   grpc::SslServerCredentialsOptions options(

@@ -45,11 +45,11 @@ namespace citekb {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
 using testing::CheckHealth;
 using testing::Child;
 using testing::ContextWithDeadline;
 using testing::GateBuf;
+using ::testing::HasSubstr;
 using testing::HealthWatch;
 using testing::kNotServing;
 using testing::kServing;
@@ -101,10 +101,9 @@ class Load {
        std::chrono::milliseconds deadline = kWait)
       : ok_codes_(std::move(ok_codes)), deadline_(deadline) {
     for (int t = 0; t < threads; ++t) {
-      workers_.emplace_back(
-          [this, channel = channels[t % channels.size()], t] {
-            Run(channel, t);
-          });
+      workers_.emplace_back([this, channel = channels[t % channels.size()], t] {
+        Run(channel, t);
+      });
     }
   }
   ~Load() { Stop(); }
@@ -142,11 +141,11 @@ class Load {
   }
 
   std::string Summary() const {
-    return absl::StrCat(calls(), " calls, ", failures().size(), " failed",
-                        expected_errors() > 0
-                            ? absl::StrCat(", ", expected_errors(),
-                                           " refused as expected")
-                            : "");
+    return absl::StrCat(
+        calls(), " calls, ", failures().size(), " failed",
+        expected_errors() > 0
+            ? absl::StrCat(", ", expected_errors(), " refused as expected")
+            : "");
   }
 
  private:
@@ -273,8 +272,8 @@ class ReliabilityTest : public ::testing::Test {
   int CountEvents(absl::string_view text) const {
     std::vector<std::string> lines =
         absl::StrSplit(events_.str(), '\n', absl::SkipEmpty());
-    return static_cast<int>(absl::c_count_if(
-        lines, [&](const std::string& line) {
+    return static_cast<int>(
+        absl::c_count_if(lines, [&](const std::string& line) {
           return absl::StrContains(line, text);
         }));
   }
@@ -392,17 +391,18 @@ TEST_F(ReliabilityTest, ShutdownFlipsHealthFirstAndLetsInFlightCallsFinish) {
     std::future<grpc::Status> status = done[i].get_future();
     ASSERT_EQ(status.wait_for(kWait), std::future_status::ready);
     const grpc::Status result = status.get();
-    EXPECT_TRUE(result.ok()) << result.error_code() << " "
-                             << result.error_message();
+    EXPECT_TRUE(result.ok())
+        << result.error_code() << " " << result.error_message();
   }
   ASSERT_EQ(shutdown.wait_for(kWait), std::future_status::ready);
   std::printf(
       "[reliability] shutdown: %d in-flight calls finished OK, drained in "
       "%lld ms\n",
       kCalls,
-      static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 Clock::now() - begin)
-                                 .count()));
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() -
+                                                                begin)
+              .count()));
 }
 
 TEST_F(ReliabilityTest, ConcurrentStreamsPerConnectionAreCapped) {
@@ -492,8 +492,9 @@ TEST_F(ReliabilityTest, ReplacedIndexFileIsSwappedInUnderLoadWithoutFailures) {
   EXPECT_EQ(CountEvents("citekb-server: reloaded index"), 1) << events_.str();
   EXPECT_EQ(CheckHealth(channel_, "citekb.v1.KnowledgeBase").serving_status,
             kServing);
-  std::printf("[reliability] hot reload (file replaced, polled): %s, 1 reload\n",
-              load.Summary().c_str());
+  std::printf(
+      "[reliability] hot reload (file replaced, polled): %s, 1 reload\n",
+      load.Summary().c_str());
 }
 
 TEST_F(ReliabilityTest, ExplicitReloadUnderLoadSwapsAtOnceAndRefusesGarbage) {
@@ -569,16 +570,16 @@ TEST_F(ReliabilityTest, BadIndexFilesUnderLoadAreRefusedAndTheOldOneServes) {
     SCOPED_TRACE(fault.name);
     fault.install();
     ++refused;
-    ASSERT_TRUE(Eventually(
-        [&] { return CountEvents("refused new index") == refused; }))
-        << events_.str();
+    ASSERT_TRUE(Eventually([&] {
+      return CountEvents("refused new index") == refused;
+    })) << events_.str();
     EXPECT_EQ(CheckHealth(channel_, "citekb.v1.KnowledgeBase").serving_status,
               kServing);
     ASSERT_TRUE(load.WaitForMoreCalls(100)) << load.Summary();
   }
-  EXPECT_EQ(load.AnsweredByOtherThan(Load::Index::kSeed,
-                                     Clock::time_point::min()),
-            0);
+  EXPECT_EQ(
+      load.AnsweredByOtherThan(Load::Index::kSeed, Clock::time_point::min()),
+      0);
   EXPECT_EQ(server_->index_generation(), 1);
 
   RebuildIndex({testing::SeedArticlePath(), MagnesiumArticlePath()});
@@ -640,8 +641,8 @@ std::shared_ptr<grpc::Channel> BalancedChannel(const std::vector<int>& ports) {
 }
 
 TEST_F(ReliabilityTest, SighupReloadsTheBinaryUnderLoad) {
-  Child child(ServerArgs(index_path_, {"--reload-poll-interval=0",
-                                       "--log-requests=false"}),
+  Child child(ServerArgs(index_path_,
+                         {"--reload-poll-interval=0", "--log-requests=false"}),
               dir_.File("server.txt"));
   const int port = StartBinary(child);
   ASSERT_GT(port, 0) << child.Output();
@@ -676,9 +677,8 @@ TEST_F(ReliabilityTest, SighupReloadsTheBinaryUnderLoad) {
   const int status = child.WaitForExit();
   ASSERT_TRUE(WIFEXITED(status)) << child.Output();
   EXPECT_EQ(WEXITSTATUS(status), 0);
-  std::printf(
-      "[reliability] SIGHUP (binary): %s, 1 reload, 1 refused file\n",
-      load.Summary().c_str());
+  std::printf("[reliability] SIGHUP (binary): %s, 1 reload, 1 refused file\n",
+              load.Summary().c_str());
 }
 
 TEST_F(ReliabilityTest, SigtermUnderLoadDrainsAndExitsZero) {
@@ -729,9 +729,9 @@ TEST_F(ReliabilityTest, ThreeReplicasLoseNoCallWhenOneIsKilled) {
   std::vector<std::unique_ptr<Child>> replicas;
   std::vector<int> ports;
   for (int i = 0; i < 3; ++i) {
-    replicas.push_back(std::make_unique<Child>(
-        ServerArgs(index_path_, {"--lame-duck=500ms"}),
-        dir_.File(absl::StrCat("replica", i, ".txt"))));
+    replicas.push_back(
+        std::make_unique<Child>(ServerArgs(index_path_, {"--lame-duck=500ms"}),
+                                dir_.File(absl::StrCat("replica", i, ".txt"))));
     ports.push_back(StartBinary(*replicas.back()));
     ASSERT_GT(ports.back(), 0) << replicas.back()->Output();
   }

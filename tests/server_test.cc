@@ -39,17 +39,17 @@ namespace citekb {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::Contains;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::CheckHealth;
 using testing::Child;
+using ::testing::Contains;
 using testing::ContextWithDeadline;
 using testing::GateBuf;
+using ::testing::HasSubstr;
 using testing::HealthResult;
 using testing::kServing;
 using testing::kWait;
 using testing::ListServicesByReflection;
+using ::testing::Not;
 using testing::ServingPort;
 using testing::WaitUntilServing;
 
@@ -507,7 +507,6 @@ TEST_F(ServerTest, EveryRpcIsWired) {
 // ---------------------------------------------------------------------------
 // The citekb-server binary.
 // ---------------------------------------------------------------------------
-
 
 class ServerBinaryTest : public ServerTest,
                          public ::testing::WithParamInterface<int> {};

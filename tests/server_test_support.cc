@@ -165,7 +165,6 @@ int HealthWatch::Next() {
   return ParseServingStatus(FromByteBuffer(response));
 }
 
-
 absl::StatusOr<std::vector<std::string>> ListServicesByReflection(
     const std::shared_ptr<grpc::Channel>& channel) {
   grpc::GenericStub stub(channel);

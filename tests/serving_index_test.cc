@@ -137,7 +137,8 @@ class ServingIndexTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.File("kb.sqlite");
-    ASSERT_TRUE(testing::BuildIndexOf({testing::SeedArticlePath()}, path_).ok());
+    ASSERT_TRUE(
+        testing::BuildIndexOf({testing::SeedArticlePath()}, path_).ok());
     absl::StatusOr<std::unique_ptr<ServingIndex>> index =
         ServingIndex::Open(path_);
     ASSERT_TRUE(index.ok()) << index.status();
@@ -156,7 +157,8 @@ class ServingIndexTest : public ::testing::Test {
   // keys off), renamed into place.
   void RenameModifiedIndexIntoPlace(const std::string& sql) {
     const std::string staged = dir_.File("staged.sqlite");
-    ASSERT_TRUE(testing::BuildIndexOf({testing::SeedArticlePath()}, staged).ok());
+    ASSERT_TRUE(
+        testing::BuildIndexOf({testing::SeedArticlePath()}, staged).ok());
     {
       absl::StatusOr<Database> db = OpenDatabase(staged, SQLITE_OPEN_READWRITE);
       ASSERT_TRUE(db.ok()) << db.status();
@@ -169,7 +171,8 @@ class ServingIndexTest : public ::testing::Test {
 
   std::string SeedIndexBytes() {
     const std::string staged = dir_.File("bytes.sqlite");
-    EXPECT_TRUE(testing::BuildIndexOf({testing::SeedArticlePath()}, staged).ok());
+    EXPECT_TRUE(
+        testing::BuildIndexOf({testing::SeedArticlePath()}, staged).ok());
     return testing::ReadFileOrDie(staged);
   }
 
@@ -251,7 +254,8 @@ TEST_F(ServingIndexTest, RefusesBadFilesAndKeepsServingTheOldIndex) {
        absl::StatusCode::kDataLoss, "not a citekb index"},
       {"empty file", [&] { RenameIntoPlace(""); }, absl::StatusCode::kDataLoss,
        "not a citekb index"},
-      {"truncated to half", [&] { RenameIntoPlace(seed.substr(0, seed.size() / 2)); },
+      {"truncated to half",
+       [&] { RenameIntoPlace(seed.substr(0, seed.size() / 2)); },
        absl::StatusCode::kDataLoss, "damaged or truncated"},
       {"truncated to the first page",
        [&] { RenameIntoPlace(seed.substr(0, 4096)); },

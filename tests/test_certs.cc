@@ -87,17 +87,17 @@ Owned<X509> NewCertificate(EVP_PKEY* key, const std::string& common_name,
   Check(RAND_bytes(serial, sizeof(serial)) == 1, "RAND_bytes");
   serial[0] &= 0x7f;  // positive
   BIGNUM* number = BN_bin2bn(serial, sizeof(serial), nullptr);
-  Check(BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert.get())) !=
-            nullptr,
-        "serial");
+  Check(
+      BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert.get())) != nullptr,
+      "serial");
   BN_free(number);
   X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
   X509_NAME* name = X509_get_subject_name(cert.get());
   Check(X509_NAME_add_entry_by_txt(
             name, "CN", MBSTRING_UTF8,
-            reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
-            -1, 0) == 1,
+            reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+            0) == 1,
         "subject");
   Check(X509_set_issuer_name(cert.get(), issuer != nullptr
                                              ? X509_get_subject_name(issuer)

@@ -2,8 +2,6 @@
 // (test_certs.h): who gets served, who is refused, how bad TLS files and
 // plaintext on a public address are reported, and the CLI's TLS flags.
 
-#include "service/tls_credentials.h"
-
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <signal.h>
@@ -20,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "indexer/corpus_indexer.h"
 #include "service/server.h"
+#include "service/tls_credentials.h"
 #include "tests/server_test_support.h"
 #include "tests/test_certs.h"
 #include "tests/test_support.h"
@@ -28,9 +27,9 @@ namespace citekb {
 namespace {
 
 using ::testing::AllOf;
-using ::testing::HasSubstr;
 using testing::CheckHealth;
 using testing::Child;
+using ::testing::HasSubstr;
 using testing::KeyPair;
 using testing::kServing;
 using testing::MakeCa;
@@ -56,8 +55,8 @@ class TlsTest : public ::testing::Test {
     client_ = new KeyPair(MakeCertificate(*ca_, "a client", Use::kClient));
     Write("client.crt", client_->cert_pem);
     Write("client.key", client_->key_pem);
-    stranger_ = new KeyPair(
-        MakeCertificate(*other_ca_, "a stranger", Use::kClient));
+    stranger_ =
+        new KeyPair(MakeCertificate(*other_ca_, "a stranger", Use::kClient));
     Write("stranger.crt", stranger_->cert_pem);
     Write("stranger.key", stranger_->key_pem);
   }
@@ -162,8 +161,7 @@ TEST_F(TlsTest, MutualTlsServesOnlyClientsWithACertificateFromTheCa) {
   StartServer(options);
   const grpc::Status with_certificate = AskWith(Trusting(*ca_, client_));
   EXPECT_TRUE(with_certificate.ok()) << with_certificate.error_message();
-  EXPECT_EQ(AskWith(Trusting(*ca_)).error_code(),
-            grpc::StatusCode::UNAVAILABLE)
+  EXPECT_EQ(AskWith(Trusting(*ca_)).error_code(), grpc::StatusCode::UNAVAILABLE)
       << "no client certificate";
   EXPECT_EQ(AskWith(Trusting(*ca_, stranger_)).error_code(),
             grpc::StatusCode::UNAVAILABLE)
@@ -181,9 +179,11 @@ TEST_F(TlsTest, BadTlsSettingsAreClearErrorsAtStart) {
     std::string message;
   } kCases[] = {
       {"cert without key", File("server.crt"), "", "",
-       absl::StatusCode::kInvalidArgument, "--tls-cert: given without --tls-key"},
+       absl::StatusCode::kInvalidArgument,
+       "--tls-cert: given without --tls-key"},
       {"key without cert", "", File("server.key"), "",
-       absl::StatusCode::kInvalidArgument, "--tls-key: given without --tls-cert"},
+       absl::StatusCode::kInvalidArgument,
+       "--tls-key: given without --tls-cert"},
       {"client CA without TLS", "", "", File("ca.crt"),
        absl::StatusCode::kInvalidArgument, "--tls-client-ca: needs --tls-cert"},
       {"missing cert file", File("missing.crt"), File("server.key"), "",
@@ -193,7 +193,8 @@ TEST_F(TlsTest, BadTlsSettingsAreClearErrorsAtStart) {
       {"cert that is not PEM", File("not-pem.txt"), File("server.key"), "",
        absl::StatusCode::kInvalidArgument, "holds no PEM certificate"},
       {"key that is not PEM", File("server.crt"), File("not-pem.txt"), "",
-       absl::StatusCode::kInvalidArgument, "holds no unencrypted PEM private key"},
+       absl::StatusCode::kInvalidArgument,
+       "holds no unencrypted PEM private key"},
       {"key of another certificate", File("server.crt"), File("client.key"), "",
        absl::StatusCode::kInvalidArgument, "is not the key of the certificate"},
       {"client CA that is not PEM", File("server.crt"), File("server.key"),
@@ -239,15 +240,22 @@ TEST(IsLoopbackAddressTest, OnlyAddressesOfThisMachine) {
     const char* listen;
     bool loopback;
   } kCases[] = {
-      {"127.0.0.1:50051", true},   {"127.1.2.3:1", true},
-      {"localhost:50051", true},   {"LOCALHOST:1", true},
-      {"[::1]:50051", true},       {"[::ffff:127.0.0.1]:1", true},
+      {"127.0.0.1:50051", true},
+      {"127.1.2.3:1", true},
+      {"localhost:50051", true},
+      {"LOCALHOST:1", true},
+      {"[::1]:50051", true},
+      {"[::ffff:127.0.0.1]:1", true},
       {"unix:/tmp/citekb.sock", true},
       {"unix-abstract:citekb", true},
-      {"0.0.0.0:50051", false},    {"[::]:50051", false},
-      {":50051", false},           {"10.0.0.5:50051", false},
-      {"192.168.1.2:1", false},    {"kb.example.com:50051", false},
-      {"[2001:db8::1]:1", false},  {"128.0.0.1:1", false},
+      {"0.0.0.0:50051", false},
+      {"[::]:50051", false},
+      {":50051", false},
+      {"10.0.0.5:50051", false},
+      {"192.168.1.2:1", false},
+      {"kb.example.com:50051", false},
+      {"[2001:db8::1]:1", false},
+      {"128.0.0.1:1", false},
   };
   for (const auto& c : kCases) {
     EXPECT_EQ(IsLoopbackAddress(c.listen), c.loopback) << c.listen;
@@ -303,9 +311,8 @@ TEST_F(TlsTest, CliReachesAMutualTlsServerWithItsFlags) {
   EXPECT_EQ(run({"sections"}).first, kExitFailure) << "plaintext";
   EXPECT_EQ(run({"--tls-ca", File("ca.crt"), "sections"}).first, kExitFailure)
       << "no client certificate";
-  const auto [code, err] =
-      run({"--tls-ca", File("ca.crt"), "--tls-cert", File("client.crt"),
-           "sections"});
+  const auto [code, err] = run({"--tls-ca", File("ca.crt"), "--tls-cert",
+                                File("client.crt"), "sections"});
   EXPECT_EQ(code, kExitUsage);
   EXPECT_THAT(err, HasSubstr("--tls-cert and --tls-key"));
   const auto [missing_code, missing_err] =
