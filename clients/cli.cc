@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -120,6 +123,8 @@ struct Invocation {
   const CommandSpec& command;
   const ParsedArgs& args;
   const CliOptions& options;
+  // Plaintext, or TLS built from the --tls* flags.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   std::ostream& out;
   std::ostream& err;
 };
@@ -131,6 +136,17 @@ const std::vector<FlagSpec>& GlobalFlags() {
        "Print only the response, as JSON with proto field names."},
       {"timeout", Arity::kOne, "SECONDS",
        "Deadline for the call: \"10\", \"2.5\" or \"500ms\". Default 10."},
+      {"tls", Arity::kSwitch, "",
+       "Connect with TLS, trusting the system's CA certificates."},
+      {"tls-ca", Arity::kOne, "FILE",
+       "Connect with TLS, trusting the CA certificates in FILE (PEM)."},
+      {"tls-cert", Arity::kOne, "FILE",
+       "Client certificate (PEM) for servers that require one; with "
+       "--tls-key."},
+      {"tls-key", Arity::kOne, "FILE", "Private key (PEM) of --tls-cert."},
+      {"tls-server-name", Arity::kOne, "NAME",
+       "Name to expect in the server's certificate, when it differs from "
+       "the --server host."},
       {"help", Arity::kSwitch, "", "Show usage and exit."},
   };
   return *kFlags;
@@ -208,7 +224,7 @@ std::string MainHelp(const CliOptions& defaults) {
       "the indexed articles and always cite their sources.\n"
       "\n"
       "usage: citekb [--server HOST:PORT] [--json] [--timeout SECONDS] "
-      "COMMAND [ARGS] [FLAGS]\n"
+      "[--tls-ca FILE] COMMAND [ARGS] [FLAGS]\n"
       "\n"
       "Commands:\n",
       RenderColumns({}, commands, "  "),
@@ -233,7 +249,8 @@ std::string CommandHelp(const CommandSpec& command) {
   }
   absl::StrAppend(&help,
                   "\nGlobal flags: --server HOST:PORT, --json, "
-                  "--timeout SECONDS (see \"citekb help\").\n");
+                  "--timeout SECONDS, --tls-ca FILE ... (see \"citekb "
+                  "help\").\n");
   return help;
 }
 
@@ -299,6 +316,19 @@ absl::Status ApplyGlobalFlag(absl::string_view name, const std::string& value,
     absl::StatusOr<absl::Duration> timeout = ParseTimeout(value);
     if (!timeout.ok()) return timeout.status();
     line->options.timeout = *timeout;
+  } else if (name == "tls") {
+    line->options.tls = true;
+  } else if (name == "tls-ca" || name == "tls-cert" || name == "tls-key" ||
+             name == "tls-server-name") {
+    if (absl::StripAsciiWhitespace(value).empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, ": must not be empty"));
+    }
+    line->options.tls = true;
+    (name == "tls-ca"     ? line->options.tls_ca_path
+     : name == "tls-cert" ? line->options.tls_cert_path
+     : name == "tls-key"  ? line->options.tls_key_path
+                          : line->options.tls_server_name) = value;
   }
   return absl::OkStatus();
 }
@@ -484,6 +514,51 @@ void GetString(const ParsedArgs& args, absl::string_view flag,
 // Calling the server
 // ---------------------------------------------------------------------------
 
+absl::StatusOr<std::string> ReadPemFile(absl::string_view flag,
+                                        const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string pem((std::istreambuf_iterator<char>(in)),
+                  std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": cannot read \"", path, "\""));
+  }
+  if (!absl::StrContains(pem, "-----BEGIN ")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": \"", path, "\" is not a PEM file"));
+  }
+  return pem;
+}
+
+// Plaintext unless a --tls* flag was given; the files are read here so that
+// a wrong path is a usage error rather than a failed handshake.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
+    const CliOptions& options) {
+  if (!options.tls) return grpc::InsecureChannelCredentials();
+  if (options.tls_cert_path.empty() != options.tls_key_path.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-cert and --tls-key: give both (a client certificate and its "
+        "key) or neither");
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!options.tls_ca_path.empty()) {
+    absl::StatusOr<std::string> ca = ReadPemFile("tls-ca", options.tls_ca_path);
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+  }
+  if (!options.tls_cert_path.empty()) {
+    absl::StatusOr<std::string> cert =
+        ReadPemFile("tls-cert", options.tls_cert_path);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key =
+        ReadPemFile("tls-key", options.tls_key_path);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 int ReportRpcError(const Invocation& inv, const grpc::Status& status) {
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
@@ -542,9 +617,13 @@ int Call(const Invocation& inv, const Request& request,
          Rpc<Request, Response> rpc, Format format) {
   // A fresh channel per run: the CLI makes one call per process, and sharing
   // a channel across RunCli calls would be hidden global state.
+  grpc::ChannelArguments channel_args;
+  if (!inv.options.tls_server_name.empty()) {
+    channel_args.SetSslTargetNameOverride(inv.options.tls_server_name);
+  }
   std::unique_ptr<KnowledgeBase::Stub> stub =
-      KnowledgeBase::NewStub(grpc::CreateChannel(
-          inv.options.server, grpc::InsecureChannelCredentials()));
+      KnowledgeBase::NewStub(grpc::CreateCustomChannel(
+          inv.options.server, inv.credentials, channel_args));
   grpc::ClientContext context;
   context.set_deadline(
       std::chrono::time_point_cast<std::chrono::system_clock::duration>(
@@ -917,8 +996,13 @@ int RunCli(const std::vector<std::string>& args, const CliOptions& defaults,
     return kExitOk;
   }
 
-  return line.command->run(
-      Invocation{*line.command, line.args, line.options, out, err});
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      ChannelCredentialsFor(line.options);
+  if (!credentials.ok()) {
+    return UsageError(line.command, credentials.status().message(), err);
+  }
+  return line.command->run(Invocation{*line.command, line.args, line.options,
+                                      *std::move(credentials), out, err});
 }
 
 }  // namespace citekb

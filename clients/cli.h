@@ -37,6 +37,14 @@
 //   --server HOST:PORT  server address (CliOptions::server)
 //   --json              print only the response as JSON
 //   --timeout SECONDS   deadline of the call: "10", "2.5" or "500ms"
+//   --tls               connect with TLS, trusting the system's CAs
+//   --tls-ca FILE       connect with TLS, trusting the CAs in FILE (PEM)
+//   --tls-cert FILE --tls-key FILE
+//                       client certificate and key, for servers that
+//                       require one (mutual TLS); imply --tls
+//   --tls-server-name NAME
+//                       name expected in the server's certificate when it is
+//                       not the --server host
 //   --help, -h          usage of the command (or of citekb), exit 0
 //
 // Flags take their value as "--flag=value" or "--flag value". Several words
@@ -51,8 +59,9 @@
 //      or could not be reached in time (UNAVAILABLE, DEADLINE_EXCEEDED):
 //        citekb: cannot reach server at 127.0.0.1:50051: <detail>
 //   2  usage error (unknown command or flag, missing or extra argument, a
-//      flag value that is not a number or not one of the listed names); the
-//      message is followed by the command's usage line, and no RPC is made.
+//      flag value that is not a number or not one of the listed names, a
+//      --tls-* file that cannot be read or is not PEM); the message is
+//      followed by the command's usage line, and no RPC is made.
 //
 // The client only checks syntax; ranges (for example --max-passages 50) are
 // the server's to judge, so its INVALID_ARGUMENT reaches the user as is.
@@ -86,6 +95,13 @@ struct CliOptions {
   bool json = false;
   // Deadline for each RPC, counted from when the call starts.
   absl::Duration timeout = absl::Seconds(10);
+  // TLS: on when `tls` is set or any path is given. Empty `tls_ca_path`
+  // trusts the system's CAs; the client certificate and key go together.
+  bool tls = false;
+  std::string tls_ca_path;
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  std::string tls_server_name;
 };
 
 // Exit codes of RunCli.

@@ -1,14 +1,31 @@
 #include "service/knowledge_base_service.h"
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "service/grpc_status.h"
+#include "service/query_budget.h"
 
 namespace citekb {
+namespace {
+
+// The call's deadline; InfiniteFuture for a call without one (gRPC reports
+// that as the largest time_point, which would overflow absl::Time).
+absl::Time DeadlineOf(const grpc::ServerContext& context) {
+  const std::chrono::system_clock::time_point deadline = context.deadline();
+  if (deadline >= std::chrono::system_clock::time_point::max() -
+                      std::chrono::hours(24 * 365)) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
+}  // namespace
 
 template <typename Request, typename Response>
 grpc::Status KnowledgeBaseService::Handle(absl::string_view method,
@@ -17,6 +34,8 @@ grpc::Status KnowledgeBaseService::Handle(absl::string_view method,
                                           Response* response,
                                           Logic<Request, Response> logic) {
   const absl::Time start = absl::Now();
+  ++in_flight_;
+  absl::Cleanup done = [this] { --in_flight_; };
   absl::Status status;
   // The deadline is checked first: once it passes gRPC also marks the call
   // cancelled, and DEADLINE_EXCEEDED is the more useful code to log.
@@ -26,8 +45,19 @@ grpc::Status KnowledgeBaseService::Handle(absl::string_view method,
   } else if (context->IsCancelled()) {
     status = absl::CancelledError("call cancelled by the client");
   } else {
-    absl::StatusOr<Response> result = (kb_.*logic)(request);
-    if (result.ok()) {
+    const std::shared_ptr<const KnowledgeBase> kb = index_.Current();
+    QueryBudget budget(
+        {.max_steps = max_query_steps_,
+         .deadline = DeadlineOf(*context),
+         .cancelled = [context] { return context->IsCancelled(); }});
+    absl::StatusOr<Response> result;
+    {
+      QueryBudget::Scope scope(&budget);
+      result = (kb.get()->*logic)(request);
+    }
+    if (!budget.status().ok()) {
+      status = budget.status();
+    } else if (result.ok()) {
       *response = *std::move(result);
     } else {
       status = result.status();

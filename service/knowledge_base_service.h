@@ -3,9 +3,15 @@
 // For every RPC it
 //   1. returns CANCELLED or DEADLINE_EXCEEDED without doing any work when
 //      the client has already given up or the deadline has passed,
-//   2. calls the logic, which does all validation and all the work,
-//   3. converts the absl::Status with ToGrpcStatus (grpc_status.h),
-//   4. writes one request-log line (request_log.h), when there is a log.
+//   2. takes the current index snapshot (serving_index.h), which the call
+//      keeps to its end even if the index is reloaded meanwhile,
+//   3. calls the logic, which does all validation and all the work, under a
+//      QueryBudget (query_budget.h): the per-call step limit, the call's
+//      deadline and its cancellation; when the budget stops the call, its
+//      status (RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, CANCELLED) is the
+//      call's, even if the logic carried on with partial results,
+//   4. converts the absl::Status with ToGrpcStatus (grpc_status.h),
+//   5. writes one request-log line (request_log.h), when there is a log.
 // There is deliberately nothing else here: tests exercise the logic directly
 // and this class only through a real server (tests/server_test.cc).
 //
@@ -18,23 +24,33 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
+#include <cstdint>
+
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "citekb/v1/knowledge_base.grpc.pb.h"
 #include "service/knowledge_base.h"
 #include "service/request_log.h"
+#include "service/serving_index.h"
 
 namespace citekb {
 
 class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
  public:
-  // `kb` and `log` must outlive the service. `log` may be null: no request
-  // log is written.
-  KnowledgeBaseService(const KnowledgeBase& kb, RequestLog* log)
-      : kb_(kb), log_(log) {}
+  // `index` and `log` must outlive the service. `log` may be null: no
+  // request log is written. `max_query_steps` bounds each call's index work
+  // (QueryLimits::max_steps; 0 for no bound).
+  KnowledgeBaseService(const ServingIndex& index, RequestLog* log,
+                       int64_t max_query_steps)
+      : index_(index), log_(log), max_query_steps_(max_query_steps) {}
 
   KnowledgeBaseService(const KnowledgeBaseService&) = delete;
   KnowledgeBaseService& operator=(const KnowledgeBaseService&) = delete;
+
+  // Calls inside a handler right now (from the moment gRPC hands the call
+  // over until the handler returns).
+  int calls_in_flight() const { return in_flight_.load(); }
 
   grpc::Status Ask(grpc::ServerContext* context, const v1::AskRequest* request,
                    v1::AskResponse* response) override;
@@ -69,14 +85,16 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   using Logic =
       absl::StatusOr<Response> (KnowledgeBase::*)(const Request&) const;
 
-  // Steps 1-4 above, shared by every RPC.
+  // Steps 1-5 above, shared by every RPC.
   template <typename Request, typename Response>
   grpc::Status Handle(absl::string_view method, grpc::ServerContext* context,
                       const Request& request, Response* response,
                       Logic<Request, Response> logic);
 
-  const KnowledgeBase& kb_;
+  const ServingIndex& index_;
   RequestLog* const log_;
+  const int64_t max_query_steps_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace citekb

@@ -1,10 +1,19 @@
 // citekb-server: serves an index over gRPC until SIGTERM or SIGINT.
 //
 //   citekb-server --index var/citekb.sqlite --listen 127.0.0.1:50051
+//   citekb-server --index var/citekb.sqlite --listen 0.0.0.0:50051
+//       --tls-cert tls/server.crt --tls-key tls/server.key   (one line)
 //
 // Flags become ServerOptions (server.h) and nothing else happens here but
-// signal handling. Exits 0 after a graceful shutdown, 1 when the server
-// cannot start (the reason is printed), 2 on a usage error.
+// signal handling: SIGHUP reloads the index file (as the file poll does),
+// SIGTERM and SIGINT shut down gracefully. Exits 0 after a graceful
+// shutdown, 1 when the server cannot start (the reason is printed), 2 on a
+// usage error.
+//
+// Flag names may be written with dashes or underscores (--tls-cert or
+// --tls_cert, --log-requests or --log_requests): dashes in a flag's name
+// are turned into underscores before the flags are parsed. Durations are
+// written as "1s", "500ms", "0" (for off).
 
 #include <pthread.h>
 #include <signal.h>
@@ -18,40 +27,108 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
 #include "service/server.h"
 
+namespace {
+const citekb::ServerOptions kDefaults;
+}  // namespace
+
 ABSL_FLAG(std::string, index, "var/citekb.sqlite",
-          "Index file written by citekb-index.");
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
-          "Address to serve on; port 0 picks a free port (printed at start).");
+          "Index file written by citekb-index. Replacing it (citekb-index "
+          "renames a new one into place) or SIGHUP reloads it.");
+ABSL_FLAG(
+    std::string, listen, kDefaults.listen,
+    "Address to serve on; port 0 picks a free port (printed at start). "
+    "Without TLS only loopback addresses are allowed, unless --insecure.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate chain to serve TLS with (needs --tls-key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert.");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA certificates; clients must present a certificate signed by "
+          "one of them (mutual TLS).");
+ABSL_FLAG(bool, insecure, false,
+          "Serve plaintext on a non-loopback address (only behind a "
+          "TLS-terminating proxy or on a trusted network).");
+ABSL_FLAG(absl::Duration, reload_poll_interval, kDefaults.reload_poll_interval,
+          "How often to check whether the index file was replaced; 0 turns "
+          "it off (SIGHUP still reloads).");
 ABSL_FLAG(bool, log_requests, true,
           "Write one JSON line per request to stderr.");
 ABSL_FLAG(bool, log_questions, false,
           "Include the question text in request-log lines (off by default: "
           "questions are health information).");
-ABSL_FLAG(int, max_request_bytes, 64 * 1024,
+ABSL_FLAG(int, max_request_bytes, kDefaults.max_receive_message_bytes,
           "Largest request accepted; larger ones get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_concurrent_streams, kDefaults.max_concurrent_streams,
+          "Calls one connection may have open at once.");
+ABSL_FLAG(int, max_threads, kDefaults.max_threads,
+          "Threads running calls; a call finding none free gets "
+          "RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(int64_t, max_query_steps, kDefaults.max_query_steps,
+          "SQLite steps one call's index queries may take; beyond it the "
+          "call gets RESOURCE_EXHAUSTED. 0: no limit.");
+ABSL_FLAG(absl::Duration, lame_duck, kDefaults.lame_duck,
+          "On SIGTERM/SIGINT, how long to keep serving after health turns "
+          "NOT_SERVING (set it to the readiness probe period behind a load "
+          "balancer).");
+ABSL_FLAG(absl::Duration, drain_timeout, kDefaults.drain_timeout,
+          "Then how long in-flight calls may run before they are cancelled.");
+
+namespace {
+
+// "--tls-cert=x" -> "--tls_cert=x", "--no-insecure" -> "--no_insecure":
+// dashes become underscores in the name of each "--" argument (not in its
+// "=value", and not in separate values, which never start with "--" for
+// these flags). "--" itself ends the flags and stays.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv,
+                                      std::vector<std::string>& storage) {
+  storage.reserve(argc);
+  std::vector<char*> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i > 0 && absl::StartsWith(arg, "--") && arg.size() > 2) {
+      const size_t equals = arg.find('=');
+      const size_t name_end = equals == std::string::npos ? arg.size() : equals;
+      std::string name = absl::StrReplaceAll(
+          absl::string_view(arg).substr(2, name_end - 2), {{"-", "_"}});
+      arg = absl::StrCat("--", name, absl::string_view(arg).substr(name_end));
+    }
+    storage.push_back(std::move(arg));
+    out.push_back(storage.back().data());
+  }
+  return out;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Serves a citekb index over gRPC.\n"
-      "Usage: citekb-server --index FILE [--listen HOST:PORT]");
-  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+      "Usage: citekb-server --index FILE [--listen HOST:PORT] "
+      "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--insecure]");
+  std::vector<std::string> storage;
+  std::vector<char*> args = NormalizeFlagNames(argc, argv, storage);
+  std::vector<char*> rest =
+      absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   if (rest.size() > 1) {
     std::cerr << "citekb-server: unexpected argument \"" << rest[1]
               << "\" (use --index FILE --listen HOST:PORT)\n";
     return 2;
   }
 
-  // Block the shutdown signals before gRPC starts any thread, so every
-  // thread inherits the mask and only the sigwait() thread below ever sees
-  // them: no work happens in a signal handler.
-  sigset_t shutdown_signals;
-  sigemptyset(&shutdown_signals);
-  sigaddset(&shutdown_signals, SIGTERM);
-  sigaddset(&shutdown_signals, SIGINT);
-  if (int error = pthread_sigmask(SIG_BLOCK, &shutdown_signals, nullptr);
+  // Block the signals before gRPC starts any thread, so every thread
+  // inherits the mask and only the sigwait() thread below ever sees them:
+  // no work happens in a signal handler.
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGHUP);
+  if (int error = pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
       error != 0) {
     std::cerr << "citekb-server: cannot block signals: " << std::strerror(error)
               << "\n";
@@ -61,9 +138,19 @@ int main(int argc, char** argv) {
   citekb::ServerOptions options;
   options.index_path = absl::GetFlag(FLAGS_index);
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_path = absl::GetFlag(FLAGS_tls_key);
+  options.tls_client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
+  options.insecure = absl::GetFlag(FLAGS_insecure);
+  options.reload_poll_interval = absl::GetFlag(FLAGS_reload_poll_interval);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
   options.log_questions = absl::GetFlag(FLAGS_log_questions);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.max_query_steps = absl::GetFlag(FLAGS_max_query_steps);
+  options.lame_duck = absl::GetFlag(FLAGS_lame_duck);
+  options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
 
   absl::StatusOr<std::unique_ptr<citekb::Server>> server =
       citekb::Server::Start(options);
@@ -71,19 +158,35 @@ int main(int argc, char** argv) {
     std::cerr << "citekb-server: " << server.status().message() << "\n";
     return 1;
   }
-  // One write, so whoever watches stderr for this line never sees half of it.
-  const std::string serving =
+  // One write per line, so whoever watches stderr never sees half of one.
+  std::string serving =
       absl::StrCat("citekb-server: serving ", options.index_path, " on ",
                    (*server)->address(), "\n");
+  if (!options.tls_cert_path.empty()) {
+    absl::StrAppend(&serving, "citekb-server: TLS with ", options.tls_cert_path,
+                    options.tls_client_ca_path.empty()
+                        ? ""
+                        : absl::StrCat("; clients need a certificate from ",
+                                       options.tls_client_ca_path),
+                    "\n");
+  }
   std::cerr.write(serving.data(), static_cast<std::streamsize>(serving.size()));
   std::cerr.flush();
 
-  std::thread signal_waiter([&shutdown_signals, s = server->get()] {
-    int signal_number = 0;
-    sigwait(&shutdown_signals, &signal_number);
-    std::cerr << "citekb-server: " << strsignal(signal_number)
-              << ", shutting down" << std::endl;
-    s->Shutdown();
+  std::thread signal_waiter([&handled_signals, s = server->get()] {
+    while (true) {
+      int signal_number = 0;
+      sigwait(&handled_signals, &signal_number);
+      if (signal_number == SIGHUP) {
+        // Reload() logs the outcome; a refused file leaves the old index.
+        s->Reload().IgnoreError();
+        continue;
+      }
+      std::cerr << "citekb-server: " << strsignal(signal_number)
+                << ", shutting down" << std::endl;
+      s->Shutdown();
+      return;
+    }
   });
   // Only the signal thread calls Shutdown(), so when Wait() returns it has
   // received its signal and the join below cannot block for long.

@@ -1,8 +1,10 @@
 #include "service/server.h"
 
 #include <grpc/grpc.h>
+#include <grpcpp/ext/health_check_service_server_builder_option.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -12,6 +14,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "indexer/sqlite.h"
+#include "service/health_service.h"
+#include "service/tls_credentials.h"
 
 namespace citekb {
 namespace {
@@ -44,66 +50,99 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         absl::StrCat("max receive message bytes: must be positive, got ",
                      options.max_receive_message_bytes));
   }
+  if (options.max_concurrent_streams <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max concurrent streams: must be positive, got ",
+                     options.max_concurrent_streams));
+  }
+  // Below this the sync server's pollers leave no thread to run a call.
+  if (options.max_threads < 4) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max threads: must be at least 4, got ", options.max_threads));
+  }
+  if (options.max_query_steps < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max query steps: must not be negative (0 means no "
+                     "limit), got ",
+                     options.max_query_steps));
+  }
+  if (options.reload_poll_interval < absl::ZeroDuration() ||
+      options.lame_duck < absl::ZeroDuration() ||
+      options.drain_timeout < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "reload poll interval, lame duck and drain timeout: must not be "
+        "negative");
+  }
   if (options.log_requests && options.log == nullptr) {
     return absl::InvalidArgumentError(
         "request log: no stream given while request logging is on");
   }
+  CITEKB_ASSIGN_OR_RETURN(
+      std::shared_ptr<grpc::ServerCredentials> credentials,
+      ServerCredentialsFor({.cert_path = options.tls_cert_path,
+                            .key_path = options.tls_key_path,
+                            .client_ca_path = options.tls_client_ca_path,
+                            .insecure = options.insecure},
+                           options.listen));
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<ServingIndex> index,
+                          ServingIndex::Open(options.index_path));
 
-  absl::StatusOr<std::unique_ptr<KnowledgeBase>> kb =
-      KnowledgeBase::Open(options.index_path);
-  if (!kb.ok()) {
-    // Keep the code (NOT_FOUND, DATA_LOSS, ...) and make sure the message
-    // names the file whatever the store's message says.
-    const absl::string_view message = kb.status().message();
-    return absl::Status(kb.status().code(),
-                        absl::StrContains(message, options.index_path)
-                            ? absl::StrCat("cannot open index: ", message)
-                            : absl::StrCat("cannot open index ",
-                                           options.index_path, ": ", message));
-  }
+  std::unique_ptr<Server> server(new Server(options, std::move(index)));
 
-  std::unique_ptr<Server> server(new Server(options, *std::move(kb)));
-
-  // Both are process-wide switches that only affect builders created after
-  // them, so they come first.
-  grpc::EnableDefaultHealthCheckService(true);
+  // A process-wide switch that only affects builders created after it, so
+  // it comes first.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(),
-                           &server->port_);
+  // Our own health service (health_service.h) instead of gRPC's built-in
+  // one; gRPC owns it and returns it from GetHealthCheckService().
+  auto health = std::make_unique<HealthService>();
+  server->health_ = health.get();
+  builder.SetOption(
+      std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(
+          std::move(health)));
+  builder.RegisterService(server->health_);
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_concurrent_streams);
+  // The sync server takes a thread per running call; without a quota it
+  // would start threads without bound under load. With one, a call that
+  // finds the quota spent is answered RESOURCE_EXHAUSTED immediately.
+  grpc::ResourceQuota quota("citekb-server");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
   // gRPC sets SO_REUSEPORT by default on Linux, which would let a second
   // server silently share a port already in use; a clash must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(server->service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->port_ == 0) {
-    // The server must not be destroyed half-built by ~Server's Shutdown().
-    if (server->grpc_server_ == nullptr) {
-      absl::MutexLock lock(&server->shutdown_mu_);
-      server->shut_down_ = true;
-    }
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen,
                      ": the address is malformed or already in use"));
   }
   server->address_ = WithPort(options.listen, server->port_);
 
-  grpc::HealthCheckServiceInterface* health =
-      server->grpc_server_->GetHealthCheckService();
-  health->SetServingStatus("", true);
-  health->SetServingStatus(v1::KnowledgeBase::service_full_name(), true);
+  server->health_->SetServingStatus("", true);
+  server->health_->SetServingStatus(v1::KnowledgeBase::service_full_name(),
+                                    true);
+
+  if (options.reload_poll_interval > absl::ZeroDuration()) {
+    server->poller_ = std::thread([s = server.get()] { s->PollIndexFile(); });
+  }
   return server;
 }
 
-Server::Server(const ServerOptions& options, std::unique_ptr<KnowledgeBase> kb)
-    : drain_timeout_(options.drain_timeout),
-      kb_(std::move(kb)),
+Server::Server(const ServerOptions& options,
+               std::unique_ptr<ServingIndex> index)
+    : options_(options),
+      index_(std::move(index)),
       log_(options.log_requests ? std::make_unique<RequestLog>(
                                       options.log, options.log_questions)
                                 : nullptr),
-      service_(std::make_unique<KnowledgeBaseService>(*kb_, log_.get())) {}
+      service_(std::make_unique<KnowledgeBaseService>(
+          *index_, log_.get(), options.max_query_steps)) {}
 
 Server::~Server() { Shutdown(); }
 
@@ -111,13 +150,59 @@ void Server::Shutdown() {
   absl::MutexLock lock(&shutdown_mu_);
   if (shut_down_) return;
   shut_down_ = true;
+  stop_polling_.Notify();
+  if (poller_.joinable()) poller_.join();
+  // Start() failed before there was a gRPC server to stop.
+  if (grpc_server_ == nullptr) return;
   // Tell health checkers first, so a load balancer stops sending new calls
-  // while the in-flight ones drain.
-  grpc_server_->GetHealthCheckService()->SetServingStatus(false);
+  // while the in-flight ones drain; keep serving through the lame-duck
+  // period, so that those polling health (rather than watching it) notice.
+  health_->Shutdown();
+  if (options_.lame_duck > absl::ZeroDuration()) {
+    absl::SleepFor(options_.lame_duck);
+  }
+  // Watch streams never end by themselves; left open they would hold the
+  // drain below for its whole timeout.
+  health_->EndWatches();
+  LogEvent(absl::StrCat("citekb-server: not serving; draining ",
+                        calls_in_flight(), " calls in flight (at most ",
+                        absl::FormatDuration(options_.drain_timeout), ")\n"));
   grpc_server_->Shutdown(std::chrono::system_clock::now() +
-                         absl::ToChronoNanoseconds(drain_timeout_));
+                         absl::ToChronoNanoseconds(options_.drain_timeout));
 }
 
-void Server::Wait() { grpc_server_->Wait(); }
+void Server::Wait() {
+  if (grpc_server_ != nullptr) grpc_server_->Wait();
+}
+
+absl::Status Server::Reload() { return LogReload(index_->Reload()); }
+
+void Server::PollIndexFile() {
+  while (!stop_polling_.WaitForNotificationWithTimeout(
+      options_.reload_poll_interval)) {
+    absl::StatusOr<bool> reloaded = index_->ReloadIfChanged();
+    if (!reloaded.ok() || *reloaded) LogReload(reloaded.status()).IgnoreError();
+  }
+}
+
+absl::Status Server::LogReload(absl::Status status) {
+  const int64_t generation = index_->generation();
+  LogEvent(
+      status.ok()
+          ? absl::StrCat("citekb-server: reloaded index ", options_.index_path,
+                         " (generation ", generation, ")\n")
+          : absl::StrCat("citekb-server: refused new index: ", status.message(),
+                         " (still serving generation ", generation, ")\n"));
+  return status;
+}
+
+void Server::LogEvent(absl::string_view line) {
+  if (options_.event_log == nullptr) return;
+  absl::MutexLock lock(&event_mu_);
+  // One write per line, so lines never interleave with other writers.
+  options_.event_log->write(line.data(),
+                            static_cast<std::streamsize>(line.size()));
+  options_.event_log->flush();
+}
 
 }  // namespace citekb

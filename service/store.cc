@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "indexer/index_schema.h"
 #include "indexer/stack_knowledge.h"
+#include "service/query_budget.h"
 
 namespace citekb {
 
@@ -53,12 +57,65 @@ class Store::Lease {
 
 namespace {
 
-absl::StatusOr<Database> OpenReadOnly(const std::string& path) {
+// SQLite calls the progress handler after this many virtual-machine steps;
+// each call charges them to the current call's QueryBudget. Small enough to
+// stop a runaway statement within microseconds, large enough to cost
+// nothing measurable.
+constexpr int kProgressSteps = 1000;
+
+// Returning non-zero interrupts the running statement (SQLITE_INTERRUPT).
+int ChargeCurrentBudget(void*) {
+  QueryBudget* budget = QueryBudget::Current();
+  return budget != nullptr && !budget->Charge(kProgressSteps) ? 1 : 0;
+}
+
+// A connection to the in-memory `image` of an index: read-only three times
+// over (SQLITE_OPEN_READONLY, the image attached with
+// SQLITE_DESERIALIZE_READONLY, and query_only refusing writes up front),
+// defensive (no schema or page tricks from SQL), not trusting the schema
+// (functions and virtual tables used by views or triggers in a hostile file
+// refuse to run), with extension loading off (OpenDatabase) and the
+// progress handler above. Pages are read straight from the image (mmap
+// mode), so connections add no copy of the index.
+absl::StatusOr<Database> OpenImage(const std::string& image) {
   CITEKB_ASSIGN_OR_RETURN(
-      Database db, OpenDatabase(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
+      Database db,
+      OpenDatabase(":memory:", SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
+  // READONLY and not RESIZEABLE: SQLite reads the caller's buffer in place
+  // and never writes or frees it. The cast drops const only for the C API.
+  unsigned char* data =
+      reinterpret_cast<unsigned char*>(const_cast<char*>(image.data()));
+  const auto size = static_cast<sqlite3_int64>(image.size());
+  if (sqlite3_deserialize(db.get(), "main", data, size, size,
+                          SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
+    return SqliteError(db.get(), "cannot load the index image");
+  }
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  CITEKB_RETURN_IF_ERROR(Exec(
+      db.get(), absl::StrCat("PRAGMA mmap_size = ", image.size())));
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
+  sqlite3_progress_handler(db.get(), kProgressSteps, &ChargeCurrentBudget,
+                           nullptr);
   return db;
+}
+
+// The whole file at `path`. NOT_FOUND when it is missing or not a regular
+// file.
+absl::StatusOr<std::string> ReadIndexFile(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    return absl::NotFoundError(
+        absl::StrCat("index file ", path, " does not exist"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string image((std::istreambuf_iterator<char>(in)),
+                    std::istreambuf_iterator<char>());
+  if (in.bad() || !in.is_open()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot read index file ", path));
+  }
+  return image;
 }
 
 v1::PassageKind PassageKindFromName(absl::string_view name) {
@@ -136,11 +193,8 @@ absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    return absl::NotFoundError(absl::StrCat("index file ", path, " does not exist"));
-  }
-  std::unique_ptr<Store> store(new Store(path));
+  CITEKB_ASSIGN_OR_RETURN(std::string image, ReadIndexFile(path));
+  std::unique_ptr<Store> store(new Store(path, std::move(image)));
   CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
   // A file that is not SQLite fails here with DATA_LOSS; one without our
   // meta table or with another schema version is refused by name.
@@ -148,18 +202,42 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
       "SELECT value FROM meta WHERE key = 'schema_version'");
   if (!version.ok()) {
     if (absl::IsDataLoss(version.status())) {
-      return absl::DataLossError(
-          absl::StrCat(path, " is not a citekb index (not an SQLite database)"));
+      // SQLite says "not a database" also for its own files cut short.
+      constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
+      return absl::DataLossError(absl::StrCat(
+          path, absl::StartsWith(store->image_, kSqliteMagic)
+                    ? " is damaged or truncated: rebuild it with citekb-index"
+                    : " is not a citekb index (not an SQLite database)"));
     }
     return absl::DataLossError(absl::StrCat(
         path, " is not a citekb index: ", version.status().message()));
   }
-  CITEKB_ASSIGN_OR_RETURN(bool has_row, (*version)->Step());
-  const std::string found = has_row ? Str((*version)->ColumnText(0)) : "none";
+  absl::StatusOr<bool> has_row = (*version)->Step();
+  if (!has_row.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        path, " is not a readable citekb index: ", has_row.status().message()));
+  }
+  const std::string found = *has_row ? Str((*version)->ColumnText(0)) : "none";
   if (found != absl::StrCat(kSchemaVersion)) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, " has index schema version ", found, "; this server reads version ",
                      kSchemaVersion, ": rebuild it with citekb-index"));
+  }
+  // A truncated or damaged file can still have a readable first page; the
+  // b-tree check reads every page once, so such a file is refused here
+  // rather than failing calls later.
+  absl::StatusOr<Statement*> check = lease->Prepare("PRAGMA quick_check(3)");
+  absl::StatusOr<bool> check_row =
+      check.ok() ? (*check)->Step() : absl::StatusOr<bool>(check.status());
+  if (!check_row.ok() || !*check_row || (*check)->ColumnText(0) != "ok") {
+    // quick_check's report spans lines; a log line must not.
+    const std::string problem = absl::StrReplaceAll(
+        !check_row.ok() ? std::string(check_row.status().message())
+        : *check_row    ? Str((*check)->ColumnText(0))
+                        : "no result",
+        {{"\n", " "}});
+    return absl::DataLossError(
+        absl::StrCat(path, " is damaged (", problem, "): rebuild it with citekb-index"));
   }
   CITEKB_ASSIGN_OR_RETURN(Statement * count,
                           lease->Prepare("SELECT count(*) FROM passages"));
@@ -177,8 +255,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 
 absl::Status Store::LoadVocabulary() {
   // fts5vocab needs a (temporary) virtual table, which query_only forbids:
-  // a separate short-lived read-only connection reads the vocabulary.
-  CITEKB_ASSIGN_OR_RETURN(Database db, OpenDatabase(path_, SQLITE_OPEN_READONLY));
+  // a separate short-lived connection reads the vocabulary. Its main
+  // database is as read-only as every other; only its temp schema changes.
+  CITEKB_ASSIGN_OR_RETURN(Database db, OpenImage(image_));
+  CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = OFF"));
   CITEKB_RETURN_IF_ERROR(Exec(db.get(),
                               "CREATE VIRTUAL TABLE temp.passage_vocab USING "
                               "fts5vocab(main, 'passage_fts', 'col')"));
@@ -236,7 +316,8 @@ std::string Store::CorrectSpelling(const std::string& word) const {
   return best;
 }
 
-Store::Store(std::string path) : path_(std::move(path)) {}
+Store::Store(std::string path, std::string image)
+    : path_(std::move(path)), image_(std::move(image)) {}
 Store::~Store() = default;
 
 absl::StatusOr<Store::Lease> Store::Acquire() const {
@@ -250,7 +331,7 @@ absl::StatusOr<Store::Lease> Store::Acquire() const {
   }
   // One connection per concurrently running query; they stay open for reuse.
   auto connection = std::make_unique<Connection>();
-  CITEKB_ASSIGN_OR_RETURN(connection->db, OpenReadOnly(path_));
+  CITEKB_ASSIGN_OR_RETURN(connection->db, OpenImage(image_));
   return Lease(this, std::move(connection));
 }
 

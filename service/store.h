@@ -1,9 +1,20 @@
 // Read-only access to a citekb index file (indexer/index_schema.h).
 //
-// Each query runs on a pooled SQLite connection opened read-only, with
-// extension loading off and defensive mode on; statements are prepared once
-// per connection and every value is bound. FTS5 expressions passed in must
-// come from QueryBuilder (query_builder.h), which quotes user words.
+// Open() reads the whole file into memory once and checks it (schema
+// version, then SQLite's quick_check of every page); every query then runs
+// on a pooled SQLite connection over that in-memory image. So a Store is a
+// snapshot: replacing or rewriting the file later never changes what an
+// open Store answers, and a new Store is how a new file is picked up
+// (serving_index.h does that for the server).
+//
+// Connections are defensive: the image is attached read-only and
+// query_only, extension loading is off, SQLITE_DBCONFIG_DEFENSIVE is on and
+// the file's schema is not trusted to call functions. Statements are
+// prepared once per connection and every value is bound. FTS5 expressions
+// passed in must come from QueryBuilder (query_builder.h), which quotes user
+// words. Every connection has a progress handler that charges the calling
+// thread's QueryBudget (query_budget.h) and interrupts the statement when the
+// budget is spent; the statement then fails, and the budget says why.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
 //   CITEKB_ASSIGN_OR_RETURN(auto hits, store->SearchPassages(match, {}, 5, 0));
@@ -62,6 +73,9 @@ struct CitationFilter {
 
 class Store {
  public:
+  // NOT_FOUND for a missing file; DATA_LOSS for a file that is not a citekb
+  // index or is damaged (truncated, corrupt pages); FAILED_PRECONDITION for
+  // another schema version. Messages name the file.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
 
@@ -123,13 +137,16 @@ class Store {
   class Lease;
 
  private:
-  explicit Store(std::string path);
+  Store(std::string path, std::string image);
   absl::StatusOr<Lease> Acquire() const;
   absl::Status LoadVocabulary();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
 
   const std::string path_;
+  // The index file's bytes; connections read it in place, so it is declared
+  // before (destroyed after) the pool.
+  const std::string image_;
   int64_t passage_count_ = 0;
   std::string stack_rules_text_;
   // Indexed terms of passage bodies with their passage counts; read once.

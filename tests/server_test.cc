@@ -2,33 +2,21 @@
 // through real channels, plus the citekb-server binary run as a subprocess
 // for start-up errors and signal handling. What the RPCs answer is tested
 // against the logic directly (knowledge_base_test.cc); here one smoke call
-// per RPC only proves the wiring.
-//
-// The health and reflection protos have no installed C++ stubs, so those
-// services are called through grpc::GenericStub with hand-encoded messages
-// (both are a few fields of protobuf wire format).
+// per RPC only proves the wiring. Faults under load (hot reload, shutdown,
+// replicas, overload) are in reliability_test.cc, TLS in tls_test.cc.
 
 #include "service/server.h"
 
-#include <fcntl.h>
 #include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
-#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
-#include <fstream>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <sstream>
-#include <streambuf>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,209 +28,30 @@
 #include "absl/strings/str_split.h"
 #include "citekb/v1/knowledge_base.grpc.pb.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
 #include "indexer/corpus_indexer.h"
 #include "service/grpc_status.h"
 #include "service/request_log.h"
+#include "tests/server_test_support.h"
 #include "tests/test_support.h"
-
-extern char** environ;
 
 namespace citekb {
 namespace {
 
 using ::testing::AllOf;
+using testing::CheckHealth;
+using testing::Child;
 using ::testing::Contains;
+using testing::ContextWithDeadline;
+using testing::GateBuf;
 using ::testing::HasSubstr;
+using testing::HealthResult;
+using testing::kServing;
+using testing::kWait;
+using testing::ListServicesByReflection;
 using ::testing::Not;
-
-// Every wait in this file is bounded by this.
-constexpr auto kWait = std::chrono::seconds(10);
-
-// ---------------------------------------------------------------------------
-// Protobuf wire format, just enough for health and reflection.
-// ---------------------------------------------------------------------------
-
-// A length-delimited field (strings and sub-messages).
-std::string LengthDelimitedField(int number, const std::string& value) {
-  std::string out(1, static_cast<char>((number << 3) | 2));
-  for (size_t n = value.size();; n >>= 7) {
-    if (n < 0x80) {
-      out.push_back(static_cast<char>(n));
-      break;
-    }
-    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
-  }
-  return out + value;
-}
-
-grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& slice : slices) {
-    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return out;
-}
-
-std::unique_ptr<grpc::ClientContext> ContextWithDeadline() {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + kWait);
-  return context;
-}
-
-// grpc.health.v1.Health/Check for `service`: the call's status and the
-// ServingStatus number (0 UNKNOWN, 1 SERVING, 2 NOT_SERVING).
-struct HealthResult {
-  grpc::Status status;
-  int serving_status = -1;
-};
-
-HealthResult CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                         const std::string& service) {
-  grpc::GenericStub stub(channel);
-  auto context = ContextWithDeadline();
-  // HealthCheckRequest { string service = 1; }
-  const grpc::ByteBuffer request =
-      ToByteBuffer(LengthDelimitedField(1, service));
-  grpc::ByteBuffer response;
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(context.get(), "/grpc.health.v1.Health/Check",
-                 grpc::StubOptions(), &request, &response,
-                 [&done](grpc::Status status) { done.set_value(status); });
-  std::future<grpc::Status> status = done.get_future();
-  // The context deadline ends the call; the margin only guards the test.
-  if (status.wait_for(kWait + std::chrono::seconds(5)) !=
-      std::future_status::ready) {
-    ADD_FAILURE() << "health check did not complete";
-    context->TryCancel();
-  }
-  HealthResult result{.status = status.get()};
-  if (!result.status.ok()) return result;
-  // HealthCheckResponse { ServingStatus status = 1; } (absent = UNKNOWN)
-  google::protobuf::UnknownFieldSet fields;
-  if (!fields.ParseFromString(FromByteBuffer(response))) return result;
-  result.serving_status = 0;
-  for (int i = 0; i < fields.field_count(); ++i) {
-    if (fields.field(i).number() == 1 &&
-        fields.field(i).type() == google::protobuf::UnknownField::TYPE_VARINT) {
-      result.serving_status = static_cast<int>(fields.field(i).varint());
-    }
-  }
-  return result;
-}
-
-constexpr int kServing = 1;
-
-// Polls health until `service` is SERVING; false after kWait.
-bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel,
-                      const std::string& service) {
-  const auto give_up = std::chrono::steady_clock::now() + kWait;
-  while (std::chrono::steady_clock::now() < give_up) {
-    if (CheckHealth(channel, service).serving_status == kServing) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-// Services listed by grpc.reflection.v1alpha.ServerReflection, or the
-// failure.
-absl::StatusOr<std::vector<std::string>> ListServicesByReflection(
-    const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::GenericStub stub(channel);
-  auto context = ContextWithDeadline();
-  grpc::CompletionQueue cq;
-  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> stream =
-      stub.PrepareCall(
-          context.get(),
-          "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-          &cq);
-  // Runs one operation to completion (the context deadline bounds it).
-  auto await = [&cq](intptr_t expected) {
-    void* tag = nullptr;
-    bool ok = false;
-    const auto deadline =
-        std::chrono::system_clock::now() + kWait + std::chrono::seconds(5);
-    return cq.AsyncNext(&tag, &ok, deadline) ==
-               grpc::CompletionQueue::GOT_EVENT &&
-           reinterpret_cast<intptr_t>(tag) == expected && ok;
-  };
-  // ServerReflectionRequest { oneof { string list_services = 7; } }
-  const grpc::ByteBuffer request = ToByteBuffer(LengthDelimitedField(7, ""));
-  grpc::ByteBuffer response;
-  grpc::Status status;
-  absl::Status failure;
-  stream->StartCall(reinterpret_cast<void*>(1));
-  if (!await(1)) failure = absl::InternalError("reflection: start failed");
-  if (failure.ok()) {
-    stream->Write(request, reinterpret_cast<void*>(2));
-    if (!await(2)) failure = absl::InternalError("reflection: write failed");
-  }
-  if (failure.ok()) {
-    stream->WritesDone(reinterpret_cast<void*>(3));
-    if (!await(3))
-      failure = absl::InternalError("reflection: writes-done failed");
-  }
-  if (failure.ok()) {
-    stream->Read(&response, reinterpret_cast<void*>(4));
-    if (!await(4)) failure = absl::InternalError("reflection: read failed");
-  }
-  if (!failure.ok()) context->TryCancel();
-  stream->Finish(&status, reinterpret_cast<void*>(5));
-  {
-    void* tag;
-    bool ok;
-    cq.AsyncNext(
-        &tag, &ok,
-        std::chrono::system_clock::now() + kWait + std::chrono::seconds(5));
-  }
-  cq.Shutdown();
-  {
-    void* tag;
-    bool ok;
-    while (cq.Next(&tag, &ok)) {
-    }
-  }
-  if (!failure.ok()) return failure;
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
-
-  // ServerReflectionResponse { ListServiceResponse list_services_response = 6;
-  // } ListServiceResponse { repeated ServiceResponse service = 1; }
-  // ServiceResponse { string name = 1; }
-  using google::protobuf::UnknownField;
-  using google::protobuf::UnknownFieldSet;
-  auto submessages = [](const std::string& bytes, int number) {
-    std::vector<std::string> out;
-    UnknownFieldSet fields;
-    if (!fields.ParseFromString(bytes)) return out;
-    for (int i = 0; i < fields.field_count(); ++i) {
-      if (fields.field(i).number() == number &&
-          fields.field(i).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
-        out.push_back(fields.field(i).length_delimited());
-      }
-    }
-    return out;
-  };
-  std::vector<std::string> names;
-  for (const std::string& list : submessages(FromByteBuffer(response), 6)) {
-    for (const std::string& service : submessages(list, 1)) {
-      for (const std::string& name : submessages(service, 1)) {
-        names.push_back(name);
-      }
-    }
-  }
-  return names;
-}
+using testing::ServingPort;
+using testing::WaitUntilServing;
 
 // ---------------------------------------------------------------------------
 // ToGrpcStatus and RequestLog, without a network.
@@ -358,43 +167,6 @@ TEST(RequestLogTest, ConcurrentLinesDoNotInterleave) {
 // A real server over the seed index.
 // ---------------------------------------------------------------------------
 
-// A stream buffer whose writers block until Open(), so a test can hold an
-// RPC handler in flight (the request log is written at the end of every
-// handler).
-class GateBuf : public std::streambuf {
- public:
-  // True once a writer is blocked (or has written); false after kWait.
-  bool WaitForWriter() {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kWait, [this] { return entered_; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- protected:
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    std::unique_lock lock(mu_);
-    entered_ = true;
-    cv_.notify_all();
-    cv_.wait_for(lock, kWait, [this] { return open_; });
-    return n;
-  }
-  int overflow(int c) override {
-    char ch = static_cast<char>(c);
-    xsputn(&ch, 1);
-    return c;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool entered_ = false;
-  bool open_ = false;
-};
-
 class ServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -423,6 +195,7 @@ class ServerTest : public ::testing::Test {
     options.index_path = *index_path_;
     options.listen = "127.0.0.1:0";
     options.log = &log_;
+    options.event_log = nullptr;
     return options;
   }
 
@@ -464,6 +237,42 @@ TEST_F(ServerTest, HealthOfUnknownServiceIsNotFound) {
   StartServer();
   EXPECT_EQ(CheckHealth(channel_, "no.such.Service").status.error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ServerTest, HealthWatchReportsUnknownServicesAndChanges) {
+  StartServer();
+  testing::HealthWatch unknown(channel_, "no.such.Service");
+  EXPECT_EQ(unknown.Next(), 3);  // SERVICE_UNKNOWN, and the stream stays
+  testing::HealthWatch watch(channel_, "citekb.v1.KnowledgeBase");
+  EXPECT_EQ(watch.Next(), kServing);
+  server_->Shutdown();
+  EXPECT_EQ(watch.Next(), testing::kNotServing);
+  EXPECT_EQ(watch.Next(), -1) << "the stream ends with the server";
+}
+
+TEST_F(ServerTest, LameDuckKeepsServingWhileHealthSaysNotServing) {
+  ServerOptions options = Options();
+  // Long enough for the checks below on a slow machine; the test waits for
+  // none of it, Shutdown() does.
+  options.lame_duck = absl::Seconds(3);
+  StartServer(options);
+  std::future<void> shutdown =
+      std::async(std::launch::async, [this] { server_->Shutdown(); });
+  const auto give_up = std::chrono::steady_clock::now() + kWait;
+  HealthResult health;
+  do {
+    health = CheckHealth(channel_, "citekb.v1.KnowledgeBase");
+  } while (health.serving_status == kServing &&
+           std::chrono::steady_clock::now() < give_up);
+  ASSERT_TRUE(health.status.ok()) << health.status.error_message();
+  EXPECT_EQ(health.serving_status, testing::kNotServing);
+  // Still answering: probes and balancers have time to look elsewhere.
+  v1::ListSectionsResponse response;
+  auto context = ContextWithDeadline();
+  const grpc::Status status =
+      stub_->ListSections(context.get(), v1::ListSectionsRequest(), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(shutdown.wait_for(kWait), std::future_status::ready);
 }
 
 TEST_F(ServerTest, ReflectionListsTheKnowledgeBase) {
@@ -746,93 +555,6 @@ TEST_F(ServerTest, EvaluateStackFindingsCiteWhatGetCitationServes) {
 // ---------------------------------------------------------------------------
 // The citekb-server binary.
 // ---------------------------------------------------------------------------
-
-// A child process with stdout and stderr captured in a file; killed and
-// reaped on destruction if still running.
-class Child {
- public:
-  Child(std::vector<std::string> args, std::string output_path)
-      : output_path_(std::move(output_path)) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO,
-                                     output_path_.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) !=
-        0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      int ignored;
-      waitpid(pid_, &ignored, 0);
-    }
-  }
-
-  bool started() const { return pid_ > 0; }
-  pid_t pid() const { return pid_; }
-
-  // The wait status once the child has exited; -1 after kWait.
-  int WaitForExit() {
-    const auto give_up = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < give_up) {
-      int status;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        exited_ = true;
-        return status;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-
-  std::string Output() const {
-    std::ifstream in(output_path_);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
-  }
-
-  // Polls the output until it contains a whole line with `text`; the
-  // output, or "" after kWait.
-  std::string WaitForLine(absl::string_view text) const {
-    const auto give_up = std::chrono::steady_clock::now() + kWait;
-    while (std::chrono::steady_clock::now() < give_up) {
-      std::string output = Output();
-      const size_t at = output.find(std::string(text));
-      if (at != std::string::npos &&
-          output.find('\n', at) != std::string::npos) {
-        return output;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "";
-  }
-
- private:
-  std::string output_path_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-};
-
-// The port from "citekb-server: serving <index> on 127.0.0.1:<port>", or 0.
-int ServingPort(const std::string& output) {
-  const std::string kPrefix = " on 127.0.0.1:";
-  const size_t at = output.find(kPrefix);
-  if (at == std::string::npos) return 0;
-  const size_t start = at + kPrefix.size();
-  const size_t end = output.find('\n', start);
-  int port = 0;
-  if (!absl::SimpleAtoi(output.substr(start, end - start), &port)) return 0;
-  return port;
-}
 
 class ServerBinaryTest : public ServerTest,
                          public ::testing::WithParamInterface<int> {};
