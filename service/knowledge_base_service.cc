@@ -1,14 +1,14 @@
 #include "service/knowledge_base_service.h"
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/method_handler.h>
+#include <grpcpp/support/sync_stream.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
 #include <type_traits>
-
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/method_handler.h>
-#include <grpcpp/support/proto_buffer_writer.h>
-#include <grpcpp/support/sync_stream.h>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
@@ -39,13 +39,11 @@ KnowledgeBaseService::KnowledgeBaseService(const KnowledgeBase& kb,
   ParseRequestsOurselves("ListSections", &KnowledgeBaseService::ListSections);
   ParseRequestsOurselves("GetSection", &KnowledgeBaseService::GetSection);
   ParseRequestsOurselves("ListFaqs", &KnowledgeBaseService::ListFaqs);
-  ParseRequestsOurselves("ListCitations",
-                         &KnowledgeBaseService::ListCitations);
+  ParseRequestsOurselves("ListCitations", &KnowledgeBaseService::ListCitations);
   ParseRequestsOurselves("GetCitation", &KnowledgeBaseService::GetCitation);
   ParseRequestsOurselves("ListRelatedLinks",
                          &KnowledgeBaseService::ListRelatedLinks);
-  ParseRequestsOurselves("EvaluateStack",
-                         &KnowledgeBaseService::EvaluateStack);
+  ParseRequestsOurselves("EvaluateStack", &KnowledgeBaseService::EvaluateStack);
 }
 
 // gRPC's sync API has no hook for a unary method's parsing, but a method can
@@ -98,14 +96,14 @@ void KnowledgeBaseService::ParseRequestsOurselves(
               return ToGrpcStatus(parsed);
             }
             Response response;
-            const grpc::Status status = (this->*method)(context, &request,
-                                                        &response);
+            const grpc::Status status =
+                (this->*method)(context, &request, &response);
             if (!status.ok()) return status;
             grpc::ByteBuffer reply;
             bool own_buffer = false;
             const grpc::Status serialized =
-                grpc::SerializationTraits<Response>::Serialize(
-                    response, &reply, &own_buffer);
+                grpc::SerializationTraits<Response>::Serialize(response, &reply,
+                                                               &own_buffer);
             if (!serialized.ok()) return serialized;
             if (!stream->Write(reply)) {
               return grpc::Status(grpc::StatusCode::CANCELLED,

@@ -15,8 +15,8 @@ namespace {
 
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
 
 // Request messages nest one level (history turns, doses); this only stops
 // a hostile encoding of a future recursive type from recursing without end.
@@ -42,12 +42,11 @@ Walk FindBadString(absl::string_view bytes, const Descriptor& type,
     }
     const FieldDescriptor* field =
         type.FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
-    const bool walkable =
-        field != nullptr &&
-        WireFormatLite::GetTagWireType(tag) ==
-            WireFormatLite::WIRETYPE_LENGTH_DELIMITED &&
-        (field->type() == FieldDescriptor::TYPE_STRING ||
-         field->type() == FieldDescriptor::TYPE_MESSAGE);
+    const bool walkable = field != nullptr &&
+                          WireFormatLite::GetTagWireType(tag) ==
+                              WireFormatLite::WIRETYPE_LENGTH_DELIMITED &&
+                          (field->type() == FieldDescriptor::TYPE_STRING ||
+                           field->type() == FieldDescriptor::TYPE_MESSAGE);
     if (!walkable) {
       if (!WireFormatLite::SkipField(&input, tag)) return Walk::kMalformed;
       continue;
@@ -57,7 +56,8 @@ Walk FindBadString(absl::string_view bytes, const Descriptor& type,
     const int start = input.CurrentPosition();
     if (!input.Skip(static_cast<int>(length))) return Walk::kMalformed;
     const absl::string_view value = bytes.substr(start, length);
-    std::string name = absl::StrCat(path, path.empty() ? "" : ".", field->name());
+    std::string name =
+        absl::StrCat(path, path.empty() ? "" : ".", field->name());
     if (field->is_repeated()) {
       absl::StrAppend(&name, "[", occurrences[field->number()]++, "]");
     }
@@ -68,8 +68,8 @@ Walk FindBadString(absl::string_view bytes, const Descriptor& type,
       }
       continue;
     }
-    const Walk inner =
-        FindBadString(value, *field->message_type(), name, depth + 1, bad_field);
+    const Walk inner = FindBadString(value, *field->message_type(), name,
+                                     depth + 1, bad_field);
     if (inner != Walk::kClean) return inner;
   }
 }

@@ -61,7 +61,8 @@ constexpr size_t kMaxRequestBytes = 64 * 1024;
 
 std::string Varint(uint64_t n) {
   std::string out;
-  for (; n >= 0x80; n >>= 7) out.push_back(static_cast<char>((n & 0x7F) | 0x80));
+  for (; n >= 0x80; n >>= 7)
+    out.push_back(static_cast<char>((n & 0x7F) | 0x80));
   out.push_back(static_cast<char>(n));
   return out;
 }
@@ -71,7 +72,8 @@ std::string VarintField(int number, uint64_t value) {
 }
 
 std::string BytesField(int number, const std::string& value) {
-  return Varint((static_cast<uint64_t>(number) << 3) | 2) + Varint(value.size()) + value;
+  return Varint((static_cast<uint64_t>(number) << 3) | 2) +
+         Varint(value.size()) + value;
 }
 
 // ---------------------------------------------------------------------------
@@ -83,8 +85,8 @@ struct Reply {
   std::string bytes;
 };
 
-Reply Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-           const std::string& request) {
+Reply Call(const std::shared_ptr<grpc::Channel>& channel,
+           const std::string& method, const std::string& request) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kWait);
@@ -96,9 +98,11 @@ Reply Call(const std::shared_ptr<grpc::Channel>& channel, const std::string& met
                  [&done](grpc::Status status) { done.set_value(status); });
   std::future<grpc::Status> status = done.get_future();
   // The deadline ends the call; the margin only guards the test.
-  if (status.wait_for(kWait + std::chrono::seconds(5)) != std::future_status::ready) {
+  if (status.wait_for(kWait + std::chrono::seconds(5)) !=
+      std::future_status::ready) {
     context.TryCancel();
-    return {grpc::Status(Code::DEADLINE_EXCEEDED, "the call never finished"), ""};
+    return {grpc::Status(Code::DEADLINE_EXCEEDED, "the call never finished"),
+            ""};
   }
   Reply reply{status.get(), ""};
   std::vector<grpc::Slice> slices;
@@ -116,7 +120,8 @@ bool IsServing(const std::shared_ptr<grpc::Channel>& channel) {
   google::protobuf::UnknownFieldSet fields;
   if (!reply.status.ok() || !fields.ParseFromString(reply.bytes)) return false;
   for (int i = 0; i < fields.field_count(); ++i) {
-    if (fields.field(i).number() == 1 && fields.field(i).varint() == 1) return true;
+    if (fields.field(i).number() == 1 && fields.field(i).varint() == 1)
+      return true;
   }
   return false;
 }
@@ -125,8 +130,8 @@ bool IsServing(const std::shared_ptr<grpc::Channel>& channel) {
 bool AnswersNormally(const std::shared_ptr<grpc::Channel>& channel) {
   v1::AskRequest request;
   request.set_question("why K2 with D3?");
-  const Reply reply =
-      Call(channel, absl::StrCat("/", kService, "/Ask"), request.SerializeAsString());
+  const Reply reply = Call(channel, absl::StrCat("/", kService, "/Ask"),
+                           request.SerializeAsString());
   v1::AskResponse response;
   return reply.status.ok() && response.ParseFromString(reply.bytes) &&
          response.answered() && response.citations_size() > 0;
@@ -148,7 +153,10 @@ struct HostileCase {
 // in the table.
 std::string Text(const std::string& rpc, const std::string& text) {
   const google::protobuf::MethodDescriptor* method =
-      v1::AskRequest::descriptor()->file()->FindServiceByName("KnowledgeBase")->FindMethodByName(rpc);
+      v1::AskRequest::descriptor()
+          ->file()
+          ->FindServiceByName("KnowledgeBase")
+          ->FindMethodByName(rpc);
   if (method == nullptr) {
     ADD_FAILURE() << "no RPC " << rpc;
     return "";
@@ -163,29 +171,32 @@ std::string Text(const std::string& rpc, const std::string& text) {
   return message->SerializeAsString();
 }
 
-HostileCase T(std::string rpc, std::string text, Code code, std::string message) {
+HostileCase T(std::string rpc, std::string text, Code code,
+              std::string message) {
   std::string request = Text(rpc, text);
-  std::string description = text.size() > 80 ? text.substr(0, 77) + "..." : text;
+  std::string description =
+      text.size() > 80 ? text.substr(0, 77) + "..." : text;
   return {std::move(rpc), std::move(description), std::move(request), code,
           std::move(message)};
 }
 
-HostileCase Raw(std::string rpc, std::string description, std::string bytes, Code code,
-                std::string message) {
+HostileCase Raw(std::string rpc, std::string description, std::string bytes,
+                Code code, std::string message) {
   return {std::move(rpc), std::move(description), std::move(bytes), code,
           std::move(message)};
 }
 
 // Text-format string literal: escapes quotes and backslashes only.
 std::string Quoted(const std::string& text) {
-  return absl::StrCat("'", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"'", "\\'"}}), "'");
+  return absl::StrCat(
+      "'", absl::StrReplaceAll(text, {{"\\", "\\\\"}, {"'", "\\'"}}), "'");
 }
 
 // Page tokens a client could forge from a real one: the same (decoded)
 // token with another offset.
 struct Tokens {
-  std::string search;      // From Search "calcium", page_size 1.
-  std::string citations;   // From ListCitations, page_size 1.
+  std::string search;     // From Search "calcium", page_size 1.
+  std::string citations;  // From ListCitations, page_size 1.
 };
 
 std::string WithOffset(const std::string& token, const std::string& offset) {
@@ -199,36 +210,40 @@ std::string WithOffset(const std::string& token, const std::string& offset) {
 
 std::vector<HostileCase> Cases(const Tokens& tokens) {
   const std::string kBadUtf8[] = {
-      "why \xFF K2?",            // a byte that never occurs in UTF-8
-      "why \xC0\xAF K2?",        // an overlong '/'
-      "why \xED\xA0\x80 K2?",    // a UTF-16 surrogate
-      "why K2 \xE2\x82",         // cut off mid-character
+      "why \xFF K2?",          // a byte that never occurs in UTF-8
+      "why \xC0\xAF K2?",      // an overlong '/'
+      "why \xED\xA0\x80 K2?",  // a UTF-16 surrogate
+      "why K2 \xE2\x82",       // cut off mid-character
   };
   const std::string huge(kMaxRequestBytes + 1000, 'k');
   const std::string big_question(60000, 'q');  // Fits the message limit.
   const std::string many_words = [] {
     std::string words;
-    for (int i = 0; words.size() < 990; ++i) absl::StrAppend(&words, "w", i, " ");
+    for (int i = 0; words.size() < 990; ++i)
+      absl::StrAppend(&words, "w", i, " ");
     return words;
   }();
 
   std::vector<HostileCase> cases = {
       // --- Ask: text ---
-      T("Ask", "question: ''", Code::INVALID_ARGUMENT, "question: must not be empty"),
+      T("Ask", "question: ''", Code::INVALID_ARGUMENT,
+        "question: must not be empty"),
       T("Ask", "question: ' \\t\\n\\r '", Code::INVALID_ARGUMENT,
         "question: must not be empty"),
-      T("Ask", "max_passages: 3", Code::INVALID_ARGUMENT, "question: must not be empty"),
+      T("Ask", "max_passages: 3", Code::INVALID_ARGUMENT,
+        "question: must not be empty"),
       T("Ask", absl::StrCat("question: ", Quoted(std::string(1001, 'x'))),
         Code::INVALID_ARGUMENT, "question: is 1001 bytes; the limit is 1000"),
-      T("Ask", absl::StrCat("question: ", Quoted(big_question)), Code::INVALID_ARGUMENT,
-        "question: is 60000 bytes; the limit is 1000"),
+      T("Ask", absl::StrCat("question: ", Quoted(big_question)),
+        Code::INVALID_ARGUMENT, "question: is 60000 bytes; the limit is 1000"),
       T("Ask", "question: 'why\\000K2?'", Code::INVALID_ARGUMENT,
         "question: contains control characters"),
       T("Ask", "question: 'why \\033[31mK2\\033[0m?'", Code::INVALID_ARGUMENT,
         "question: contains control characters"),
       T("Ask", "question: 'why K2\\177?'", Code::INVALID_ARGUMENT,
         "question: contains control characters"),
-      T("Ask", "question: 'why\u0085K2?'", Code::INVALID_ARGUMENT,  // C1 "next line"
+      T("Ask", "question: 'why\u0085K2?'",
+        Code::INVALID_ARGUMENT,  // C1 "next line"
         "question: contains control characters"),
       Raw("Ask", "question with a 0xFF byte", BytesField(1, kBadUtf8[0]),
           Code::INVALID_ARGUMENT, "question: is not valid UTF-8"),
@@ -238,73 +253,87 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
           Code::INVALID_ARGUMENT, "question: is not valid UTF-8"),
       Raw("Ask", "question cut off mid-character", BytesField(1, kBadUtf8[3]),
           Code::INVALID_ARGUMENT, "question: is not valid UTF-8"),
-      // FTS5 and SQL syntax are just words: answered or refused, never an error.
+      // FTS5 and SQL syntax are just words: answered or refused, never an
+      // error.
       T("Ask", R"(question: '"')", Code::OK, ""),
       T("Ask", R"(question: '"K2 with D3')", Code::OK, ""),
       T("Ask", "question: 'K2* ^D3 NEAR(calcium arteries, 2)'", Code::OK, ""),
       T("Ask", "question: 'K2 AND D3 OR NOT calcium'", Code::OK, ""),
       T("Ask", "question: 'AND OR NOT NEAR'", Code::OK, ""),
-      T("Ask", "question: 'body:calcium section_title:K2 {body text}: D3'", Code::OK, ""),
+      T("Ask", "question: 'body:calcium section_title:K2 {body text}: D3'",
+        Code::OK, ""),
       T("Ask", "question: '((((K2 with D3)'", Code::OK, ""),
       T("Ask", "question: \"K2'); DROP TABLE passages; --\"", Code::OK, ""),
-      T("Ask", "question: '\\' OR 1=1 UNION SELECT * FROM sqlite_master --'", Code::OK,
-        ""),
+      T("Ask", "question: '\\' OR 1=1 UNION SELECT * FROM sqlite_master --'",
+        Code::OK, ""),
       T("Ask", absl::StrCat("question: ", Quoted(many_words)), Code::OK, ""),
-      T("Ask", "question: '\u202Ewhy K2\u202C \u200B\uFEFF \U0001F600'", Code::OK, ""),
+      T("Ask", "question: '\u202Ewhy K2\u202C \u200B\uFEFF \U0001F600'",
+        Code::OK, ""),
       // --- Ask: numbers and history ---
       T("Ask", "question: 'why K2?' max_passages: -1", Code::INVALID_ARGUMENT,
         "max_passages: must be between 0"),
       T("Ask", "question: 'why K2?' max_passages: 21", Code::INVALID_ARGUMENT,
         "max_passages: must be between 0 (default 5) and 20"),
-      T("Ask", "question: 'why K2?' max_passages: -2147483648", Code::INVALID_ARGUMENT,
-        "max_passages: must be between 0"),
-      T("Ask", "question: 'why K2?' max_passages: 2147483647", Code::INVALID_ARGUMENT,
-        "max_passages: must be between 0"),
+      T("Ask", "question: 'why K2?' max_passages: -2147483648",
+        Code::INVALID_ARGUMENT, "max_passages: must be between 0"),
+      T("Ask", "question: 'why K2?' max_passages: 2147483647",
+        Code::INVALID_ARGUMENT, "max_passages: must be between 0"),
       // An int32 sent as a 64-bit varint is cut to 32 bits, as protobuf
       // specifies: 2^33 + 3 reads as 3.
       Raw("Ask", "max_passages of 2^33 + 3",
-          BytesField(1, "why K2?") + VarintField(3, (uint64_t{1} << 33) + 3), Code::OK, ""),
+          BytesField(1, "why K2?") + VarintField(3, (uint64_t{1} << 33) + 3),
+          Code::OK, ""),
       T("Ask",
-        absl::StrCat("question: 'and how much?'",
-                     absl::StrJoin(std::vector<std::string>(21, " history { role: ROLE_USER text: 'K2' }"), "")),
+        absl::StrCat(
+            "question: 'and how much?'",
+            absl::StrJoin(std::vector<std::string>(
+                              21, " history { role: ROLE_USER text: 'K2' }"),
+                          "")),
         Code::INVALID_ARGUMENT, "history: has 21 turns; the limit is 20"),
-      Raw("Ask", "5000 empty history turns",
+      Raw(
+          "Ask", "5000 empty history turns",
           [] {
             std::string bytes = BytesField(1, "why K2?");
             for (int i = 0; i < 5000; ++i) bytes += BytesField(2, "");
             return bytes;
           }(),
           Code::INVALID_ARGUMENT, "history: has 5000 turns; the limit is 20"),
-      T("Ask", "question: 'and?' history { role: 99 text: 'K2' }", Code::INVALID_ARGUMENT,
-        "history[0].role: is not a known role"),
-      T("Ask", "question: 'and?' history { role: -1 text: 'K2' }", Code::INVALID_ARGUMENT,
-        "history[0].role: is not a known role"),
-      T("Ask", "question: 'and?' history { role: ROLE_USER text: 'K2' } history { role: ROLE_USER text: 'a\\001b' }",
+      T("Ask", "question: 'and?' history { role: 99 text: 'K2' }",
+        Code::INVALID_ARGUMENT, "history[0].role: is not a known role"),
+      T("Ask", "question: 'and?' history { role: -1 text: 'K2' }",
+        Code::INVALID_ARGUMENT, "history[0].role: is not a known role"),
+      T("Ask",
+        "question: 'and?' history { role: ROLE_USER text: 'K2' } history { "
+        "role: ROLE_USER text: 'a\\001b' }",
         Code::INVALID_ARGUMENT, "history[1].text: contains control characters"),
       Raw("Ask", "history text that is not UTF-8",
-          BytesField(1, "and how much?") + BytesField(2, VarintField(1, 1) + BytesField(2, "K2")) +
+          BytesField(1, "and how much?") +
+              BytesField(2, VarintField(1, 1) + BytesField(2, "K2")) +
               BytesField(2, VarintField(1, 1) + BytesField(2, kBadUtf8[0])),
           Code::INVALID_ARGUMENT, "history[1].text: is not valid UTF-8"),
       // --- Ask: wire format ---
       Raw("Ask", "truncated varint", "\x18\xFF", Code::INVALID_ARGUMENT,
-          "request: is not a valid citekb.v1.AskRequest (malformed protobuf encoding)"),
+          "request: is not a valid citekb.v1.AskRequest (malformed protobuf "
+          "encoding)"),
       Raw("Ask", "length past the end", "\x0A\x7Fwhy", Code::INVALID_ARGUMENT,
           "is not a valid citekb.v1.AskRequest"),
-      Raw("Ask", "start-group without an end", "\x0B\x08\x01", Code::INVALID_ARGUMENT,
-          "is not a valid citekb.v1.AskRequest"),
-      Raw("Ask", "field number 0", std::string("\x00\x01", 2), Code::INVALID_ARGUMENT,
-          "is not a valid citekb.v1.AskRequest"),
+      Raw("Ask", "start-group without an end", "\x0B\x08\x01",
+          Code::INVALID_ARGUMENT, "is not a valid citekb.v1.AskRequest"),
+      Raw("Ask", "field number 0", std::string("\x00\x01", 2),
+          Code::INVALID_ARGUMENT, "is not a valid citekb.v1.AskRequest"),
       // Wrong wire type or unknown field: skipped as unknown, per protobuf.
-      Raw("Ask", "question sent as a varint", VarintField(1, 42), Code::INVALID_ARGUMENT,
-          "question: must not be empty"),
+      Raw("Ask", "question sent as a varint", VarintField(1, 42),
+          Code::INVALID_ARGUMENT, "question: must not be empty"),
       Raw("Ask", "unknown fields around a question",
-          VarintField(99, 7) + BytesField(1, "why K2?") + BytesField(1000, "\xFF\xFE"),
+          VarintField(99, 7) + BytesField(1, "why K2?") +
+              BytesField(1000, "\xFF\xFE"),
           Code::OK, ""),
-      Raw("Ask", "oversized message", BytesField(1, huge), Code::RESOURCE_EXHAUSTED,
-          "larger than max"),
+      Raw("Ask", "oversized message", BytesField(1, huge),
+          Code::RESOURCE_EXHAUSTED, "larger than max"),
 
       // --- Search ---
-      T("Search", "query: ''", Code::INVALID_ARGUMENT, "query: must not be empty"),
+      T("Search", "query: ''", Code::INVALID_ARGUMENT,
+        "query: must not be empty"),
       T("Search", "query: 'the and of'", Code::INVALID_ARGUMENT,
         "query: has no searchable words"),
       T("Search", R"(query: '"*^():{}-+')", Code::INVALID_ARGUMENT,
@@ -313,7 +342,8 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
         Code::INVALID_ARGUMENT, "query: has no searchable words"),
       T("Search", "query: 'NEAR(calcium arteries, 2)'", Code::OK, ""),
       T("Search", "query: 'calcium AND OR NOT'", Code::OK, ""),
-      T("Search", "query: 'passage_fts:calcium body:K2 - title:x'", Code::OK, ""),
+      T("Search", "query: 'passage_fts:calcium body:K2 - title:x'", Code::OK,
+        ""),
       T("Search", "query: 'calc* ^vitamin \"\"\"'", Code::OK, ""),
       T("Search", "query: '%_%\\' OR \\'1\\'=\\'1'", Code::OK, ""),
       T("Search", "query: 'calcium' kind: 42", Code::INVALID_ARGUMENT,
@@ -325,24 +355,33 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
       T("Search", "query: 'calcium' page_size: 2147483647", Code::OK, ""),
       T("Search", "query: 'calcium' section_id: '\\' OR 1=1 --'", Code::OK, ""),
       Raw("Search", "section_id that is not UTF-8",
-          BytesField(1, "calcium") + BytesField(3, kBadUtf8[0]), Code::INVALID_ARGUMENT,
-          "section_id: is not valid UTF-8"),
-      T("Search", "query: 'calcium' page_token: 'garbage'", Code::INVALID_ARGUMENT,
+          BytesField(1, "calcium") + BytesField(3, kBadUtf8[0]),
+          Code::INVALID_ARGUMENT, "section_id: is not valid UTF-8"),
+      T("Search", "query: 'calcium' page_token: 'garbage'",
+        Code::INVALID_ARGUMENT,
         "page_token: is not a token this server issued"),
       T("Search", "query: 'calcium' page_token: '!!!!'", Code::INVALID_ARGUMENT,
         "page_token: is not a token this server issued"),
-      T("Search", absl::StrCat("query: 'calcium' page_token: ", Quoted(std::string(5000, 'A'))),
-        Code::INVALID_ARGUMENT, "page_token: is not a token this server issued"),
-      T("Search", absl::StrCat("query: 'arteries' page_size: 1 page_token: ", Quoted(tokens.search)),
-        Code::INVALID_ARGUMENT, "page_token: belongs to a different query or filter"),
+      T("Search",
+        absl::StrCat("query: 'calcium' page_token: ",
+                     Quoted(std::string(5000, 'A'))),
+        Code::INVALID_ARGUMENT,
+        "page_token: is not a token this server issued"),
+      T("Search",
+        absl::StrCat("query: 'arteries' page_size: 1 page_token: ",
+                     Quoted(tokens.search)),
+        Code::INVALID_ARGUMENT,
+        "page_token: belongs to a different query or filter"),
       T("Search",
         absl::StrCat("query: 'calcium' page_size: 1 page_token: ",
                      Quoted(WithOffset(tokens.search, "-5"))),
-        Code::INVALID_ARGUMENT, "page_token: is not a token this server issued"),
+        Code::INVALID_ARGUMENT,
+        "page_token: is not a token this server issued"),
       T("Search",
         absl::StrCat("query: 'calcium' page_size: 1 page_token: ",
                      Quoted(WithOffset(tokens.search, "99999999999999999999"))),
-        Code::INVALID_ARGUMENT, "page_token: is not a token this server issued"),
+        Code::INVALID_ARGUMENT,
+        "page_token: is not a token this server issued"),
       // A forged offset near INT32_MAX: an empty page, not an overflow.
       T("Search",
         absl::StrCat("query: 'calcium' page_size: 100 page_token: ",
@@ -352,18 +391,22 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
       // --- ListSections ---
       T("ListSections", "article_id: '\\' OR 1=1 --'", Code::OK, ""),
       T("ListSections", "article_id: '%'", Code::OK, ""),
-      T("ListSections", absl::StrCat("article_id: ", Quoted(std::string(1001, 'a'))),
+      T("ListSections",
+        absl::StrCat("article_id: ", Quoted(std::string(1001, 'a'))),
         Code::INVALID_ARGUMENT, "article_id: is 1001 bytes; the limit is 1000"),
       T("ListSections", "article_id: 'd3\\nk2\\bx'", Code::INVALID_ARGUMENT,
         "article_id: contains control characters"),
-      Raw("ListSections", "article_id that is not UTF-8", BytesField(1, kBadUtf8[2]),
-          Code::INVALID_ARGUMENT, "article_id: is not valid UTF-8"),
+      Raw("ListSections", "article_id that is not UTF-8",
+          BytesField(1, kBadUtf8[2]), Code::INVALID_ARGUMENT,
+          "article_id: is not valid UTF-8"),
 
       // --- GetSection ---
       T("GetSection", "", Code::INVALID_ARGUMENT, "id: must not be empty"),
       T("GetSection", "id: '*'", Code::NOT_FOUND, "id: no section \"*\""),
-      T("GetSection", "id: '\\' OR \\'1\\'=\\'1'", Code::NOT_FOUND, "id: no section"),
-      T("GetSection", "id: '../../etc/passwd#x'", Code::NOT_FOUND, "id: no section"),
+      T("GetSection", "id: '\\' OR \\'1\\'=\\'1'", Code::NOT_FOUND,
+        "id: no section"),
+      T("GetSection", "id: '../../etc/passwd#x'", Code::NOT_FOUND,
+        "id: no section"),
       T("GetSection", absl::StrCat("id: ", Quoted(std::string(5000, '#'))),
         Code::INVALID_ARGUMENT, "id: is 5000 bytes; the limit is 1000"),
       Raw("GetSection", "id that is not UTF-8", BytesField(1, kBadUtf8[1]),
@@ -373,17 +416,21 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
       T("ListFaqs", "article_id: 'no-such-article'", Code::OK, ""),
       T("ListFaqs", "article_id: 'x\\037y'", Code::INVALID_ARGUMENT,
         "article_id: contains control characters"),
-      Raw("ListFaqs", "article_id that is not UTF-8", BytesField(1, kBadUtf8[3]),
-          Code::INVALID_ARGUMENT, "article_id: is not valid UTF-8"),
+      Raw("ListFaqs", "article_id that is not UTF-8",
+          BytesField(1, kBadUtf8[3]), Code::INVALID_ARGUMENT,
+          "article_id: is not valid UTF-8"),
 
       // --- ListCitations ---
       T("ListCitations", "kind: 99", Code::INVALID_ARGUMENT,
         "kind: is not a known citation kind"),
-      T("ListCitations", "pmid: 'abc'", Code::INVALID_ARGUMENT, "pmid: must be digits"),
-      T("ListCitations", "pmid: '-1'", Code::INVALID_ARGUMENT, "pmid: must be digits"),
-      T("ListCitations", "pmid: '1 OR 1=1'", Code::INVALID_ARGUMENT, "pmid: must be digits"),
-      T("ListCitations", absl::StrCat("pmid: ", Quoted(std::string(900, '9'))), Code::OK,
-        ""),
+      T("ListCitations", "pmid: 'abc'", Code::INVALID_ARGUMENT,
+        "pmid: must be digits"),
+      T("ListCitations", "pmid: '-1'", Code::INVALID_ARGUMENT,
+        "pmid: must be digits"),
+      T("ListCitations", "pmid: '1 OR 1=1'", Code::INVALID_ARGUMENT,
+        "pmid: must be digits"),
+      T("ListCitations", absl::StrCat("pmid: ", Quoted(std::string(900, '9'))),
+        Code::OK, ""),
       T("ListCitations", "doi: '\\'; DROP TABLE sources; --'", Code::OK, ""),
       T("ListCitations", "cited_text: 'NEAR(bone'", Code::OK, ""),
       T("ListCitations", "cited_text: 'bone* OR col:matrix'", Code::OK, ""),
@@ -391,26 +438,31 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
         "cited_text: has no searchable words"),
       T("ListCitations", "page_size: -5", Code::INVALID_ARGUMENT,
         "page_size: must not be negative"),
-      T("ListCitations", absl::StrCat("page_size: 1 page_token: ", Quoted(tokens.search)),
-        Code::INVALID_ARGUMENT, "page_token: belongs to a different query or filter"),
+      T("ListCitations",
+        absl::StrCat("page_size: 1 page_token: ", Quoted(tokens.search)),
+        Code::INVALID_ARGUMENT,
+        "page_token: belongs to a different query or filter"),
       T("ListCitations",
         absl::StrCat("page_size: 1 page_token: ",
                      Quoted(WithOffset(tokens.citations, "2147483647"))),
         Code::OK, ""),
-      Raw("ListCitations", "cited_text that is not UTF-8", BytesField(5, kBadUtf8[0]),
-          Code::INVALID_ARGUMENT, "cited_text: is not valid UTF-8"),
+      Raw("ListCitations", "cited_text that is not UTF-8",
+          BytesField(5, kBadUtf8[0]), Code::INVALID_ARGUMENT,
+          "cited_text: is not valid UTF-8"),
 
       // --- GetCitation ---
-      T("GetCitation", "id: ''", Code::INVALID_ARGUMENT, "id: must not be empty"),
-      T("GetCitation", "id: 'pmid:'", Code::NOT_FOUND, "id: no citation \"pmid:\""),
+      T("GetCitation", "id: ''", Code::INVALID_ARGUMENT,
+        "id: must not be empty"),
+      T("GetCitation", "id: 'pmid:'", Code::NOT_FOUND,
+        "id: no citation \"pmid:\""),
       T("GetCitation", "id: 'pmc'", Code::NOT_FOUND, "id: no citation"),
       T("GetCitation", "id: 'pmcid:'", Code::NOT_FOUND, "id: no citation"),
       T("GetCitation", "id: '10.'", Code::NOT_FOUND, "id: no citation"),
       T("GetCitation", "id: 'https://'", Code::NOT_FOUND, "id: no citation"),
       T("GetCitation", "id: 'http://[::1]:99999/%00?%ZZ#'", Code::NOT_FOUND,
         "id: no citation"),
-      T("GetCitation", "id: 'https://pubmed.ncbi.nlm.nih.gov/'", Code::NOT_FOUND,
-        "id: no citation"),
+      T("GetCitation", "id: 'https://pubmed.ncbi.nlm.nih.gov/'",
+        Code::NOT_FOUND, "id: no citation"),
       T("GetCitation", "id: '99999999999999999999999999'", Code::NOT_FOUND,
         "id: no citation"),
       T("GetCitation", absl::StrCat("id: ", Quoted(std::string(2001, '1'))),
@@ -424,8 +476,9 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
       T("ListRelatedLinks", "kind: -2147483648", Code::INVALID_ARGUMENT,
         "kind: is not a known link kind"),
       T("ListRelatedLinks", "article_id: '\\' OR \\'\\'=\\''", Code::OK, ""),
-      Raw("ListRelatedLinks", "article_id that is not UTF-8", BytesField(1, kBadUtf8[1]),
-          Code::INVALID_ARGUMENT, "article_id: is not valid UTF-8"),
+      Raw("ListRelatedLinks", "article_id that is not UTF-8",
+          BytesField(1, kBadUtf8[1]), Code::INVALID_ARGUMENT,
+          "article_id: is not valid UTF-8"),
       Raw("ListRelatedLinks", "oversized message", BytesField(1, huge),
           Code::RESOURCE_EXHAUSTED, "larger than max"),
 
@@ -470,10 +523,12 @@ class HostileInputTest : public ::testing::Test {
     v1::SearchResponse search;
     const Reply s = Call(channel_, absl::StrCat("/", kService, "/Search"),
                          Text("Search", "query: 'calcium' page_size: 1"));
-    if (s.status.ok() && search.ParseFromString(s.bytes)) tokens.search = search.next_page_token();
+    if (s.status.ok() && search.ParseFromString(s.bytes))
+      tokens.search = search.next_page_token();
     v1::ListCitationsResponse citations;
-    const Reply c = Call(channel_, absl::StrCat("/", kService, "/ListCitations"),
-                         Text("ListCitations", "page_size: 1"));
+    const Reply c =
+        Call(channel_, absl::StrCat("/", kService, "/ListCitations"),
+             Text("ListCitations", "page_size: 1"));
     if (c.status.ok() && citations.ParseFromString(c.bytes)) {
       tokens.citations = citations.next_page_token();
     }
@@ -506,17 +561,20 @@ TEST_F(HostileInputTest, EachGetsTheRightStatusAndTheServerKeepsServing) {
     SCOPED_TRACE(Describe(c));
     rpcs.insert(c.rpc);
     const Reply reply = Send(c);
-    EXPECT_EQ(reply.status.error_code(), c.code) << reply.status.error_message();
+    EXPECT_EQ(reply.status.error_code(), c.code)
+        << reply.status.error_message();
     EXPECT_THAT(reply.status.error_message(), HasSubstr(c.message));
     ASSERT_TRUE(IsServing(channel_)) << "health check failed after the case";
-    ASSERT_TRUE(AnswersNormally(channel_)) << "a normal Ask failed after the case";
+    ASSERT_TRUE(AnswersNormally(channel_))
+        << "a normal Ask failed after the case";
   }
   // Every RPC but EvaluateStack (whose cases live with the stack evaluator).
   const google::protobuf::ServiceDescriptor* service =
       v1::AskRequest::descriptor()->file()->FindServiceByName("KnowledgeBase");
   for (int i = 0; i < service->method_count(); ++i) {
     if (service->method(i)->name() == "EvaluateStack") continue;
-    EXPECT_TRUE(rpcs.contains(service->method(i)->name())) << service->method(i)->name();
+    EXPECT_TRUE(rpcs.contains(service->method(i)->name()))
+        << service->method(i)->name();
   }
   std::cout << "hostile requests tried: " << cases.size() << " across "
             << rpcs.size() << " methods\n";
@@ -539,7 +597,8 @@ TEST_F(HostileInputTest, ConcurrentHostileRequestsGetTheSameAnswers) {
     });
   }
   for (std::thread& thread : threads) thread.join();
-  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+  for (int t = 0; t < kThreads; ++t)
+    EXPECT_EQ(mismatches[t], 0) << "thread " << t;
   EXPECT_TRUE(IsServing(channel_));
   EXPECT_TRUE(AnswersNormally(channel_));
 }
@@ -547,8 +606,11 @@ TEST_F(HostileInputTest, ConcurrentHostileRequestsGetTheSameAnswers) {
 // Every request the server could not parse, or refused, is in the request
 // log with its code, like any other request.
 TEST_F(HostileInputTest, UnparseableRequestsAreLogged) {
-  Send(Raw("Search", "not UTF-8", BytesField(1, "\xFF"), Code::INVALID_ARGUMENT, ""));
-  EXPECT_THAT(log_.str(), HasSubstr("\"method\":\"Search\",\"status\":\"INVALID_ARGUMENT\""));
+  Send(Raw("Search", "not UTF-8", BytesField(1, "\xFF"), Code::INVALID_ARGUMENT,
+           ""));
+  EXPECT_THAT(
+      log_.str(),
+      HasSubstr("\"method\":\"Search\",\"status\":\"INVALID_ARGUMENT\""));
 }
 
 }  // namespace

@@ -29,18 +29,19 @@ TEST(IsStructurallyValidUtf8Test, Table) {
       {"\xF4\x8F\xBF\xBF", true},                     // U+10FFFF
       {"\xEF\xBB\xBF", true},                         // BOM: valid, if odd
       {"\xFF", false},
-      {"\x80", false},                      // lone continuation byte
-      {"\xC0\xAF", false},                  // overlong '/'
-      {"\xE0\x80\xAF", false},              // overlong '/'
-      {"\xED\xA0\x80", false},              // surrogate U+D800
-      {"\xF4\x90\x80\x80", false},          // U+110000
-      {"\xE2\x82", false},                  // cut off
-      {"ok \xC3", false},                   // cut off at the end
-      {"\xC3\x28", false},                  // bad continuation
-      {"\xF8\x88\x80\x80\x80", false},      // 5-byte form
+      {"\x80", false},                  // lone continuation byte
+      {"\xC0\xAF", false},              // overlong '/'
+      {"\xE0\x80\xAF", false},          // overlong '/'
+      {"\xED\xA0\x80", false},          // surrogate U+D800
+      {"\xF4\x90\x80\x80", false},      // U+110000
+      {"\xE2\x82", false},              // cut off
+      {"ok \xC3", false},               // cut off at the end
+      {"\xC3\x28", false},              // bad continuation
+      {"\xF8\x88\x80\x80\x80", false},  // 5-byte form
   };
   for (const auto& c : kCases) {
-    EXPECT_EQ(IsStructurallyValidUtf8(c.text), c.valid) << testing::PrintToString(c.text);
+    EXPECT_EQ(IsStructurallyValidUtf8(c.text), c.valid)
+        << testing::PrintToString(c.text);
   }
 }
 
@@ -69,11 +70,14 @@ TEST(ParseRequestTest, NamesTheFieldThatIsNotUtf8) {
     std::string message;
   } kCases[] = {
       {BytesField(1, "why \xFF"), "question: is not valid UTF-8"},
-      {BytesField(1, "ok") + BytesField(2, turn_bad), "history[0].text: is not valid UTF-8"},
-      {BytesField(2, turn_ok) + BytesField(2, turn_ok) + BytesField(2, turn_bad),
+      {BytesField(1, "ok") + BytesField(2, turn_bad),
+       "history[0].text: is not valid UTF-8"},
+      {BytesField(2, turn_ok) + BytesField(2, turn_ok) +
+           BytesField(2, turn_bad),
        "history[2].text: is not valid UTF-8"},
       // Unknown fields may hold any bytes.
-      {BytesField(15, "\xFF") + BytesField(1, "\xC0\xAF"), "question: is not valid UTF-8"},
+      {BytesField(15, "\xFF") + BytesField(1, "\xC0\xAF"),
+       "question: is not valid UTF-8"},
   };
   for (const auto& c : kCases) {
     v1::AskRequest parsed;
@@ -85,20 +89,23 @@ TEST(ParseRequestTest, NamesTheFieldThatIsNotUtf8) {
 
 TEST(ParseRequestTest, UnknownFieldsWithAnyBytesAreIgnored) {
   v1::AskRequest parsed;
-  EXPECT_TRUE(ParseRequest(BytesField(15, "\xFF\xFE") + BytesField(1, "ok"), &parsed).ok());
+  EXPECT_TRUE(
+      ParseRequest(BytesField(15, "\xFF\xFE") + BytesField(1, "ok"), &parsed)
+          .ok());
   EXPECT_EQ(parsed.question(), "ok");
 }
 
 TEST(ParseRequestTest, MalformedEncodingNamesTheType) {
   const std::string kCases[] = {
-      "\x08",                       // tag without a value
-      "\x08\xFF",                   // truncated varint
-      "\x0A\x05" "ab",              // length past the end
-      "\x0B",                       // start group, never ended
-      "\x0C",                       // end group out of nowhere
-      std::string("\x00\x01", 2),   // field number 0
-      "\x0F",                       // wire type 7
-      "\x12\x03\x0A\x05x",          // history turn whose text overruns it
+      "\x08",      // tag without a value
+      "\x08\xFF",  // truncated varint
+      "\x0A\x05"
+      "ab",                        // length past the end
+      "\x0B",                      // start group, never ended
+      "\x0C",                      // end group out of nowhere
+      std::string("\x00\x01", 2),  // field number 0
+      "\x0F",                      // wire type 7
+      "\x12\x03\x0A\x05x",         // history turn whose text overruns it
   };
   for (const std::string& bytes : kCases) {
     v1::AskRequest parsed;

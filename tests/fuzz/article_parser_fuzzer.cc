@@ -30,7 +30,8 @@ bool InRange(int index, const Vector& vector) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
-  absl::StatusOr<citekb::Article> article = citekb::ParseArticle(text, "fuzz.txt");
+  absl::StatusOr<citekb::Article> article =
+      citekb::ParseArticle(text, "fuzz.txt");
   citekb::Slugify(text);
   if (!article.ok()) return 0;
   const citekb::Article& a = *article;
@@ -56,10 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (const citekb::Faq& faq : a.faqs) {
     Check(InRange(faq.passage_index, a.passages), "faq passage_index");
-    Check(faq.answer.empty() || !faq.answer_incomplete, "incomplete faq answer kept");
+    Check(faq.answer.empty() || !faq.answer_incomplete,
+          "incomplete faq answer kept");
   }
   for (const citekb::RelatedLink& link : a.related_links) {
-    Check(InRange(link.passage_index, a.passages), "related link passage_index");
+    Check(InRange(link.passage_index, a.passages),
+          "related link passage_index");
   }
   return 0;
 }

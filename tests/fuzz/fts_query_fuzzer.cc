@@ -50,9 +50,12 @@ Fixture& GetFixture() {
     f->db = *std::move(db);
     const std::string ddl = absl::StrCat(
         "CREATE VIRTUAL TABLE passage_fts USING fts5(section_title, body, "
-        "compounds, tokenize = '", citekb::kFtsTokenizer, "');"
+        "compounds, tokenize = '",
+        citekb::kFtsTokenizer,
+        "');"
         "CREATE VIRTUAL TABLE faq_fts USING fts5(question, tokenize = '",
-        citekb::kFtsTokenizer, "');"
+        citekb::kFtsTokenizer,
+        "');"
         "INSERT INTO passage_fts VALUES ('Dosage', 'Take 100 mcg of vitamin K2 "
         "(MK-7) with 5,000 IU of D3 and a fatty meal.', 'mk7 5000');"
         "INSERT INTO passage_fts VALUES ('Calcium paradox', 'Without K2, "
@@ -62,10 +65,13 @@ Fixture& GetFixture() {
     if (!created.ok()) Die(created.ToString());
     absl::StatusOr<citekb::Statement> passages = citekb::Statement::Prepare(
         f->db.get(),
-        "SELECT snippet(passage_fts, 1, '[', ']', '…', 8), bm25(passage_fts, 2, 1, 1) "
+        "SELECT snippet(passage_fts, 1, '[', ']', '…', 8), bm25(passage_fts, "
+        "2, 1, 1) "
         "FROM passage_fts WHERE passage_fts MATCH ?1 ORDER BY 2");
-    absl::StatusOr<citekb::Statement> faqs = citekb::Statement::Prepare(
-        f->db.get(), "SELECT rowid FROM faq_fts WHERE faq_fts MATCH ?1 ORDER BY bm25(faq_fts)");
+    absl::StatusOr<citekb::Statement> faqs =
+        citekb::Statement::Prepare(f->db.get(),
+                                   "SELECT rowid FROM faq_fts WHERE faq_fts "
+                                   "MATCH ?1 ORDER BY bm25(faq_fts)");
     if (!passages.ok()) Die(passages.status().ToString());
     if (!faqs.ok()) Die(faqs.status().ToString());
     f->passages = *std::move(passages);
@@ -83,9 +89,9 @@ void MustMatch(citekb::Statement& statement, const std::string& expression,
     const absl::StatusOr<bool> row = statement.Step();
     if (!row.ok()) {
       Die(absl::StrCat("FTS5 refused an analyzer expression\n  input: ",
-                       absl::CHexEscape(input), "\n  expression: ",
-                       absl::CHexEscape(expression), "\n  error: ",
-                       row.status().ToString()));
+                       absl::CHexEscape(input),
+                       "\n  expression: ", absl::CHexEscape(expression),
+                       "\n  error: ", row.status().ToString()));
     }
     if (!*row) break;
   }

@@ -43,7 +43,8 @@ void Die(const std::string& message) {
 }
 
 template <typename Request, typename Response>
-void Run(absl::StatusOr<Response> (citekb::KnowledgeBase::*method)(const Request&) const,
+void Run(absl::StatusOr<Response> (citekb::KnowledgeBase::*method)(
+             const Request&) const,
          absl::string_view payload, bool raw_text,
          std::string* (Request::*text_field)()) {
   Request request;
@@ -55,7 +56,8 @@ void Run(absl::StatusOr<Response> (citekb::KnowledgeBase::*method)(const Request
   absl::StatusOr<Response> response = (kb->*method)(request);
   if (response.ok()) {
     std::string bytes;
-    if (!response->SerializeToString(&bytes)) Die("response does not serialize");
+    if (!response->SerializeToString(&bytes))
+      Die("response does not serialize");
   } else if (response.status().message().empty()) {
     Die("an error without a message");
   }
@@ -69,8 +71,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   index_dir = new std::string(dir_template);
   std::atexit(RemoveIndexDir);
   const std::string index_path = *index_dir + "/kb.sqlite";
-  absl::StatusOr<citekb::IndexSummary> summary = citekb::BuildIndex(
-      {.knowledge_dir = CITEKB_SOURCE_DIR "/knowledge", .out_path = index_path});
+  absl::StatusOr<citekb::IndexSummary> summary =
+      citekb::BuildIndex({.knowledge_dir = CITEKB_SOURCE_DIR "/knowledge",
+                          .out_path = index_path});
   if (!summary.ok()) Die(summary.status().ToString());
   absl::StatusOr<std::unique_ptr<citekb::KnowledgeBase>> opened =
       citekb::KnowledgeBase::Open(index_path);
@@ -83,7 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const uint8_t selector = data[0];
   const bool raw_text = (selector & 0x80) != 0;
-  const absl::string_view payload(reinterpret_cast<const char*>(data + 1), size - 1);
+  const absl::string_view payload(reinterpret_cast<const char*>(data + 1),
+                                  size - 1);
   using KB = citekb::KnowledgeBase;
   switch ((selector & 0x7F) % 9) {
     case 0:
@@ -97,24 +101,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           &v1::ListSectionsRequest::mutable_article_id);
       break;
     case 3:
-      Run(&KB::GetSection, payload, raw_text, &v1::GetSectionRequest::mutable_id);
+      Run(&KB::GetSection, payload, raw_text,
+          &v1::GetSectionRequest::mutable_id);
       break;
     case 4:
-      Run(&KB::ListFaqs, payload, raw_text, &v1::ListFaqsRequest::mutable_article_id);
+      Run(&KB::ListFaqs, payload, raw_text,
+          &v1::ListFaqsRequest::mutable_article_id);
       break;
     case 5:
       Run(&KB::ListCitations, payload, raw_text,
           &v1::ListCitationsRequest::mutable_cited_text);
       break;
     case 6:
-      Run(&KB::GetCitation, payload, raw_text, &v1::GetCitationRequest::mutable_id);
+      Run(&KB::GetCitation, payload, raw_text,
+          &v1::GetCitationRequest::mutable_id);
       break;
     case 7:
       Run(&KB::ListRelatedLinks, payload, raw_text,
           &v1::ListRelatedLinksRequest::mutable_article_id);
       break;
     case 8:
-      Run(&KB::EvaluateStack, payload, raw_text, &v1::EvaluateStackRequest::mutable_text);
+      Run(&KB::EvaluateStack, payload, raw_text,
+          &v1::EvaluateStackRequest::mutable_text);
       break;
   }
   return 0;
