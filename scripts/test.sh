@@ -13,12 +13,17 @@ scripts/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build
 ctest --test-dir build --output-on-failure -j2
+echo "test: build and suite took ${SECONDS} s"
 
 if [ "${CITEKB_QUICK:-0}" = 1 ] && [ -z "${CI:-}" ]; then
   echo "test: CITEKB_QUICK=1, skipping the sanitizer and fuzzing stages"
   exit 0
 fi
 echo "test: the suite again under AddressSanitizer + UndefinedBehaviorSanitizer"
+start=$SECONDS
 scripts/test-sanitized.sh
+echo "test: sanitizer stage took $((SECONDS - start)) s"
 echo "test: short fuzzing runs"
+start=$SECONDS
 scripts/fuzz.sh --ci
+echo "test: fuzzing stage took $((SECONDS - start)) s; ${SECONDS} s in all"

@@ -577,7 +577,8 @@ TEST_F(HostileInputTest, EachGetsTheRightStatusAndTheServerKeepsServing) {
         << service->method(i)->name();
   }
   std::cout << "hostile requests tried: " << cases.size() << " across "
-            << rpcs.size() << " methods\n";
+            << rpcs.size() << " method names (every RPC but EvaluateStack, "
+            << "and one that does not exist)\n";
 }
 
 // The same requests at once from several threads: connection pooling and
