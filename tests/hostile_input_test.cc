@@ -52,8 +52,8 @@ using Code = grpc::StatusCode;
 
 constexpr auto kWait = std::chrono::seconds(10);
 constexpr char kService[] = "citekb.v1.KnowledgeBase";
-// ServerOptions' default; the oversized cases send more than this.
-constexpr size_t kMaxRequestBytes = 64 * 1024;
+// The server's message size limit here; the oversized cases send more.
+constexpr int kMaxRequestBytes = 64 * 1024;
 
 // ---------------------------------------------------------------------------
 // Protobuf wire format by hand, for bytes no typed stub would send.
@@ -508,6 +508,7 @@ class HostileInputTest : public ::testing::Test {
     options.index_path = index_dir_->File("kb.sqlite");
     options.listen = "127.0.0.1:0";
     options.log = &log_;
+    options.max_receive_message_bytes = kMaxRequestBytes;
     absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
