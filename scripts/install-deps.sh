@@ -18,6 +18,10 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libre2-dev libsqlite3-dev sqlite3 libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # clang with libFuzzer and its sanitizer runtimes, for scripts/fuzz.sh
+  # (GCC's own ASan/UBSan runtimes, for scripts/test-sanitized.sh, come with
+  # build-essential).
+  clang libclang-rt-14-dev
 )
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)

@@ -18,6 +18,7 @@
 #include "indexer/stack_knowledge.h"
 #include "service/answer_composer.h"
 #include "service/query_analyzer.h"
+#include "service/request_parser.h"
 
 namespace citekb {
 namespace {
@@ -26,23 +27,9 @@ absl::Status Invalid(absl::string_view field, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
 }
 
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char c = text[i];
-    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                                  : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > text.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
-// User text: not blank, bounded, valid UTF-8, no control bytes but
-// whitespace.
+// User text: not blank, bounded, valid UTF-8 (strictly: gRPC callers are
+// held to it by the parser, direct callers are not), and no control
+// characters but whitespace: not C0, not DEL, not C1 (U+0080..U+009F).
 absl::Status ValidateText(absl::string_view field, absl::string_view text,
                           size_t max_bytes, bool required) {
   if (absl::StripAsciiWhitespace(text).empty()) {
@@ -52,12 +39,13 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text,
     return Invalid(field, absl::StrCat("is ", text.size(), " bytes; the limit is ",
                                        max_bytes));
   }
-  if (!IsValidUtf8(text)) return Invalid(field, "is not valid UTF-8");
-  for (char c : text) {
-    const unsigned char u = c;
-    if (u < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-      return Invalid(field, "contains control characters");
-    }
+  if (!IsStructurallyValidUtf8(text)) return Invalid(field, "is not valid UTF-8");
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(text[i]);
+    const bool c0 = u < 0x20 && u != '\n' && u != '\t' && u != '\r';
+    const bool c1 = u == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) < 0xA0;
+    if (c0 || u == 0x7F || c1) return Invalid(field, "contains control characters");
   }
   return absl::OkStatus();
 }
@@ -235,7 +223,8 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
   v1::SearchResponse response;
   for (PassageHit& hit : hits) *response.add_passages() = std::move(hit.passage);
   response.set_total_size(static_cast<int32_t>(total));
-  if (offset + page_size < total) {
+  // In 64 bits: a forged token may carry an offset near INT_MAX.
+  if (int64_t{offset} + page_size < total) {
     response.set_next_page_token(PageToken(offset + page_size, query_key));
   }
   return response;
@@ -306,7 +295,8 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
   v1::ListCitationsResponse response;
   for (v1::Citation& c : citations) *response.add_citations() = std::move(c);
   response.set_total_size(static_cast<int32_t>(total));
-  if (offset + page_size < total) {
+  // In 64 bits: a forged token may carry an offset near INT_MAX.
+  if (int64_t{offset} + page_size < total) {
     response.set_next_page_token(PageToken(offset + page_size, query_key));
   }
   return response;

@@ -23,8 +23,6 @@
 
 namespace citekb {
 
-namespace v1 = ::citekb::v1;
-
 // Request limits; larger requests get INVALID_ARGUMENT.
 inline constexpr int kMaxQuestionBytes = 1000;
 inline constexpr int kMaxHistoryTurns = 20;

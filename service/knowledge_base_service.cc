@@ -1,15 +1,22 @@
 #include "service/knowledge_base_service.h"
 
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/method_handler.h>
+#include <grpcpp/support/sync_stream.h>
+
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "service/grpc_status.h"
 #include "service/query_budget.h"
+#include "service/request_parser.h"
 
 namespace citekb {
 namespace {
@@ -25,7 +32,101 @@ absl::Time DeadlineOf(const grpc::ServerContext& context) {
   return absl::FromChrono(deadline);
 }
 
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (!buffer.Dump(&slices).ok()) return bytes;
+  bytes.reserve(buffer.Length());
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
 }  // namespace
+
+KnowledgeBaseService::KnowledgeBaseService(const ServingIndex& index,
+                                           RequestLog* log,
+                                           int64_t max_query_steps)
+    : index_(index), log_(log), max_query_steps_(max_query_steps) {
+  ParseRequestsOurselves("Ask", &KnowledgeBaseService::Ask);
+  ParseRequestsOurselves("Search", &KnowledgeBaseService::Search);
+  ParseRequestsOurselves("ListSections", &KnowledgeBaseService::ListSections);
+  ParseRequestsOurselves("GetSection", &KnowledgeBaseService::GetSection);
+  ParseRequestsOurselves("ListFaqs", &KnowledgeBaseService::ListFaqs);
+  ParseRequestsOurselves("ListCitations", &KnowledgeBaseService::ListCitations);
+  ParseRequestsOurselves("GetCitation", &KnowledgeBaseService::GetCitation);
+  ParseRequestsOurselves("ListRelatedLinks",
+                         &KnowledgeBaseService::ListRelatedLinks);
+  ParseRequestsOurselves("EvaluateStack", &KnowledgeBaseService::EvaluateStack);
+}
+
+// gRPC's sync API has no hook for a unary method's parsing, but a method can
+// be "streamed unary": the handler reads the one request and writes the one
+// response itself. With grpc::ByteBuffer as both types nothing is parsed
+// before the handler runs. On the wire this is still a unary call; the
+// generated WithStreamedUnaryMethod_* classes do the same with typed
+// messages.
+template <typename Request, typename Response>
+void KnowledgeBaseService::ParseRequestsOurselves(
+    absl::string_view name, Method<Request, Response> method) {
+  const google::protobuf::MethodDescriptor* descriptor =
+      Request::descriptor()
+          ->file()
+          ->FindServiceByName("KnowledgeBase")
+          ->FindMethodByName(std::string(name));
+  // Method indices follow the .proto's order, as in the generated Service.
+  MarkMethodStreamed(
+      descriptor->index(),
+      new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer,
+                                               grpc::ByteBuffer>(
+          [this, name, method](
+              grpc::ServerContext* context,
+              grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>*
+                  stream) {
+            const absl::Time start = absl::Now();
+            grpc::ByteBuffer received;
+            // No message: the client cancelled, or the transport refused an
+            // oversized message and has already failed the call with
+            // RESOURCE_EXHAUSTED; this status only reaches a client that
+            // half-closed without sending one.
+            if (!stream->Read(&received)) {
+              return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                  "request: no request message was sent");
+            }
+            const std::string bytes = Flatten(received);
+            Request request;
+            const absl::Status parsed = ParseRequest(bytes, &request);
+            if (!parsed.ok()) {
+              if (log_ != nullptr) {
+                const std::string peer = context->peer();
+                log_->Record({.start = start,
+                              .method = name,
+                              .code = parsed.code(),
+                              .latency = absl::Now() - start,
+                              .request_bytes = bytes.size(),
+                              .peer = peer,
+                              .question = std::nullopt});
+              }
+              return ToGrpcStatus(parsed);
+            }
+            Response response;
+            const grpc::Status status =
+                (this->*method)(context, &request, &response);
+            if (!status.ok()) return status;
+            grpc::ByteBuffer reply;
+            bool own_buffer = false;
+            const grpc::Status serialized =
+                grpc::SerializationTraits<Response>::Serialize(response, &reply,
+                                                               &own_buffer);
+            if (!serialized.ok()) return serialized;
+            if (!stream->Write(reply)) {
+              return grpc::Status(grpc::StatusCode::CANCELLED,
+                                  "the client went away before the response");
+            }
+            return grpc::Status::OK;
+          }));
+}
 
 template <typename Request, typename Response>
 grpc::Status KnowledgeBaseService::Handle(absl::string_view method,

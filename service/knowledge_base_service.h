@@ -1,6 +1,9 @@
 // The gRPC face of the knowledge base: a thin adaptor from
 // citekb.v1.KnowledgeBase to citekb::KnowledgeBase (knowledge_base.h).
 // For every RPC it
+//   0. parses the request itself (request_parser.h), so that bytes that are
+//      not a valid request get INVALID_ARGUMENT naming the field rather
+//      than gRPC's bare INTERNAL,
 //   1. returns CANCELLED or DEADLINE_EXCEEDED without doing any work when
 //      the client has already given up or the deadline has passed,
 //   2. takes the current index snapshot (serving_index.h), which the call
@@ -42,8 +45,7 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   // request log is written. `max_query_steps` bounds each call's index work
   // (QueryLimits::max_steps; 0 for no bound).
   KnowledgeBaseService(const ServingIndex& index, RequestLog* log,
-                       int64_t max_query_steps)
-      : index_(index), log_(log), max_query_steps_(max_query_steps) {}
+                       int64_t max_query_steps);
 
   KnowledgeBaseService(const KnowledgeBaseService&) = delete;
   KnowledgeBaseService& operator=(const KnowledgeBaseService&) = delete;
@@ -84,6 +86,18 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   template <typename Request, typename Response>
   using Logic =
       absl::StatusOr<Response> (KnowledgeBase::*)(const Request&) const;
+
+  // One of the RPC methods above.
+  template <typename Request, typename Response>
+  using Method = grpc::Status (KnowledgeBaseService::*)(grpc::ServerContext*,
+                                                         const Request*,
+                                                         Response*);
+
+  // Step 0: makes gRPC hand `name`'s request over as bytes, which are
+  // parsed with ParseRequest and then given to `method`.
+  template <typename Request, typename Response>
+  void ParseRequestsOurselves(absl::string_view name,
+                              Method<Request, Response> method);
 
   // Steps 1-5 above, shared by every RPC.
   template <typename Request, typename Response>

@@ -116,7 +116,12 @@ std::string JoinAlternatives(const std::vector<std::string>& parts,
 }  // namespace
 
 std::string QuoteFts(absl::string_view text) {
-  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+  // FTS5 reads the expression as a C string: a NUL would end it inside the
+  // quotes ("unterminated string"). A space separates words just the same.
+  return absl::StrCat(
+      "\"",
+      absl::StrReplaceAll(text, {{"\"", "\"\""}, {absl::string_view("\0", 1), " "}}),
+      "\"");
 }
 
 std::string TermGroup::Match() const {

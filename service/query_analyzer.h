@@ -49,7 +49,8 @@ inline constexpr int kMaxQueryTerms = 16;
 
 AnalyzedQuery AnalyzeQuery(absl::string_view text);
 
-// `"text"` with inner quotes doubled: a literal FTS5 string.
+// `"text"` with inner quotes doubled and NUL bytes made spaces: a literal
+// FTS5 string whatever `text` holds.
 std::string QuoteFts(absl::string_view text);
 
 }  // namespace citekb

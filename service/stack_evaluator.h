@@ -37,7 +37,6 @@
 
 namespace citekb {
 
-namespace v1 = ::citekb::v1;
 
 inline constexpr int kMaxStackDoses = 50;
 inline constexpr int kMaxStackMedications = 20;

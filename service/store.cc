@@ -18,8 +18,6 @@
 
 namespace citekb {
 
-namespace v1 = ::citekb::v1;
-
 struct Store::Connection {
   Database db;
   absl::flat_hash_map<std::string, std::unique_ptr<Statement>> statements;
