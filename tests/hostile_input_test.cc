@@ -8,7 +8,8 @@
 // must still report SERVING and answer a normal question. The same requests
 // then arrive all at once from several threads.
 //
-// EvaluateStack cases live with the stack evaluator's tests.
+// The stack evaluator's rules are tested in stack_evaluator_test.cc; here
+// EvaluateStack only gets its hostile numbers, units, enums and text.
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
@@ -222,6 +223,14 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
     for (int i = 0; words.size() < 990; ++i)
       absl::StrAppend(&words, "w", i, " ");
     return words;
+  }();
+
+  const std::string many_doses = [] {
+    std::string doses;
+    for (int i = 0; i < 51; ++i) {
+      absl::StrAppend(&doses, "doses { compound: 'D3' amount: 1 unit: 'IU' } ");
+    }
+    return doses;
   }();
 
   std::vector<HostileCase> cases = {
@@ -482,6 +491,64 @@ std::vector<HostileCase> Cases(const Tokens& tokens) {
       Raw("ListRelatedLinks", "oversized message", BytesField(1, huge),
           Code::RESOURCE_EXHAUSTED, "larger than max"),
 
+      // --- EvaluateStack: numbers, units, enums, text ---
+      T("EvaluateStack", "", Code::INVALID_ARGUMENT,
+        "doses: the stack is empty"),
+      T("EvaluateStack", "text: ' \\t\\n '", Code::INVALID_ARGUMENT,
+        "doses: the stack is empty"),
+      T("EvaluateStack", "doses { compound: 'D3' amount: nan unit: 'IU' }",
+        Code::INVALID_ARGUMENT, "doses[0].amount: must be a finite number"),
+      T("EvaluateStack", "doses { compound: 'D3' amount: inf unit: 'IU' }",
+        Code::INVALID_ARGUMENT, "doses[0].amount: must be a finite number"),
+      T("EvaluateStack", "doses { compound: 'D3' amount: -inf unit: 'IU' }",
+        Code::INVALID_ARGUMENT, "doses[0].amount: must be a finite number"),
+      T("EvaluateStack", "doses { compound: 'D3' amount: -5 unit: 'IU' }",
+        Code::INVALID_ARGUMENT, "doses[0].amount: must be positive"),
+      T("EvaluateStack",
+        "doses { compound: 'D3' amount: 5000 unit: 'IU' } "
+        "doses { compound: 'K2' unit: 'mcg' }",
+        Code::INVALID_ARGUMENT, "doses[1].amount: must be positive, got 0"),
+      T("EvaluateStack", "doses { compound: 'D3' amount: 1e308 unit: 'IU' }",
+        Code::INVALID_ARGUMENT, "doses[0].amount: "),
+      T("EvaluateStack", "doses { compound: 'D3' amount: 5e-324 unit: 'IU' }",
+        Code::OK, ""),
+      T("EvaluateStack", "doses { compound: 'D3' amount: 5000 unit: 'tablets' }",
+        Code::INVALID_ARGUMENT, "doses[0].unit: unknown unit \"tablets\""),
+      T("EvaluateStack", "doses { compound: 'K2' amount: 100 unit: 'IU' }",
+        Code::INVALID_ARGUMENT, "doses[0].unit: \"IU\" does not fit Vitamin K2"),
+      T("EvaluateStack", "doses { compound: '' amount: 100 unit: 'mcg' }",
+        Code::INVALID_ARGUMENT, "doses[0].compound: must not be empty"),
+      T("EvaluateStack", "doses { compound: 'D3\\001' amount: 100 unit: 'mcg' }",
+        Code::INVALID_ARGUMENT, "doses[0].compound: contains control characters"),
+      Raw("EvaluateStack", "compound that is not UTF-8",
+          BytesField(1, BytesField(1, kBadUtf8[0])), Code::INVALID_ARGUMENT,
+          "doses[0].compound: is not valid UTF-8"),
+      T("EvaluateStack", "text: \"5000 IU D3'); DROP TABLE passages; --\"",
+        Code::OK, ""),
+      T("EvaluateStack", "text: 'NEAR(5000 IU D3 AND K2* ^100 mcg'", Code::OK, ""),
+      T("EvaluateStack", absl::StrCat("text: ", Quoted(std::string(2001, 'x'))),
+        Code::INVALID_ARGUMENT, "text: is 2001 bytes; the limit is 2000"),
+      T("EvaluateStack", "text: 'I feel tired lately'", Code::INVALID_ARGUMENT,
+        "text: no dose could be read"),
+      T("EvaluateStack", "text: '5000 IU'", Code::INVALID_ARGUMENT,
+        "names no compound"),
+      T("EvaluateStack", "text: '99999999999999999999 IU D3'",
+        Code::INVALID_ARGUMENT, "is not plausible"),
+      T("EvaluateStack", "text: '5000 IU D3' timing: 99", Code::INVALID_ARGUMENT,
+        "timing: unknown value 99"),
+      T("EvaluateStack", "text: '5000 IU D3' serum_25ohd_ng_ml: nan",
+        Code::INVALID_ARGUMENT, "serum_25ohd_ng_ml: "),
+      T("EvaluateStack", "text: '5000 IU D3' serum_25ohd_ng_ml: -1",
+        Code::INVALID_ARGUMENT, "serum_25ohd_ng_ml: "),
+      T("EvaluateStack", "text: '5000 IU D3' serum_25ohd_ng_ml: 1e9",
+        Code::INVALID_ARGUMENT, "serum_25ohd_ng_ml: "),
+      T("EvaluateStack", "text: '5000 IU D3' medications: ''",
+        Code::INVALID_ARGUMENT, "medications[0]: must not be empty"),
+      T("EvaluateStack", many_doses, Code::INVALID_ARGUMENT,
+        "doses: has 51 doses; the limit is 50"),
+      Raw("EvaluateStack", "oversized message", BytesField(6, huge),
+          Code::RESOURCE_EXHAUSTED, "larger than max"),
+
       // --- Not an RPC at all ---
       Raw("NoSuchMethod", "unknown method", "", Code::UNIMPLEMENTED, ""),
   };
@@ -569,17 +636,16 @@ TEST_F(HostileInputTest, EachGetsTheRightStatusAndTheServerKeepsServing) {
     ASSERT_TRUE(AnswersNormally(channel_))
         << "a normal Ask failed after the case";
   }
-  // Every RPC but EvaluateStack (whose cases live with the stack evaluator).
+  // Every RPC.
   const google::protobuf::ServiceDescriptor* service =
       v1::AskRequest::descriptor()->file()->FindServiceByName("KnowledgeBase");
   for (int i = 0; i < service->method_count(); ++i) {
-    if (service->method(i)->name() == "EvaluateStack") continue;
     EXPECT_TRUE(rpcs.contains(service->method(i)->name()))
         << service->method(i)->name();
   }
   std::cout << "hostile requests tried: " << cases.size() << " across "
-            << rpcs.size() << " method names (every RPC but EvaluateStack, "
-            << "and one that does not exist)\n";
+            << rpcs.size() << " method names (every RPC and one that does "
+            << "not exist)\n";
 }
 
 // The same requests at once from several threads: connection pooling and
