@@ -28,9 +28,7 @@ case "${1:-}" in
   *) seconds="$1" ;;
 esac
 
-# The free-text stack parser's target joins this list once it exists (see
-# tests/fuzz/CMakeLists.txt).
-targets=(${FUZZ_TARGETS:-article_parser_fuzzer fts_query_fuzzer request_fuzzer})
+targets=(${FUZZ_TARGETS:-article_parser_fuzzer fts_query_fuzzer request_fuzzer stack_parser_fuzzer})
 
 # Extra seed folders beyond tests/fuzz/corpus/TARGET: the articles
 # themselves are the best seeds for the parser.
