@@ -191,10 +191,14 @@ absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
     case Rpc::kListCitations:
       return RequestMix{absl::StrCat(kService, "ListCitations"), ListCitationsRequests()};
     case Rpc::kHealth:
-      // HealthCheckRequest { string service = 1; } for the whole server.
-      return RequestMix{kHealthCheck, {LengthDelimitedField(1, "")}};
+      return RequestMix{kHealthCheck, {EncodeHealthCheckRequest("")}};
   }
   return absl::InvalidArgumentError("unknown rpc");
+}
+
+std::string EncodeHealthCheckRequest(absl::string_view service) {
+  // HealthCheckRequest { string service = 1; }
+  return LengthDelimitedField(1, service);
 }
 
 absl::Status VerifyResponse(Rpc rpc, absl::string_view response) {

@@ -57,6 +57,10 @@ struct RequestMix {
 absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
                                            const std::vector<EvalQuestion>& questions);
 
+// A grpc.health.v1.HealthCheckRequest for `service` ("" = the whole
+// server), serialized; the health protos have no C++ stubs installed.
+std::string EncodeHealthCheckRequest(absl::string_view service);
+
 // Checks that `response` is a well-formed answer to `rpc`: it parses as the
 // RPC's response message, and for health it says SERVING. Returns the
 // reason when it is not.
