@@ -133,7 +133,8 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   if (!query.empty()) {
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
-        store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr));
+        store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr,
+                             {.citation_ids = false}));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
@@ -194,8 +195,11 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     coverage = total_weight > 0 ? covered_weight / total_weight : 0;
   }
 
-  // Follow-up suggestions: FAQ questions with complete answers.
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> all_faqs, store.ListFaqs(""));
+  // Follow-up suggestions: FAQ questions with complete answers, the first
+  // ones of the corpus. At most 3 are suggested, skipping the (at most 3)
+  // passages quoted, so the store's leading FAQs are always enough.
+  static_assert(Store::kLeadingFaqs >= 3 + 3);
+  const std::vector<v1::Faq>& all_faqs = store.leading_faqs();
 
   if (candidates.empty() || coverage < kMinCoverage) {
     response.set_answered(false);
@@ -285,6 +289,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   absl::flat_hash_set<std::string> quoted_passages;
   for (const ChosenSentence& s : chosen) quoted_passages.insert(s.passage_id);
   for (size_t i = 0; i < candidates.size() && response.passages_size() < max_passages; ++i) {
+    CITEKB_RETURN_IF_ERROR(store.AddCitationIds(candidates[i].hit));
     *response.add_passages() = candidates[i].hit.passage;
   }
   for (const v1::Faq& faq : all_faqs) {

@@ -128,7 +128,7 @@ PassageHit ReadPassage(const Statement& row) {
   return hit;
 }
 
-absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
+absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
                             v1::Passage& passage);
 
 }  // namespace
@@ -164,6 +164,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
   store->passage_count_ = counted ? count->ColumnInt(0) : 0;
   CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
+  CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
   return store;
 }
 
@@ -253,7 +254,7 @@ void Store::Release(std::unique_ptr<Connection> connection) const {
 
 namespace {
 
-absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
+absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
                             v1::Passage& passage) {
   CITEKB_ASSIGN_OR_RETURN(
       Statement * sources,
@@ -273,30 +274,45 @@ absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
 
 absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
     const std::string& match, const PassageFilter& filter, int limit, int offset,
-    int64_t* total) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  const std::string where =
-      "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
-      "JOIN sections sec ON sec.id = p.section_id "
-      "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
-      "AND (?3 = '' OR sec.public_id = ?3) ";
-  const std::string rank = absl::StrCat("bm25(passage_fts, ", kSectionTitleWeight,
-                                        ", ", kBodyWeight, ", ", kCompoundWeight, ")");
+    int64_t* total, const SearchOptions& options) const {
+  const char* kind = PassageKindName(filter.kind);
   if (total != nullptr) {
-    CITEKB_ASSIGN_OR_RETURN(Statement * count,
-                            c->Prepare(absl::StrCat("SELECT count(*) ", where)));
-    count->Bind(1, match).Bind(2, PassageKindName(filter.kind)).Bind(3, filter.section_id);
-    CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
-    *total = row ? count->ColumnInt(0) : 0;
+    if (*kind == '\0' && filter.section_id.empty()) {
+      // Every passage has a section: without filters the count needs no
+      // join, and it is the same count Ask asks for.
+      CITEKB_ASSIGN_OR_RETURN(*total, CountMatching(match));
+    } else {
+      CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+      CITEKB_ASSIGN_OR_RETURN(
+          Statement * count,
+          c->Prepare("SELECT count(*) FROM passage_fts JOIN passages p ON p.id = "
+                     "passage_fts.rowid JOIN sections sec ON sec.id = p.section_id "
+                     "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
+                     "AND (?3 = '' OR sec.public_id = ?3)"));
+      count->Bind(1, match).Bind(2, kind).Bind(3, filter.section_id);
+      CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
+      *total = row ? count->ColumnInt(0) : 0;
+    }
   }
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // Ordered by FTS5's rank column (set to the weighted bm25) rather than by
+  // a bm25() expression: FTS5 then sorts rowids by score itself and the
+  // query stops after LIMIT rows, so the snippet and the joined columns are
+  // computed for the passages returned, not for every passage that matches.
+  // The scores, and their order, are the same.
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare(absl::StrCat("SELECT ", kPassageColumns,
-                              ", snippet(passage_fts, 1, '[', ']', '…', 24), -",
-                              rank, " ", where, "ORDER BY ", rank,
-                              " LIMIT ?4 OFFSET ?5")));
+      c->Prepare(absl::StrCat(
+          "SELECT ", kPassageColumns,
+          ", snippet(passage_fts, 1, '[', ']', '…', 24), -rank "
+          "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
+          "JOIN sections sec ON sec.id = p.section_id "
+          "WHERE passage_fts MATCH ?1 AND rank MATCH 'bm25(",
+          kSectionTitleWeight, ", ", kBodyWeight, ", ", kCompoundWeight,
+          ")' AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) "
+          "ORDER BY rank LIMIT ?4 OFFSET ?5")));
   query->Bind(1, match)
-      .Bind(2, PassageKindName(filter.kind))
+      .Bind(2, kind)
       .Bind(3, filter.section_id)
       .Bind(4, limit)
       .Bind(5, offset);
@@ -309,20 +325,38 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
     hit.passage.set_score(query->ColumnDouble(10));
     hits.push_back(std::move(hit));
   }
-  for (PassageHit& hit : hits) {
-    CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, hit.rowid, hit.passage));
+  if (options.citation_ids) {
+    for (PassageHit& hit : hits) {
+      CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
+    }
   }
   return hits;
 }
 
+absl::Status Store::AddCitationIds(PassageHit& hit) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  return ReadCitationIds(*c, hit.rowid, hit.passage);
+}
+
 absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
+  {
+    absl::MutexLock lock(&counts_mutex_);
+    auto it = counts_.find(match);
+    if (it != counts_.end()) return it->second;
+  }
+  // Counting walks every matching passage (a few ms for a common word at
+  // 10,000 articles) while the answer never changes, and questions share
+  // their words: remember it.
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
       c->Prepare("SELECT count(*) FROM passage_fts WHERE passage_fts MATCH ?1"));
   query->Bind(1, match);
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
-  return row ? query->ColumnInt(0) : 0;
+  const int64_t count = row ? query->ColumnInt(0) : 0;
+  absl::MutexLock lock(&counts_mutex_);
+  if (counts_.size() < kMaxCachedCounts) counts_.emplace(match, count);
+  return count;
 }
 
 absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
@@ -377,10 +411,12 @@ absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(const std::string& match,
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
+      // FTS5's default rank is bm25(faq_fts); ordering by the rank column
+      // lets FTS5 sort and stop after LIMIT rows (see SearchPassages).
       c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
-                              ", -bm25(faq_fts) FROM faq_fts JOIN faqs f ON f.id = "
+                              ", -rank FROM faq_fts JOIN faqs f ON f.id = "
                               "faq_fts.rowid JOIN passages p ON p.id = f.passage_id "
-                              "WHERE faq_fts MATCH ?1 ORDER BY bm25(faq_fts) LIMIT ?2")));
+                              "WHERE faq_fts MATCH ?1 ORDER BY rank LIMIT ?2")));
   query->Bind(1, match).Bind(2, limit);
   std::vector<FaqHit> hits;
   while (true) {
@@ -410,7 +446,7 @@ absl::StatusOr<PassageHit> Store::PassageByRowid(int64_t rowid) const {
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
   if (!row) return absl::NotFoundError(absl::StrCat("no passage ", rowid));
   PassageHit hit = ReadPassage(*query);
-  CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, hit.rowid, hit.passage));
+  CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
   return hit;
 }
 
@@ -499,7 +535,7 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
   }
   for (auto& [index, rowid] : passage_rowids) {
     CITEKB_RETURN_IF_ERROR(
-        AddCitationIds(*c, rowid, *blocks[index].block.mutable_passage()));
+        ReadCitationIds(*c, rowid, *blocks[index].block.mutable_passage()));
   }
   for (auto& [table_rowid, index] : table_blocks) {
     v1::Table& table = *blocks[index].block.mutable_table();
@@ -576,11 +612,33 @@ absl::StatusOr<std::vector<v1::Faq>> Store::ListFaqs(const std::string& article_
   std::vector<v1::Faq> faqs;
   for (auto& [faq, passage_rowid] : rows) {
     v1::Passage passage;
-    CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, passage_rowid, passage));
+    CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, passage_rowid, passage));
     *faq.mutable_citation_ids() = passage.citation_ids();
     faqs.push_back(std::move(faq));
   }
   return faqs;
+}
+
+absl::Status Store::LoadLeadingFaqs() {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // ListFaqs("")'s order and columns, complete answers only.
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
+                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                              "WHERE f.answer_incomplete = 0 ORDER BY f.id LIMIT ?1")));
+  query->Bind(1, kLeadingFaqs);
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    v1::Faq& faq = leading_faqs_.emplace_back();
+    faq.set_id(Str(query->ColumnText(0)));
+    faq.set_question(Str(query->ColumnText(1)));
+    faq.set_answer(Str(query->ColumnText(2)));
+    faq.set_answer_incomplete(query->ColumnInt(3) != 0);
+    faq.set_passage_id(Str(query->ColumnText(4)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {

@@ -41,6 +41,11 @@ struct PassageHit {
   bool incomplete_faq = false;  // An FAQ whose answer was cut off.
 };
 
+struct SearchOptions {
+  // Fill passage.citation_ids (else see Store::AddCitationIds).
+  bool citation_ids = true;
+};
+
 struct PassageFilter {
   citekb::v1::PassageKind kind = citekb::v1::PASSAGE_KIND_UNSPECIFIED;
   std::string section_id;  // Public section id; empty for any.
@@ -67,9 +72,15 @@ class Store {
 
   // Passages matching an FTS5 expression, best first (bm25 with the index's
   // column weights), `offset`/`limit` applied; `total` gets the match count.
+  // `options` says what to fill in beyond the passage itself: Ask ranks more
+  // passages than it returns.
   absl::StatusOr<std::vector<PassageHit>> SearchPassages(
       const std::string& match, const PassageFilter& filter, int limit,
-      int offset, int64_t* total) const;
+      int offset, int64_t* total, const SearchOptions& options = {}) const;
+
+  // Fills `hit.passage.citation_ids`: the sources its sentences cite, in
+  // order of first citation.
+  absl::Status AddCitationIds(PassageHit& hit) const;
 
   // For a word the index has never seen, the indexed term one typo away
   // (two for long words) that most passages have: "vitmin" -> "vitamin".
@@ -80,8 +91,10 @@ class Store {
   // Passages in the index, for idf.
   int64_t passage_count() const { return passage_count_; }
 
-  // How many passages match `match`.
+  // How many passages match `match`. Remembered per expression (the index
+  // never changes under a Store), for the first kMaxCachedCounts of them.
   absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
+  static constexpr size_t kMaxCachedCounts = 100000;
 
   // Of `rowids`, those that match `match`.
   absl::StatusOr<std::vector<int64_t>> FilterMatching(
@@ -101,6 +114,11 @@ class Store {
       const std::string& section_id) const;
   absl::StatusOr<std::vector<citekb::v1::Faq>> ListFaqs(
       const std::string& article_id) const;
+  // The first kLeadingFaqs entries of ListFaqs("") whose answer is complete,
+  // without citation ids; read once at Open. Ask suggests follow-up
+  // questions from them.
+  const std::vector<citekb::v1::Faq>& leading_faqs() const { return leading_faqs_; }
+  static constexpr int kLeadingFaqs = 8;
 
   // Citations ordered by first appearance in the corpus.
   absl::StatusOr<std::vector<citekb::v1::Citation>> ListCitations(
@@ -121,6 +139,7 @@ class Store {
   explicit Store(std::string path);
   absl::StatusOr<Lease> Acquire() const;
   absl::Status LoadVocabulary();
+  absl::Status LoadLeadingFaqs();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
 
@@ -128,8 +147,11 @@ class Store {
   int64_t passage_count_ = 0;
   // Indexed terms of passage bodies with their passage counts; read once.
   absl::flat_hash_map<std::string, int64_t> vocabulary_;
+  std::vector<citekb::v1::Faq> leading_faqs_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
+  mutable absl::Mutex counts_mutex_;
+  mutable absl::flat_hash_map<std::string, int64_t> counts_ ABSL_GUARDED_BY(counts_mutex_);
 };
 
 }  // namespace citekb
