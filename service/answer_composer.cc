@@ -134,7 +134,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
         store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr,
-                             {.citation_ids = false}));
+                             {.citation_ids = false, .phrases = true}));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
@@ -179,18 +179,37 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   }
 
   // 3. Coverage: the idf-weighted share of words the best passages have.
+  // Which words a passage has comes with the ranking query (one flag per
+  // phrase); a word is covered when a top passage has any of its
+  // alternatives, exactly what matching group.Match() against it says.
   double coverage = 0;
   if (!candidates.empty()) {
+    const std::vector<int> phrase_groups = query.PhraseGroups();
     std::vector<int64_t> top;
+    std::vector<bool> has_group(query.groups.size(), false);
+    bool phrases_known = true;
     for (size_t i = 0; i < candidates.size() && i < kCoveragePassages; ++i) {
       top.push_back(candidates[i].hit.rowid);
+      const std::string& phrases = candidates[i].hit.phrases;
+      // Should the flags ever not line up with the groups' alternatives
+      // (FTS5 keeps even a phrase without tokens in its numbering today),
+      // ask per word instead.
+      phrases_known = phrases_known && phrases.size() == phrase_groups.size();
+      for (size_t p = 0; phrases_known && p < phrases.size(); ++p) {
+        if (phrases[p] != 0) has_group[static_cast<size_t>(phrase_groups[p])] = true;
+      }
     }
     double covered_weight = 0;
-    for (const TermGroup& group : query.groups) {
+    for (size_t g = 0; g < query.groups.size(); ++g) {
+      const TermGroup& group = query.groups[g];
       const double weight = idf[group.word];
-      CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
-                              store.FilterMatching(group.Match(), top));
-      if (!in_top.empty()) covered_weight += weight;
+      bool covered = has_group[g];
+      if (!phrases_known) {
+        CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
+                                store.FilterMatching(group.Match(), top));
+        covered = !in_top.empty();
+      }
+      if (covered) covered_weight += weight;
     }
     coverage = total_weight > 0 ? covered_weight / total_weight : 0;
   }

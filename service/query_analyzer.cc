@@ -140,6 +140,15 @@ std::string AnalyzedQuery::MatchAll() const {
   return JoinAlternatives(parts, " AND ");
 }
 
+std::vector<int> AnalyzedQuery::PhraseGroups() const {
+  std::vector<int> phrase_groups;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    phrase_groups.insert(phrase_groups.end(), groups[g].alternatives.size(),
+                         static_cast<int>(g));
+  }
+  return phrase_groups;
+}
+
 AnalyzedQuery AnalyzeQuery(absl::string_view text) {
   const std::vector<std::string> words = Words(JoinCompounds(text));
   AnalyzedQuery query;

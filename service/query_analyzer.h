@@ -42,6 +42,9 @@ struct AnalyzedQuery {
   std::string Match() const;
   // Every group: for filters such as "citing sentences with these words".
   std::string MatchAll() const;
+  // For each phrase of Match() (FTS5 numbers them in order of appearance:
+  // every alternative of every group, in order), the index of its group.
+  std::vector<int> PhraseGroups() const;
 };
 
 // At most kMaxQueryTerms groups are kept (the first ones).

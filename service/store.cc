@@ -51,11 +51,46 @@ class Store::Lease {
 
 namespace {
 
+// FTS5 auxiliary function citekb_phrases(fts_table): a blob with one byte
+// per phrase of the row's MATCH expression, 1 when the row has the phrase
+// (in any column). One ranking query then tells which of the question's
+// words each passage has.
+void PhrasesFunction(const Fts5ExtensionApi* api, Fts5Context* fts,
+                     sqlite3_context* result, int, sqlite3_value**) {
+  const int count = api->xPhraseCount(fts);
+  std::string present(static_cast<size_t>(count), '\0');
+  for (int i = 0; i < count; ++i) {
+    Fts5PhraseIter iter;
+    int column = -1;
+    if (const int rc = api->xPhraseFirstColumn(fts, i, &iter, &column); rc != SQLITE_OK) {
+      sqlite3_result_error_code(result, rc);
+      return;
+    }
+    present[static_cast<size_t>(i)] = column >= 0 ? 1 : 0;
+  }
+  sqlite3_result_blob(result, present.data(), count, SQLITE_TRANSIENT);
+}
+
+absl::Status RegisterPhrasesFunction(sqlite3* db) {
+  // The documented way to reach FTS5's registration API from C.
+  fts5_api* api = nullptr;
+  CITEKB_ASSIGN_OR_RETURN(Statement query, Statement::Prepare(db, "SELECT fts5(?1)"));
+  sqlite3_bind_pointer(query.get(), 1, &api, "fts5_api_ptr", nullptr);
+  CITEKB_RETURN_IF_ERROR(query.Step().status());
+  if (api == nullptr || api->iVersion < 2 ||
+      api->xCreateFunction(api, "citekb_phrases", nullptr, PhrasesFunction, nullptr) !=
+          SQLITE_OK) {
+    return absl::InternalError("cannot register an FTS5 function");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Database> OpenReadOnly(const std::string& path) {
   CITEKB_ASSIGN_OR_RETURN(
       Database db, OpenDatabase(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
+  CITEKB_RETURN_IF_ERROR(RegisterPhrasesFunction(db.get()));
   return db;
 }
 
@@ -304,7 +339,8 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
       Statement * query,
       c->Prepare(absl::StrCat(
           "SELECT ", kPassageColumns,
-          ", snippet(passage_fts, 1, '[', ']', '…', 24), -rank "
+          ", snippet(passage_fts, 1, '[', ']', '…', 24), -rank, "
+          "CASE WHEN ?6 THEN citekb_phrases(passage_fts) END "
           "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
           "JOIN sections sec ON sec.id = p.section_id "
           "WHERE passage_fts MATCH ?1 AND rank MATCH 'bm25(",
@@ -315,7 +351,8 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
       .Bind(2, kind)
       .Bind(3, filter.section_id)
       .Bind(4, limit)
-      .Bind(5, offset);
+      .Bind(5, offset)
+      .Bind(6, options.phrases ? 1 : 0);
   std::vector<PassageHit> hits;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
@@ -323,6 +360,7 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
     PassageHit hit = ReadPassage(*query);
     hit.passage.set_snippet(Str(query->ColumnText(9)));
     hit.passage.set_score(query->ColumnDouble(10));
+    if (options.phrases) hit.phrases = Str(query->ColumnText(11));
     hits.push_back(std::move(hit));
   }
   if (options.citation_ids) {

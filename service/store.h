@@ -39,11 +39,16 @@ struct PassageHit {
   citekb::v1::Passage passage;
   int64_t rowid = 0;
   bool incomplete_faq = false;  // An FAQ whose answer was cut off.
+  // With SearchOptions::phrases: one byte per phrase of the MATCH expression
+  // (FTS5 numbers them in order of appearance), 1 when this passage has it.
+  std::string phrases;
 };
 
 struct SearchOptions {
   // Fill passage.citation_ids (else see Store::AddCitationIds).
   bool citation_ids = true;
+  // Fill PassageHit::phrases.
+  bool phrases = false;
 };
 
 struct PassageFilter {
@@ -73,7 +78,8 @@ class Store {
   // Passages matching an FTS5 expression, best first (bm25 with the index's
   // column weights), `offset`/`limit` applied; `total` gets the match count.
   // `options` says what to fill in beyond the passage itself: Ask ranks more
-  // passages than it returns.
+  // passages than it returns, and learns which words each one has from the
+  // same query instead of one more query per word.
   absl::StatusOr<std::vector<PassageHit>> SearchPassages(
       const std::string& match, const PassageFilter& filter, int limit,
       int offset, int64_t* total, const SearchOptions& options = {}) const;
