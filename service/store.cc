@@ -169,6 +169,13 @@ absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  // SQLite keeps memory statistics behind one process-wide mutex taken on
+  // every allocation; with queries on several threads that mutex is the
+  // server's hottest lock. citekb never reads the statistics. The switch
+  // only works before SQLite initializes, that is in a process whose first
+  // SQLite use is this (the server); elsewhere it is refused and harmless.
+  static const bool kNoMemoryStatistics [[maybe_unused]] =
+      sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) {
     return absl::NotFoundError(absl::StrCat("index file ", path, " does not exist"));
