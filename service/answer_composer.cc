@@ -133,8 +133,9 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   if (!query.empty()) {
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
-        store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr,
-                             {.citation_ids = false, .phrases = true}));
+        store.SearchPassages(
+            query.Match(), {}, kCandidatePassages, 0, nullptr,
+            {.citation_ids = false, .phrases = true, .match_phrases = query.Phrases()}));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
@@ -157,7 +158,8 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
       return a.hit.passage.score() > b.hit.passage.score();
     });
     // An FAQ whose question says what the user asked is the best answer.
-    CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs, store.MatchFaqs(query.Match(), 1));
+    CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs,
+                            store.MatchFaqs(query.Match(), 1, query.Phrases()));
     if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
       const std::string question = absl::AsciiStrToLower(faqs[0].faq.question());
       double covered = 0;

@@ -1,6 +1,7 @@
 #include "service/store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <utility>
 
@@ -51,6 +52,99 @@ class Store::Lease {
 
 namespace {
 
+// FTS5 auxiliary function citekb_bm25(fts_table, w1, ..., wN, hits1, ...,
+// hitsP): FTS5's bm25() with column weights w1..wN (one per column), except
+// that the number of rows containing each of the P phrases of the MATCH
+// expression is passed in instead of counted. bm25() counts them at the start
+// of every query, walking each phrase's whole document list, while the
+// count of a phrase never changes in a read-only index; the caller remembers
+// it (Store::CountIn). The formula and the order of every floating-point
+// operation are bm25()'s, so the scores are identical bit for bit
+// (store_test compares them). Without the right number of counts it counts
+// like bm25().
+struct Bm25Query {
+  double average_length = 0;  // Tokens per row, all columns.
+  std::vector<double> idf;    // Per phrase.
+  std::vector<double> frequency;  // Per phrase, for the current row.
+};
+
+constexpr double kBm25K1 = 1.2;
+constexpr double kBm25B = 0.75;
+
+int CountRowsCallback(const Fts5ExtensionApi*, Fts5Context*, void* count) {
+  ++*static_cast<sqlite3_int64*>(count);
+  return SQLITE_OK;
+}
+
+int PrepareBm25Query(const Fts5ExtensionApi* api, Fts5Context* fts, int argc,
+                     sqlite3_value** argv, Bm25Query** out) {
+  *out = static_cast<Bm25Query*>(api->xGetAuxdata(fts, 0));
+  if (*out != nullptr) return SQLITE_OK;
+  auto query = std::make_unique<Bm25Query>();
+  const int columns = api->xColumnCount(fts);
+  const int phrases = api->xPhraseCount(fts);
+  sqlite3_int64 rows = 0;
+  sqlite3_int64 tokens = 0;
+  int rc = api->xRowCount(fts, &rows);
+  if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
+  if (rc != SQLITE_OK) return rc;
+  query->average_length = static_cast<double>(tokens) / static_cast<double>(rows);
+  const bool counts_given = argc == columns + phrases;
+  for (int i = 0; i < phrases; ++i) {
+    sqlite3_int64 hits = 0;
+    if (counts_given) {
+      hits = sqlite3_value_int64(argv[columns + i]);
+    } else if ((rc = api->xQueryPhrase(fts, i, &hits, CountRowsCallback)) != SQLITE_OK) {
+      return rc;
+    }
+    double idf = std::log((rows - hits + 0.5) / (hits + 0.5));
+    if (idf <= 0.0) idf = 1e-6;  // As bm25(): a phrase in most rows.
+    query->idf.push_back(idf);
+  }
+  query->frequency.resize(static_cast<size_t>(phrases));
+  rc = api->xSetAuxdata(fts, query.get(),
+                        [](void* p) { delete static_cast<Bm25Query*>(p); });
+  if (rc != SQLITE_OK) return rc;  // xSetAuxdata deleted it.
+  *out = query.release();
+  return SQLITE_OK;
+}
+
+void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* result,
+                  int argc, sqlite3_value** argv) {
+  Bm25Query* query = nullptr;
+  int rc = PrepareBm25Query(api, fts, argc, argv, &query);
+  int instances = 0;
+  if (rc == SQLITE_OK) rc = api->xInstCount(fts, &instances);
+  if (rc == SQLITE_OK) {
+    std::fill(query->frequency.begin(), query->frequency.end(), 0.0);
+    const int columns = api->xColumnCount(fts);
+    for (int i = 0; i < instances && rc == SQLITE_OK; ++i) {
+      int phrase = 0, column = 0, offset = 0;
+      rc = api->xInst(fts, i, &phrase, &column, &offset);
+      if (rc == SQLITE_OK) {
+        // A column without a weight weighs 1, as in bm25().
+        query->frequency[static_cast<size_t>(phrase)] +=
+            column < std::min(argc, columns) ? sqlite3_value_double(argv[column]) : 1.0;
+      }
+    }
+  }
+  int row_tokens = 0;
+  if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &row_tokens);
+  if (rc != SQLITE_OK) {
+    sqlite3_result_error_code(result, rc);
+    return;
+  }
+  const double length = static_cast<double>(row_tokens);
+  double score = 0.0;
+  for (size_t i = 0; i < query->idf.size(); ++i) {
+    const double f = query->frequency[i];
+    score += query->idf[i] *
+             ((f * (kBm25K1 + 1.0)) /
+              (f + kBm25K1 * (1 - kBm25B + kBm25B * length / query->average_length)));
+  }
+  sqlite3_result_double(result, -1.0 * score);
+}
+
 // FTS5 auxiliary function citekb_phrases(fts_table): a blob with one byte
 // per phrase of the row's MATCH expression, 1 when the row has the phrase
 // (in any column). One ranking query then tells which of the question's
@@ -71,7 +165,7 @@ void PhrasesFunction(const Fts5ExtensionApi* api, Fts5Context* fts,
   sqlite3_result_blob(result, present.data(), count, SQLITE_TRANSIENT);
 }
 
-absl::Status RegisterPhrasesFunction(sqlite3* db) {
+absl::Status RegisterFunctions(sqlite3* db) {
   // The documented way to reach FTS5's registration API from C.
   fts5_api* api = nullptr;
   CITEKB_ASSIGN_OR_RETURN(Statement query, Statement::Prepare(db, "SELECT fts5(?1)"));
@@ -79,6 +173,8 @@ absl::Status RegisterPhrasesFunction(sqlite3* db) {
   CITEKB_RETURN_IF_ERROR(query.Step().status());
   if (api == nullptr || api->iVersion < 2 ||
       api->xCreateFunction(api, "citekb_phrases", nullptr, PhrasesFunction, nullptr) !=
+          SQLITE_OK ||
+      api->xCreateFunction(api, "citekb_bm25", nullptr, Bm25Function, nullptr) !=
           SQLITE_OK) {
     return absl::InternalError("cannot register an FTS5 function");
   }
@@ -90,7 +186,7 @@ absl::StatusOr<Database> OpenReadOnly(const std::string& path) {
       Database db, OpenDatabase(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
-  CITEKB_RETURN_IF_ERROR(RegisterPhrasesFunction(db.get()));
+  CITEKB_RETURN_IF_ERROR(RegisterFunctions(db.get()));
   return db;
 }
 
@@ -322,7 +418,7 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
     if (*kind == '\0' && filter.section_id.empty()) {
       // Every passage has a section: without filters the count needs no
       // join, and it is the same count Ask asks for.
-      CITEKB_ASSIGN_OR_RETURN(*total, CountMatching(match));
+      CITEKB_ASSIGN_OR_RETURN(*total, CountIn("passage_fts", match));
     } else {
       CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
       CITEKB_ASSIGN_OR_RETURN(
@@ -336,6 +432,11 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
       *total = row ? count->ColumnInt(0) : 0;
     }
   }
+  CITEKB_ASSIGN_OR_RETURN(
+      const std::string rank,
+      RankFunction("passage_fts",
+                   absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ", kCompoundWeight),
+                   options.match_phrases));
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   // Ordered by FTS5's rank column (set to the weighted bm25) rather than by
   // a bm25() expression: FTS5 then sorts rowids by score itself and the
@@ -350,16 +451,16 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
           "CASE WHEN ?6 THEN citekb_phrases(passage_fts) END "
           "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
           "JOIN sections sec ON sec.id = p.section_id "
-          "WHERE passage_fts MATCH ?1 AND rank MATCH 'bm25(",
-          kSectionTitleWeight, ", ", kBodyWeight, ", ", kCompoundWeight,
-          ")' AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) "
+          "WHERE passage_fts MATCH ?1 AND rank MATCH ?7 "
+          "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) "
           "ORDER BY rank LIMIT ?4 OFFSET ?5")));
   query->Bind(1, match)
       .Bind(2, kind)
       .Bind(3, filter.section_id)
       .Bind(4, limit)
       .Bind(5, offset)
-      .Bind(6, options.phrases ? 1 : 0);
+      .Bind(6, options.phrases ? 1 : 0)
+      .Bind(7, rank);
   std::vector<PassageHit> hits;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
@@ -384,24 +485,41 @@ absl::Status Store::AddCitationIds(PassageHit& hit) const {
 }
 
 absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
+  return CountIn("passage_fts", match);
+}
+
+absl::StatusOr<int64_t> Store::CountIn(const char* table, const std::string& match) const {
+  const std::string key = absl::StrCat(table, "\x1f", match);
   {
     absl::MutexLock lock(&counts_mutex_);
-    auto it = counts_.find(match);
+    auto it = counts_.find(key);
     if (it != counts_.end()) return it->second;
   }
-  // Counting walks every matching passage (a few ms for a common word at
+  // Counting walks every matching row (a few ms for a common word at
   // 10,000 articles) while the answer never changes, and questions share
   // their words: remember it.
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
-      c->Prepare("SELECT count(*) FROM passage_fts WHERE passage_fts MATCH ?1"));
+  CITEKB_ASSIGN_OR_RETURN(Statement * query,
+                          c->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ",
+                                                  table, " MATCH ?1")));
   query->Bind(1, match);
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
   const int64_t count = row ? query->ColumnInt(0) : 0;
   absl::MutexLock lock(&counts_mutex_);
-  if (counts_.size() < kMaxCachedCounts) counts_.emplace(match, count);
+  if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, count);
   return count;
+}
+
+absl::StatusOr<std::string> Store::RankFunction(
+    const char* table, absl::string_view weights,
+    const std::vector<std::string>& phrases) const {
+  if (phrases.empty()) return absl::StrCat("bm25(", weights, ")");
+  std::string rank = absl::StrCat("citekb_bm25(", weights);
+  for (const std::string& phrase : phrases) {
+    CITEKB_ASSIGN_OR_RETURN(int64_t hits, CountIn(table, phrase));
+    absl::StrAppend(&rank, ", ", hits);
+  }
+  return absl::StrCat(rank, ")");
 }
 
 absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
@@ -451,18 +569,22 @@ constexpr char kFaqColumns[] =
 
 }  // namespace
 
-absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(const std::string& match,
-                                                    int limit) const {
+absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
+    const std::string& match, int limit, const std::vector<std::string>& match_phrases) const {
+  // bm25(faq_fts), one column of weight 1.
+  CITEKB_ASSIGN_OR_RETURN(const std::string rank,
+                          RankFunction("faq_fts", "1.0", match_phrases));
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      // FTS5's default rank is bm25(faq_fts); ordering by the rank column
-      // lets FTS5 sort and stop after LIMIT rows (see SearchPassages).
+      // Ordering by the rank column lets FTS5 sort and stop after LIMIT rows
+      // (see SearchPassages).
       c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
                               ", -rank FROM faq_fts JOIN faqs f ON f.id = "
                               "faq_fts.rowid JOIN passages p ON p.id = f.passage_id "
-                              "WHERE faq_fts MATCH ?1 ORDER BY rank LIMIT ?2")));
-  query->Bind(1, match).Bind(2, limit);
+                              "WHERE faq_fts MATCH ?1 AND rank MATCH ?3 "
+                              "ORDER BY rank LIMIT ?2")));
+  query->Bind(1, match).Bind(2, limit).Bind(3, rank);
   std::vector<FaqHit> hits;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());

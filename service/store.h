@@ -49,6 +49,11 @@ struct SearchOptions {
   bool citation_ids = true;
   // Fill PassageHit::phrases.
   bool phrases = false;
+  // The phrases of the MATCH expression in order, each a quoted FTS5 string
+  // (AnalyzedQuery::Phrases()). When given, ranking takes each phrase's
+  // passage count from what CountMatching remembers instead of FTS5
+  // counting it again on every query; the scores are the same.
+  std::vector<std::string> match_phrases;
 };
 
 struct PassageFilter {
@@ -109,8 +114,10 @@ class Store {
   absl::StatusOr<std::vector<StoredSentence>> Sentences(int64_t passage_rowid) const;
 
   // Complete-or-not FAQ entries whose question matches, best first.
-  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(const std::string& match,
-                                               int limit) const;
+  // `match_phrases` as in SearchOptions.
+  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(
+      const std::string& match, int limit,
+      const std::vector<std::string>& match_phrases = {}) const;
   absl::StatusOr<PassageHit> PassageByRowid(int64_t rowid) const;
 
   absl::StatusOr<std::vector<citekb::v1::Section>> ListSections(
@@ -148,6 +155,12 @@ class Store {
   absl::Status LoadLeadingFaqs();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
+  // CountMatching for `table` ("passage_fts" or "faq_fts").
+  absl::StatusOr<int64_t> CountIn(const char* table, const std::string& match) const;
+  // The value for `rank MATCH`: bm25 with `weights`, given each phrase's row
+  // count when `phrases` is not empty.
+  absl::StatusOr<std::string> RankFunction(const char* table, absl::string_view weights,
+                                           const std::vector<std::string>& phrases) const;
 
   const std::string path_;
   int64_t passage_count_ = 0;

@@ -68,6 +68,52 @@ TEST_F(StoreTest, PhraseFlagsAgreeWithMatchingEachPhraseAlone) {
   }
 }
 
+TEST_F(StoreTest, RememberedPhraseCountsRankExactlyAsBm25) {
+  for (const char* question :
+       {"why K2 with vitamin D?", "calcium paradox arteries", "magnesium dose bedtime",
+        "25(OH)D blood levels", "MK-7 5,000 IU", "what is the function of MGP",
+        "k2 — d3", "vitmin k2 dosage"}) {
+    const AnalyzedQuery query = AnalyzeQuery(question);
+    // bm25() counting each phrase itself, then the remembered counts.
+    absl::StatusOr<std::vector<PassageHit>> counted =
+        store_->SearchPassages(query.Match(), {}, 50, 0, nullptr);
+    absl::StatusOr<std::vector<PassageHit>> remembered = store_->SearchPassages(
+        query.Match(), {}, 50, 0, nullptr, {.match_phrases = query.Phrases()});
+    ASSERT_TRUE(counted.ok() && remembered.ok()) << question;
+    ASSERT_EQ(counted->size(), remembered->size()) << question;
+    for (size_t i = 0; i < counted->size(); ++i) {
+      EXPECT_EQ((*counted)[i].rowid, (*remembered)[i].rowid) << question << " #" << i;
+      // Bit for bit, not approximately.
+      EXPECT_EQ((*counted)[i].passage.score(), (*remembered)[i].passage.score())
+          << question << " #" << i;
+    }
+    absl::StatusOr<std::vector<FaqHit>> faq_counted = store_->MatchFaqs(query.Match(), 10);
+    absl::StatusOr<std::vector<FaqHit>> faq_remembered =
+        store_->MatchFaqs(query.Match(), 10, query.Phrases());
+    ASSERT_TRUE(faq_counted.ok() && faq_remembered.ok()) << question;
+    ASSERT_EQ(faq_counted->size(), faq_remembered->size()) << question;
+    for (size_t i = 0; i < faq_counted->size(); ++i) {
+      EXPECT_EQ((*faq_counted)[i].faq.id(), (*faq_remembered)[i].faq.id()) << question;
+      EXPECT_EQ((*faq_counted)[i].score, (*faq_remembered)[i].score) << question;
+    }
+  }
+}
+
+TEST_F(StoreTest, WrongPhraseListStillRanksRight) {
+  // A list that does not fit the expression is ignored by the ranking
+  // function (it counts like bm25()), never misapplied.
+  const AnalyzedQuery query = AnalyzeQuery("calcium paradox");
+  absl::StatusOr<std::vector<PassageHit>> counted =
+      store_->SearchPassages(query.Match(), {}, 20, 0, nullptr);
+  absl::StatusOr<std::vector<PassageHit>> wrong = store_->SearchPassages(
+      query.Match(), {}, 20, 0, nullptr, {.match_phrases = {"\"calcium\""}});
+  ASSERT_TRUE(counted.ok() && wrong.ok());
+  ASSERT_EQ(counted->size(), wrong->size());
+  for (size_t i = 0; i < counted->size(); ++i) {
+    EXPECT_EQ((*counted)[i].passage.score(), (*wrong)[i].passage.score());
+  }
+}
+
 TEST_F(StoreTest, WithoutOptionsNoPhraseFlagsAndCitationIdsFilled) {
   absl::StatusOr<std::vector<PassageHit>> hits =
       store_->SearchPassages(AnalyzeQuery("bone matrix").Match(), {}, 5, 0, nullptr);
