@@ -9,7 +9,7 @@
 set -euo pipefail
 
 indexer=$1 server=$2 load=$3 knowledge=$4
-work=$(mktemp -d)
+work=$(mktemp -d "${TMPDIR:-/tmp}/citekb-load-smoke.XXXXXX")
 server_pid=""
 cleanup() {
   if [[ -n "$server_pid" ]]; then
@@ -22,6 +22,9 @@ trap cleanup EXIT
 
 "$indexer" --knowledge "$knowledge" --out "$work/kb.sqlite" --progress=false >/dev/null
 
+# Created here: the background job opens it only after the fork, maybe
+# after the first look below.
+: >"$work/server.log"
 "$server" --index "$work/kb.sqlite" --listen 127.0.0.1:0 --log_requests=false \
   2>"$work/server.log" &
 server_pid=$!
