@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -277,30 +278,32 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     return absl::NotFoundError(absl::StrCat("index file ", path, " does not exist"));
   }
   std::unique_ptr<Store> store(new Store(path));
-  CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
-  // A file that is not SQLite fails here with DATA_LOSS; one without our
-  // meta table or with another schema version is refused by name.
-  absl::StatusOr<Statement*> version = lease->Prepare(
-      "SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!version.ok()) {
-    if (absl::IsDataLoss(version.status())) {
-      return absl::DataLossError(
-          absl::StrCat(path, " is not a citekb index (not an SQLite database)"));
+  {
+    CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
+    // A file that is not SQLite fails here with DATA_LOSS; one without our
+    // meta table or with another schema version is refused by name.
+    absl::StatusOr<Statement*> version = lease->Prepare(
+        "SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!version.ok()) {
+      if (absl::IsDataLoss(version.status())) {
+        return absl::DataLossError(
+            absl::StrCat(path, " is not a citekb index (not an SQLite database)"));
+      }
+      return absl::DataLossError(absl::StrCat(
+          path, " is not a citekb index: ", version.status().message()));
     }
-    return absl::DataLossError(absl::StrCat(
-        path, " is not a citekb index: ", version.status().message()));
-  }
-  CITEKB_ASSIGN_OR_RETURN(bool has_row, (*version)->Step());
-  const std::string found = has_row ? Str((*version)->ColumnText(0)) : "none";
-  if (found != absl::StrCat(kSchemaVersion)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " has index schema version ", found, "; this server reads version ",
-                     kSchemaVersion, ": rebuild it with citekb-index"));
-  }
-  CITEKB_ASSIGN_OR_RETURN(Statement * count,
-                          lease->Prepare("SELECT count(*) FROM passages"));
-  CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
-  store->passage_count_ = counted ? count->ColumnInt(0) : 0;
+    CITEKB_ASSIGN_OR_RETURN(bool has_row, (*version)->Step());
+    const std::string found = has_row ? Str((*version)->ColumnText(0)) : "none";
+    if (found != absl::StrCat(kSchemaVersion)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " has index schema version ", found, "; this server reads version ",
+                       kSchemaVersion, ": rebuild it with citekb-index"));
+    }
+    CITEKB_ASSIGN_OR_RETURN(Statement * count,
+                            lease->Prepare("SELECT count(*) FROM passages"));
+    CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
+    store->passage_count_ = counted ? count->ColumnInt(0) : 0;
+  }  // The lease goes back before LoadLeadingFaqs takes one.
   CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
   CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
   return store;
@@ -367,21 +370,37 @@ std::string Store::CorrectSpelling(const std::string& word) const {
   return best;
 }
 
-Store::Store(std::string path) : path_(std::move(path)) {}
+Store::Store(std::string path)
+    : path_(std::move(path)),
+      max_connections_(
+          static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()))) {}
 Store::~Store() = default;
+
+bool Store::CanAcquire() const {
+  return !idle_.empty() || open_connections_ < max_connections_;
+}
 
 absl::StatusOr<Store::Lease> Store::Acquire() const {
   {
     absl::MutexLock lock(&mutex_);
+    mutex_.Await(absl::Condition(this, &Store::CanAcquire));
     if (!idle_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_.back());
       idle_.pop_back();
       return Lease(this, std::move(connection));
     }
+    ++open_connections_;
   }
-  // One connection per concurrently running query; they stay open for reuse.
+  // One connection per concurrently running query, up to the limit; they
+  // stay open for reuse.
   auto connection = std::make_unique<Connection>();
-  CITEKB_ASSIGN_OR_RETURN(connection->db, OpenReadOnly(path_));
+  absl::StatusOr<Database> db = OpenReadOnly(path_);
+  if (!db.ok()) {
+    absl::MutexLock lock(&mutex_);
+    --open_connections_;
+    return db.status();
+  }
+  connection->db = *std::move(db);
   return Lease(this, std::move(connection));
 }
 

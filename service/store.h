@@ -8,7 +8,10 @@
 //   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
 //   CITEKB_ASSIGN_OR_RETURN(auto hits, store->SearchPassages(match, {}, 5, 0));
 //
-// Thread-safe: a connection is used by one thread at a time.
+// Thread-safe: a connection is used by one thread at a time. At most
+// max_connections() queries run at once (twice the cores, at least 2);
+// more callers wait for a connection. SQLite work is CPU-bound, so more
+// would only add page caches (memory) and contention, not throughput.
 
 #ifndef CITEKB_SERVICE_STORE_H_
 #define CITEKB_SERVICE_STORE_H_
@@ -102,6 +105,8 @@ class Store {
   // Passages in the index, for idf.
   int64_t passage_count() const { return passage_count_; }
 
+  int max_connections() const { return max_connections_; }
+
   // How many passages match `match`. Remembered per expression (the index
   // never changes under a Store), for the first kMaxCachedCounts of them.
   absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
@@ -150,7 +155,10 @@ class Store {
 
  private:
   explicit Store(std::string path);
+  // Never called while the calling thread holds a Lease: with every
+  // connection leased that would wait forever.
   absl::StatusOr<Lease> Acquire() const;
+  bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status LoadVocabulary();
   absl::Status LoadLeadingFaqs();
   void Release(std::unique_ptr<Connection> connection) const;
@@ -163,12 +171,14 @@ class Store {
                                            const std::vector<std::string>& phrases) const;
 
   const std::string path_;
+  const int max_connections_;
   int64_t passage_count_ = 0;
   // Indexed terms of passage bodies with their passage counts; read once.
   absl::flat_hash_map<std::string, int64_t> vocabulary_;
   std::vector<citekb::v1::Faq> leading_faqs_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
+  mutable int open_connections_ ABSL_GUARDED_BY(mutex_) = 0;
   mutable absl::Mutex counts_mutex_;
   mutable absl::flat_hash_map<std::string, int64_t> counts_ ABSL_GUARDED_BY(counts_mutex_);
 };
