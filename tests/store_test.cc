@@ -179,5 +179,30 @@ TEST_F(StoreTest, RememberedCountsStayRight) {
   EXPECT_LT(tables, total);
 }
 
+TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
+  for (const CitationFilter& filter :
+       {CitationFilter{}, CitationFilter{.kind = v1::CITATION_KIND_PUBMED},
+        CitationFilter{.cited_text_match = AnalyzeQuery("calcium").MatchAll()}}) {
+    int64_t total = -1;
+    absl::StatusOr<std::vector<v1::Citation>> all =
+        store_->ListCitations(filter, 1000, 0, &total);
+    ASSERT_TRUE(all.ok()) << all.status();
+    ASSERT_EQ(total, static_cast<int64_t>(all->size()));
+    ASSERT_GT(total, 2);
+    std::vector<std::string> paged;
+    for (int offset = 0; offset < total + 3; offset += 3) {
+      int64_t page_total = -1;
+      absl::StatusOr<std::vector<v1::Citation>> page =
+          store_->ListCitations(filter, 3, offset, &page_total);
+      ASSERT_TRUE(page.ok());
+      EXPECT_EQ(page_total, total);
+      for (const v1::Citation& c : *page) paged.push_back(c.SerializeAsString());
+    }
+    std::vector<std::string> whole;
+    for (const v1::Citation& c : *all) whole.push_back(c.SerializeAsString());
+    EXPECT_EQ(paged, whole);
+  }
+}
+
 }  // namespace
 }  // namespace citekb
