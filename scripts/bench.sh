@@ -120,7 +120,9 @@ for round in 1 2; do
   s=$(field "$work/floor.json" seconds)
   floor_s=$(awk -v a="$s" -v b="$floor_s" 'BEGIN { print (b == "" || a < b) ? a : b }')
   start_ns=$(date +%s%N)
-  "$bin/indexer/citekb-index" --knowledge "$corpus" --out "$work/big.sqlite" | head -14
+  "$bin/indexer/citekb-index" --knowledge "$corpus" --out "$work/big.sqlite" \
+    >"$work/index.txt"
+  grep -v '^warning:' "$work/index.txt"
   end_ns=$(date +%s%N)
   s=$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN { print (b - a) / 1e9 }')
   index_s=$(awk -v a="$s" -v b="$index_s" 'BEGIN { print (b == "" || a < b) ? a : b }')
