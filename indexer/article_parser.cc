@@ -182,7 +182,11 @@ class Parser {
   absl::Status ParseBlock(int section, int block) {
     const Line& line = lines_[next_];
     std::string caption;
-    if (RE2::FullMatch(Piece(line.text), FigurePattern(), &caption)) {
+    // The suffix test first: it is exact for the pattern, and it spares the
+    // regular expression (with a capture, a few µs per line) on the 99% of
+    // lines that are prose.
+    if (absl::EndsWith(line.text, "Illustration") &&
+        RE2::FullMatch(Piece(line.text), FigurePattern(), &caption)) {
       article_.figures.push_back({section, block, std::move(caption)});
       return absl::OkStatus();
     }

@@ -11,6 +11,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "indexer/corpus_indexer.h"
 
 ABSL_FLAG(std::string, knowledge, "knowledge",
@@ -36,10 +38,25 @@ int main(int argc, char** argv) {
   options.out_path = absl::GetFlag(FLAGS_out);
   const bool show_progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
   if (show_progress) {
-    options.on_progress = [](const citekb::IndexProgress& p) {
-      absl::FPrintF(stderr, "\rindexing %d/%d articles (%.0f%%)", p.files_done,
-                    p.files_total,
-                    p.bytes_total ? 100.0 * p.bytes_done / p.bytes_total : 100.0);
+    // At most ten updates a second: a large corpus has thousands of
+    // articles, and a terminal redrawn for each one slows the build.
+    options.on_progress = [start = absl::Now(), last = absl::InfinitePast()](
+                              const citekb::IndexProgress& p) mutable {
+      const absl::Time now = absl::Now();
+      if (now - last < absl::Milliseconds(100) && p.files_done < p.files_total) return;
+      last = now;
+      const double seconds = absl::ToDoubleSeconds(now - start);
+      const double mb_per_s = seconds > 0 ? p.bytes_done / 1e6 / seconds : 0;
+      const double left =
+          mb_per_s > 0 ? (p.bytes_total - p.bytes_done) / 1e6 / mb_per_s : 0;
+      absl::FPrintF(stderr,
+                    "\rindexing %d/%d articles, %.1f/%.1f MB (%.0f%%), %.1f MB/s, %s  ",
+                    p.files_done, p.files_total, p.bytes_done / 1e6, p.bytes_total / 1e6,
+                    p.bytes_total ? 100.0 * p.bytes_done / p.bytes_total : 100.0,
+                    mb_per_s,
+                    // The full-text merge and the sync to disk come last.
+                    p.files_done == p.files_total ? "merging and syncing..."
+                                                  : absl::StrFormat("%.0f s left", left));
     };
   }
 

@@ -147,7 +147,9 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   if (!query.empty()) {
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
-        store.SearchPassages(query.Match(), {}, kCandidatePassages, 0, nullptr));
+        store.SearchPassages(
+            query.Match(), {}, kCandidatePassages, 0, nullptr,
+            {.citation_ids = false, .phrases = true, .match_phrases = query.Phrases()}));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
@@ -174,7 +176,8 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
       return a.hit.passage.score() > b.hit.passage.score();
     });
     // An FAQ whose question says what the user asked is the best answer.
-    CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs, store.MatchFaqs(query.Match(), 1));
+    CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs,
+                            store.MatchFaqs(query.Match(), 1, query.Phrases()));
     if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
       const std::string question = absl::AsciiStrToLower(faqs[0].faq.question());
       double covered = 0;
@@ -196,24 +199,46 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   }
 
   // 3. Coverage: the idf-weighted share of words the best passages have.
+  // Which words a passage has comes with the ranking query (one flag per
+  // phrase); a word is covered when a top passage has any of its
+  // alternatives, exactly what matching group.Match() against it says.
   double coverage = 0;
   if (!candidates.empty()) {
+    const std::vector<int> phrase_groups = query.PhraseGroups();
     std::vector<int64_t> top;
+    std::vector<bool> has_group(query.groups.size(), false);
+    bool phrases_known = true;
     for (size_t i = 0; i < candidates.size() && i < kCoveragePassages; ++i) {
       top.push_back(candidates[i].hit.rowid);
+      const std::string& phrases = candidates[i].hit.phrases;
+      // Should the flags ever not line up with the groups' alternatives
+      // (FTS5 keeps even a phrase without tokens in its numbering today),
+      // ask per word instead.
+      phrases_known = phrases_known && phrases.size() == phrase_groups.size();
+      for (size_t p = 0; phrases_known && p < phrases.size(); ++p) {
+        if (phrases[p] != 0) has_group[static_cast<size_t>(phrase_groups[p])] = true;
+      }
     }
     double covered_weight = 0;
-    for (const TermGroup& group : query.groups) {
+    for (size_t g = 0; g < query.groups.size(); ++g) {
+      const TermGroup& group = query.groups[g];
       const double weight = idf[group.word];
-      CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
-                              store.FilterMatching(group.Match(), top));
-      if (!in_top.empty()) covered_weight += weight;
+      bool covered = has_group[g];
+      if (!phrases_known) {
+        CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
+                                store.FilterMatching(group.Match(), top));
+        covered = !in_top.empty();
+      }
+      if (covered) covered_weight += weight;
     }
     coverage = total_weight > 0 ? covered_weight / total_weight : 0;
   }
 
-  // Follow-up suggestions: FAQ questions with complete answers.
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> all_faqs, store.ListFaqs(""));
+  // Follow-up suggestions: FAQ questions with complete answers, the first
+  // ones of the corpus. At most 3 are suggested, skipping the (at most 3)
+  // passages quoted, so the store's leading FAQs are always enough.
+  static_assert(Store::kLeadingFaqs >= 3 + 3);
+  const std::vector<v1::Faq>& all_faqs = store.leading_faqs();
 
   if (candidates.empty() || coverage < kMinCoverage) {
     response.set_answered(false);
@@ -303,6 +328,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   absl::flat_hash_set<std::string> quoted_passages;
   for (const ChosenSentence& s : chosen) quoted_passages.insert(s.passage_id);
   for (size_t i = 0; i < candidates.size() && response.passages_size() < max_passages; ++i) {
+    CITEKB_RETURN_IF_ERROR(store.AddCitationIds(candidates[i].hit));
     *response.add_passages() = candidates[i].hit.passage;
   }
   for (const v1::Faq& faq : all_faqs) {

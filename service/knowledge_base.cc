@@ -219,7 +219,7 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
   CITEKB_ASSIGN_OR_RETURN(
       std::vector<PassageHit> hits,
       store_->SearchPassages(query.Match(), {request.kind(), request.section_id()},
-                             page_size, offset, &total));
+                             page_size, offset, &total, {.match_phrases = query.Phrases()}));
   v1::SearchResponse response;
   for (PassageHit& hit : hits) *response.add_passages() = std::move(hit.passage);
   response.set_total_size(static_cast<int32_t>(total));

@@ -145,6 +145,25 @@ std::string AnalyzedQuery::MatchAll() const {
   return JoinAlternatives(parts, " AND ");
 }
 
+std::vector<std::string> AnalyzedQuery::Phrases() const {
+  std::vector<std::string> phrases;
+  for (const TermGroup& group : groups) {
+    for (const std::string& alternative : group.alternatives) {
+      phrases.push_back(QuoteFts(alternative));
+    }
+  }
+  return phrases;
+}
+
+std::vector<int> AnalyzedQuery::PhraseGroups() const {
+  std::vector<int> phrase_groups;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    phrase_groups.insert(phrase_groups.end(), groups[g].alternatives.size(),
+                         static_cast<int>(g));
+  }
+  return phrase_groups;
+}
+
 AnalyzedQuery AnalyzeQuery(absl::string_view text) {
   const std::vector<std::string> words = Words(JoinCompounds(text));
   AnalyzedQuery query;

@@ -42,6 +42,11 @@ struct AnalyzedQuery {
   std::string Match() const;
   // Every group: for filters such as "citing sentences with these words".
   std::string MatchAll() const;
+  // The phrases of Match() in FTS5's order (every alternative of every
+  // group, in order), each a quoted FTS5 string; and the index of the group
+  // of each.
+  std::vector<std::string> Phrases() const;
+  std::vector<int> PhraseGroups() const;
 };
 
 // At most kMaxQueryTerms groups are kept (the first ones).

@@ -1,9 +1,11 @@
 #include "service/store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -55,6 +57,135 @@ class Store::Lease {
 
 namespace {
 
+// FTS5 auxiliary function citekb_bm25(fts_table, w1, ..., wN, hits1, ...,
+// hitsP): FTS5's bm25() with column weights w1..wN (one per column), except
+// that the number of rows containing each of the P phrases of the MATCH
+// expression is passed in instead of counted. bm25() counts them at the start
+// of every query, walking each phrase's whole document list, while the
+// count of a phrase never changes in a read-only index; the caller remembers
+// it (Store::CountIn). The formula and the order of every floating-point
+// operation are bm25()'s, so the scores are identical bit for bit
+// (store_test compares them). Without the right number of counts it counts
+// like bm25().
+struct Bm25Query {
+  double average_length = 0;  // Tokens per row, all columns.
+  std::vector<double> idf;    // Per phrase.
+  std::vector<double> frequency;  // Per phrase, for the current row.
+};
+
+constexpr double kBm25K1 = 1.2;
+constexpr double kBm25B = 0.75;
+
+int CountRowsCallback(const Fts5ExtensionApi*, Fts5Context*, void* count) {
+  ++*static_cast<sqlite3_int64*>(count);
+  return SQLITE_OK;
+}
+
+int PrepareBm25Query(const Fts5ExtensionApi* api, Fts5Context* fts, int argc,
+                     sqlite3_value** argv, Bm25Query** out) {
+  *out = static_cast<Bm25Query*>(api->xGetAuxdata(fts, 0));
+  if (*out != nullptr) return SQLITE_OK;
+  auto query = std::make_unique<Bm25Query>();
+  const int columns = api->xColumnCount(fts);
+  const int phrases = api->xPhraseCount(fts);
+  sqlite3_int64 rows = 0;
+  sqlite3_int64 tokens = 0;
+  int rc = api->xRowCount(fts, &rows);
+  if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
+  if (rc != SQLITE_OK) return rc;
+  query->average_length = static_cast<double>(tokens) / static_cast<double>(rows);
+  const bool counts_given = argc == columns + phrases;
+  for (int i = 0; i < phrases; ++i) {
+    sqlite3_int64 hits = 0;
+    if (counts_given) {
+      hits = sqlite3_value_int64(argv[columns + i]);
+    } else if ((rc = api->xQueryPhrase(fts, i, &hits, CountRowsCallback)) != SQLITE_OK) {
+      return rc;
+    }
+    double idf = std::log((rows - hits + 0.5) / (hits + 0.5));
+    if (idf <= 0.0) idf = 1e-6;  // As bm25(): a phrase in most rows.
+    query->idf.push_back(idf);
+  }
+  query->frequency.resize(static_cast<size_t>(phrases));
+  rc = api->xSetAuxdata(fts, query.get(),
+                        [](void* p) { delete static_cast<Bm25Query*>(p); });
+  if (rc != SQLITE_OK) return rc;  // xSetAuxdata deleted it.
+  *out = query.release();
+  return SQLITE_OK;
+}
+
+void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* result,
+                  int argc, sqlite3_value** argv) {
+  Bm25Query* query = nullptr;
+  int rc = PrepareBm25Query(api, fts, argc, argv, &query);
+  int instances = 0;
+  if (rc == SQLITE_OK) rc = api->xInstCount(fts, &instances);
+  if (rc == SQLITE_OK) {
+    std::fill(query->frequency.begin(), query->frequency.end(), 0.0);
+    const int columns = api->xColumnCount(fts);
+    for (int i = 0; i < instances && rc == SQLITE_OK; ++i) {
+      int phrase = 0, column = 0, offset = 0;
+      rc = api->xInst(fts, i, &phrase, &column, &offset);
+      if (rc == SQLITE_OK) {
+        // A column without a weight weighs 1, as in bm25().
+        query->frequency[static_cast<size_t>(phrase)] +=
+            column < std::min(argc, columns) ? sqlite3_value_double(argv[column]) : 1.0;
+      }
+    }
+  }
+  int row_tokens = 0;
+  if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &row_tokens);
+  if (rc != SQLITE_OK) {
+    sqlite3_result_error_code(result, rc);
+    return;
+  }
+  const double length = static_cast<double>(row_tokens);
+  double score = 0.0;
+  for (size_t i = 0; i < query->idf.size(); ++i) {
+    const double f = query->frequency[i];
+    score += query->idf[i] *
+             ((f * (kBm25K1 + 1.0)) /
+              (f + kBm25K1 * (1 - kBm25B + kBm25B * length / query->average_length)));
+  }
+  sqlite3_result_double(result, -1.0 * score);
+}
+
+// FTS5 auxiliary function citekb_phrases(fts_table): a blob with one byte
+// per phrase of the row's MATCH expression, 1 when the row has the phrase
+// (in any column). One ranking query then tells which of the question's
+// words each passage has.
+void PhrasesFunction(const Fts5ExtensionApi* api, Fts5Context* fts,
+                     sqlite3_context* result, int, sqlite3_value**) {
+  const int count = api->xPhraseCount(fts);
+  std::string present(static_cast<size_t>(count), '\0');
+  for (int i = 0; i < count; ++i) {
+    Fts5PhraseIter iter;
+    int column = -1;
+    if (const int rc = api->xPhraseFirstColumn(fts, i, &iter, &column); rc != SQLITE_OK) {
+      sqlite3_result_error_code(result, rc);
+      return;
+    }
+    present[static_cast<size_t>(i)] = column >= 0 ? 1 : 0;
+  }
+  sqlite3_result_blob(result, present.data(), count, SQLITE_TRANSIENT);
+}
+
+absl::Status RegisterFunctions(sqlite3* db) {
+  // The documented way to reach FTS5's registration API from C.
+  fts5_api* api = nullptr;
+  CITEKB_ASSIGN_OR_RETURN(Statement query, Statement::Prepare(db, "SELECT fts5(?1)"));
+  sqlite3_bind_pointer(query.get(), 1, &api, "fts5_api_ptr", nullptr);
+  CITEKB_RETURN_IF_ERROR(query.Step().status());
+  if (api == nullptr || api->iVersion < 2 ||
+      api->xCreateFunction(api, "citekb_phrases", nullptr, PhrasesFunction, nullptr) !=
+          SQLITE_OK ||
+      api->xCreateFunction(api, "citekb_bm25", nullptr, Bm25Function, nullptr) !=
+          SQLITE_OK) {
+    return absl::InternalError("cannot register an FTS5 function");
+  }
+  return absl::OkStatus();
+}
+
 // SQLite calls the progress handler after this many virtual-machine steps;
 // each call charges them to the current call's QueryBudget. Small enough to
 // stop a runaway statement within microseconds, large enough to cost
@@ -95,6 +226,7 @@ absl::StatusOr<Database> OpenImage(const std::string& image) {
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
   sqlite3_progress_handler(db.get(), kProgressSteps, &ChargeCurrentBudget,
                            nullptr);
+  CITEKB_RETURN_IF_ERROR(RegisterFunctions(db.get()));
   return db;
 }
 
@@ -185,14 +317,22 @@ PassageHit ReadPassage(const Statement& row) {
   return hit;
 }
 
-absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
+absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
                             v1::Passage& passage);
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  // SQLite keeps memory statistics behind one process-wide mutex taken on
+  // every allocation; with queries on several threads that mutex is the
+  // server's hottest lock. citekb never reads the statistics. The switch
+  // only works before SQLite initializes, that is in a process whose first
+  // SQLite use is this (the server); elsewhere it is refused and harmless.
+  static const bool kNoMemoryStatistics [[maybe_unused]] =
+      sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
   CITEKB_ASSIGN_OR_RETURN(std::string image, ReadIndexFile(path));
   std::unique_ptr<Store> store(new Store(path, std::move(image)));
+  {
   CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
   // A file that is not SQLite fails here with DATA_LOSS; one without our
   // meta table or with another schema version is refused by name.
@@ -247,7 +387,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                                   kStackRulesMetaKey, "'")));
   CITEKB_ASSIGN_OR_RETURN(bool has_rules, rules->Step());
   if (has_rules) store->stack_rules_text_ = Str(rules->ColumnText(0));
+  }  // The lease goes back before LoadLeadingFaqs takes one.
   CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
+  CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
   return store;
 }
 
@@ -315,32 +457,63 @@ std::string Store::CorrectSpelling(const std::string& word) const {
 }
 
 Store::Store(std::string path, std::string image)
-    : path_(std::move(path)), image_(std::move(image)) {}
+    : path_(std::move(path)),
+      image_(std::move(image)),
+      max_connections_(
+          static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()))) {}
 Store::~Store() = default;
 
+bool Store::CanAcquire() const {
+  return !idle_.empty() || open_connections_ < max_connections_;
+}
+
 absl::StatusOr<Store::Lease> Store::Acquire() const {
+  // A call past its deadline, cancelled or over its budget starts no query.
+  if (QueryBudget* budget = QueryBudget::Current();
+      budget != nullptr && !budget->Charge(0)) {
+    return budget->status();
+  }
   {
     absl::MutexLock lock(&mutex_);
+    mutex_.Await(absl::Condition(this, &Store::CanAcquire));
     if (!idle_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_.back());
       idle_.pop_back();
       return Lease(this, std::move(connection));
     }
+    ++open_connections_;
   }
-  // One connection per concurrently running query; they stay open for reuse.
+  // One connection per concurrently running query, up to the limit; they
+  // stay open for reuse.
   auto connection = std::make_unique<Connection>();
-  CITEKB_ASSIGN_OR_RETURN(connection->db, OpenImage(image_));
+  absl::StatusOr<Database> db = OpenImage(image_);
+  if (!db.ok()) {
+    absl::MutexLock lock(&mutex_);
+    --open_connections_;
+    return db.status();
+  }
+  connection->db = *std::move(db);
   return Lease(this, std::move(connection));
 }
 
 void Store::Release(std::unique_ptr<Connection> connection) const {
+  // The progress handler charges whole kProgressSteps; the rest of each
+  // statement's steps is charged here, so that a call made of many short
+  // statements is metered too.
+  if (QueryBudget* budget = QueryBudget::Current(); budget != nullptr) {
+    int64_t steps = 0;
+    for (auto& [sql, statement] : connection->statements) {
+      steps += sqlite3_stmt_status(statement->get(), SQLITE_STMTSTATUS_VM_STEP, 1);
+    }
+    budget->Charge(steps % kProgressSteps);
+  }
   absl::MutexLock lock(&mutex_);
   idle_.push_back(std::move(connection));
 }
 
 namespace {
 
-absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
+absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
                             v1::Passage& passage) {
   CITEKB_ASSIGN_OR_RETURN(
       Statement * sources,
@@ -360,33 +533,55 @@ absl::Status AddCitationIds(Store::Connection& c, int64_t passage_rowid,
 
 absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
     const std::string& match, const PassageFilter& filter, int limit, int offset,
-    int64_t* total) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  const std::string where =
-      "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
-      "JOIN sections sec ON sec.id = p.section_id "
-      "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
-      "AND (?3 = '' OR sec.public_id = ?3) ";
-  const std::string rank = absl::StrCat("bm25(passage_fts, ", kSectionTitleWeight,
-                                        ", ", kBodyWeight, ", ", kCompoundWeight, ")");
+    int64_t* total, const SearchOptions& options) const {
+  const char* kind = PassageKindName(filter.kind);
   if (total != nullptr) {
-    CITEKB_ASSIGN_OR_RETURN(Statement * count,
-                            c->Prepare(absl::StrCat("SELECT count(*) ", where)));
-    count->Bind(1, match).Bind(2, PassageKindName(filter.kind)).Bind(3, filter.section_id);
-    CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
-    *total = row ? count->ColumnInt(0) : 0;
+    if (*kind == '\0' && filter.section_id.empty()) {
+      // Every passage has a section: without filters the count needs no
+      // join, and it is the same count Ask asks for.
+      CITEKB_ASSIGN_OR_RETURN(*total, CountIn("passage_fts", match));
+    } else {
+      CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+      CITEKB_ASSIGN_OR_RETURN(
+          Statement * count,
+          c->Prepare("SELECT count(*) FROM passage_fts JOIN passages p ON p.id = "
+                     "passage_fts.rowid JOIN sections sec ON sec.id = p.section_id "
+                     "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
+                     "AND (?3 = '' OR sec.public_id = ?3)"));
+      count->Bind(1, match).Bind(2, kind).Bind(3, filter.section_id);
+      CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
+      *total = row ? count->ColumnInt(0) : 0;
+    }
   }
   CITEKB_ASSIGN_OR_RETURN(
+      const std::string rank,
+      RankFunction("passage_fts",
+                   absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ", kCompoundWeight),
+                   options.match_phrases));
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // Ordered by FTS5's rank column (set to the weighted bm25) rather than by
+  // a bm25() expression: FTS5 then sorts rowids by score itself and the
+  // query stops after LIMIT rows, so the snippet and the joined columns are
+  // computed for the passages returned, not for every passage that matches.
+  // The scores, and their order, are the same.
+  CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare(absl::StrCat("SELECT ", kPassageColumns,
-                              ", snippet(passage_fts, 1, '[', ']', '…', 24), -",
-                              rank, " ", where, "ORDER BY ", rank,
-                              " LIMIT ?4 OFFSET ?5")));
+      c->Prepare(absl::StrCat(
+          "SELECT ", kPassageColumns,
+          ", snippet(passage_fts, 1, '[', ']', '…', 24), -rank, "
+          "CASE WHEN ?6 THEN citekb_phrases(passage_fts) END "
+          "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
+          "JOIN sections sec ON sec.id = p.section_id "
+          "WHERE passage_fts MATCH ?1 AND rank MATCH ?7 "
+          "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) "
+          "ORDER BY rank LIMIT ?4 OFFSET ?5")));
   query->Bind(1, match)
-      .Bind(2, PassageKindName(filter.kind))
+      .Bind(2, kind)
       .Bind(3, filter.section_id)
       .Bind(4, limit)
-      .Bind(5, offset);
+      .Bind(5, offset)
+      .Bind(6, options.phrases ? 1 : 0)
+      .Bind(7, rank);
   std::vector<PassageHit> hits;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
@@ -394,22 +589,58 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
     PassageHit hit = ReadPassage(*query);
     hit.passage.set_snippet(Str(query->ColumnText(9)));
     hit.passage.set_score(query->ColumnDouble(10));
+    if (options.phrases) hit.phrases = Str(query->ColumnText(11));
     hits.push_back(std::move(hit));
   }
-  for (PassageHit& hit : hits) {
-    CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, hit.rowid, hit.passage));
+  if (options.citation_ids) {
+    for (PassageHit& hit : hits) {
+      CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
+    }
   }
   return hits;
 }
 
-absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
+absl::Status Store::AddCitationIds(PassageHit& hit) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
-      c->Prepare("SELECT count(*) FROM passage_fts WHERE passage_fts MATCH ?1"));
+  return ReadCitationIds(*c, hit.rowid, hit.passage);
+}
+
+absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
+  return CountIn("passage_fts", match);
+}
+
+absl::StatusOr<int64_t> Store::CountIn(const char* table, const std::string& match) const {
+  const std::string key = absl::StrCat(table, "\x1f", match);
+  {
+    absl::MutexLock lock(&counts_mutex_);
+    auto it = counts_.find(key);
+    if (it != counts_.end()) return it->second;
+  }
+  // Counting walks every matching row (a few ms for a common word at
+  // 10,000 articles) while the answer never changes, and questions share
+  // their words: remember it.
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(Statement * query,
+                          c->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ",
+                                                  table, " MATCH ?1")));
   query->Bind(1, match);
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
-  return row ? query->ColumnInt(0) : 0;
+  const int64_t count = row ? query->ColumnInt(0) : 0;
+  absl::MutexLock lock(&counts_mutex_);
+  if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, count);
+  return count;
+}
+
+absl::StatusOr<std::string> Store::RankFunction(
+    const char* table, absl::string_view weights,
+    const std::vector<std::string>& phrases) const {
+  if (phrases.empty()) return absl::StrCat("bm25(", weights, ")");
+  std::string rank = absl::StrCat("citekb_bm25(", weights);
+  for (const std::string& phrase : phrases) {
+    CITEKB_ASSIGN_OR_RETURN(int64_t hits, CountIn(table, phrase));
+    absl::StrAppend(&rank, ", ", hits);
+  }
+  return absl::StrCat(rank, ")");
 }
 
 absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
@@ -459,16 +690,22 @@ constexpr char kFaqColumns[] =
 
 }  // namespace
 
-absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(const std::string& match,
-                                                    int limit) const {
+absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
+    const std::string& match, int limit, const std::vector<std::string>& match_phrases) const {
+  // bm25(faq_fts), one column of weight 1.
+  CITEKB_ASSIGN_OR_RETURN(const std::string rank,
+                          RankFunction("faq_fts", "1.0", match_phrases));
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
+      // Ordering by the rank column lets FTS5 sort and stop after LIMIT rows
+      // (see SearchPassages).
       c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
-                              ", -bm25(faq_fts) FROM faq_fts JOIN faqs f ON f.id = "
+                              ", -rank FROM faq_fts JOIN faqs f ON f.id = "
                               "faq_fts.rowid JOIN passages p ON p.id = f.passage_id "
-                              "WHERE faq_fts MATCH ?1 ORDER BY bm25(faq_fts) LIMIT ?2")));
-  query->Bind(1, match).Bind(2, limit);
+                              "WHERE faq_fts MATCH ?1 AND rank MATCH ?3 "
+                              "ORDER BY rank LIMIT ?2")));
+  query->Bind(1, match).Bind(2, limit).Bind(3, rank);
   std::vector<FaqHit> hits;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
@@ -497,7 +734,7 @@ absl::StatusOr<PassageHit> Store::PassageByRowid(int64_t rowid) const {
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
   if (!row) return absl::NotFoundError(absl::StrCat("no passage ", rowid));
   PassageHit hit = ReadPassage(*query);
-  CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, hit.rowid, hit.passage));
+  CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
   return hit;
 }
 
@@ -586,7 +823,7 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
   }
   for (auto& [index, rowid] : passage_rowids) {
     CITEKB_RETURN_IF_ERROR(
-        AddCitationIds(*c, rowid, *blocks[index].block.mutable_passage()));
+        ReadCitationIds(*c, rowid, *blocks[index].block.mutable_passage()));
   }
   for (auto& [table_rowid, index] : table_blocks) {
     v1::Table& table = *blocks[index].block.mutable_table();
@@ -663,11 +900,33 @@ absl::StatusOr<std::vector<v1::Faq>> Store::ListFaqs(const std::string& article_
   std::vector<v1::Faq> faqs;
   for (auto& [faq, passage_rowid] : rows) {
     v1::Passage passage;
-    CITEKB_RETURN_IF_ERROR(AddCitationIds(*c, passage_rowid, passage));
+    CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, passage_rowid, passage));
     *faq.mutable_citation_ids() = passage.citation_ids();
     faqs.push_back(std::move(faq));
   }
   return faqs;
+}
+
+absl::Status Store::LoadLeadingFaqs() {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // ListFaqs("")'s order and columns, complete answers only.
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
+                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                              "WHERE f.answer_incomplete = 0 ORDER BY f.id LIMIT ?1")));
+  query->Bind(1, kLeadingFaqs);
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    v1::Faq& faq = leading_faqs_.emplace_back();
+    faq.set_id(Str(query->ColumnText(0)));
+    faq.set_question(Str(query->ColumnText(1)));
+    faq.set_answer(Str(query->ColumnText(2)));
+    faq.set_answer_incomplete(query->ColumnInt(3) != 0);
+    faq.set_passage_id(Str(query->ColumnText(4)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {
@@ -722,39 +981,72 @@ absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {
 
 absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
     const CitationFilter& filter, int limit, int offset, int64_t* total) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   // Fixed SQL; every filter value is bound. An empty value disables its
   // condition.
+  static constexpr char kWhere[] =
+      "(?1 = '' OR src.kind = ?1) "
+      "AND (?2 = '' OR (src.kind = 'pubmed' AND src.identifier = ?2)) "
+      "AND (?3 = '' OR (src.kind = 'doi' AND src.identifier = ?3)) "
+      "AND (?4 = '' AND ?5 = '' OR EXISTS (SELECT 1 FROM sentence_sources ss "
+      "JOIN sentences s ON s.id = ss.sentence_id "
+      "JOIN passages p ON p.id = s.passage_id "
+      "JOIN sections sec ON sec.id = p.section_id "
+      "WHERE ss.source_id = src.id AND (?4 = '' OR sec.public_id = ?4) "
+      "AND (?5 = '' OR p.id IN (SELECT rowid FROM passage_fts WHERE "
+      "passage_fts MATCH ?5))))";
+  const char* kind = CitationKindName(filter.kind);
+  auto bind = [&](Statement& statement) {
+    statement.Bind(1, kind)
+        .Bind(2, filter.pmid)
+        .Bind(3, filter.doi)
+        .Bind(4, filter.section_id)
+        .Bind(5, filter.cited_text_match);
+  };
+  if (total != nullptr) {
+    // The total is the same for every page of a listing (and the index
+    // never changes): count once per filter. With 200,000 sources that is
+    // the difference between reading one page and reading them all.
+    const std::string key = absl::StrCat("sources\x1f", kind, "\x1f", filter.pmid, "\x1f",
+                                         filter.doi, "\x1f", filter.section_id, "\x1f",
+                                         filter.cited_text_match);
+    bool known = false;
+    {
+      absl::MutexLock lock(&counts_mutex_);
+      auto it = counts_.find(key);
+      if (it != counts_.end()) {
+        *total = it->second;
+        known = true;
+      }
+    }
+    if (!known) {
+      CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+      CITEKB_ASSIGN_OR_RETURN(
+          Statement * count,
+          c->Prepare(absl::StrCat("SELECT count(*) FROM sources src WHERE ", kWhere)));
+      bind(*count);
+      CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
+      *total = row ? count->ColumnInt(0) : 0;
+      absl::MutexLock lock(&counts_mutex_);
+      if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, *total);
+    }
+  }
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare(
-          "SELECT src.id FROM sources src WHERE (?1 = '' OR src.kind = ?1) "
-          "AND (?2 = '' OR (src.kind = 'pubmed' AND src.identifier = ?2)) "
-          "AND (?3 = '' OR (src.kind = 'doi' AND src.identifier = ?3)) "
-          "AND (?4 = '' AND ?5 = '' OR EXISTS (SELECT 1 FROM sentence_sources ss "
-          "JOIN sentences s ON s.id = ss.sentence_id "
-          "JOIN passages p ON p.id = s.passage_id "
-          "JOIN sections sec ON sec.id = p.section_id "
-          "WHERE ss.source_id = src.id AND (?4 = '' OR sec.public_id = ?4) "
-          "AND (?5 = '' OR p.id IN (SELECT rowid FROM passage_fts WHERE "
-          "passage_fts MATCH ?5)))) ORDER BY src.rowid"));
-  query->Bind(1, CitationKindName(filter.kind))
-      .Bind(2, filter.pmid)
-      .Bind(3, filter.doi)
-      .Bind(4, filter.section_id)
-      .Bind(5, filter.cited_text_match);
+      c->Prepare(absl::StrCat("SELECT src.id FROM sources src WHERE ", kWhere,
+                              " ORDER BY src.rowid LIMIT ?6 OFFSET ?7")));
+  bind(*query);
+  query->Bind(6, limit).Bind(7, offset);
   std::vector<std::string> ids;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
     if (!row) break;
     ids.emplace_back(query->ColumnText(0));
   }
-  if (total != nullptr) *total = static_cast<int64_t>(ids.size());
   std::vector<v1::Citation> citations;
-  for (size_t i = static_cast<size_t>(offset);
-       i < ids.size() && citations.size() < static_cast<size_t>(limit); ++i) {
+  for (const std::string& id : ids) {
     v1::Citation& citation = citations.emplace_back();
-    citation.set_id(ids[i]);
+    citation.set_id(id);
     CITEKB_RETURN_IF_ERROR(FillCitation(*c, citation));
   }
   return citations;

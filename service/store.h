@@ -19,7 +19,10 @@
 //   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
 //   CITEKB_ASSIGN_OR_RETURN(auto hits, store->SearchPassages(match, {}, 5, 0));
 //
-// Thread-safe: a connection is used by one thread at a time.
+// Thread-safe: a connection is used by one thread at a time. At most
+// max_connections() queries run at once (twice the cores, at least 2);
+// more callers wait for a connection. SQLite work is CPU-bound, so more
+// would only add page caches (memory) and contention, not throughput.
 
 #ifndef CITEKB_SERVICE_STORE_H_
 #define CITEKB_SERVICE_STORE_H_
@@ -50,6 +53,21 @@ struct PassageHit {
   citekb::v1::Passage passage;
   int64_t rowid = 0;
   bool incomplete_faq = false;  // An FAQ whose answer was cut off.
+  // With SearchOptions::phrases: one byte per phrase of the MATCH expression
+  // (FTS5 numbers them in order of appearance), 1 when this passage has it.
+  std::string phrases;
+};
+
+struct SearchOptions {
+  // Fill passage.citation_ids (else see Store::AddCitationIds).
+  bool citation_ids = true;
+  // Fill PassageHit::phrases.
+  bool phrases = false;
+  // The phrases of the MATCH expression in order, each a quoted FTS5 string
+  // (AnalyzedQuery::Phrases()). When given, ranking takes each phrase's
+  // passage count from what CountMatching remembers instead of FTS5
+  // counting it again on every query; the scores are the same.
+  std::vector<std::string> match_phrases;
 };
 
 struct PassageFilter {
@@ -81,9 +99,16 @@ class Store {
 
   // Passages matching an FTS5 expression, best first (bm25 with the index's
   // column weights), `offset`/`limit` applied; `total` gets the match count.
+  // `options` says what to fill in beyond the passage itself: Ask ranks more
+  // passages than it returns, and learns which words each one has from the
+  // same query instead of one more query per word.
   absl::StatusOr<std::vector<PassageHit>> SearchPassages(
       const std::string& match, const PassageFilter& filter, int limit,
-      int offset, int64_t* total) const;
+      int offset, int64_t* total, const SearchOptions& options = {}) const;
+
+  // Fills `hit.passage.citation_ids`: the sources its sentences cite, in
+  // order of first citation.
+  absl::Status AddCitationIds(PassageHit& hit) const;
 
   // For a word the index has never seen, the indexed term one typo away
   // (two for long words) that most passages have: "vitmin" -> "vitamin".
@@ -98,8 +123,12 @@ class Store {
   // format of citekb.rules.v1.StackRules); empty when the index has none.
   const std::string& stack_rules_text() const { return stack_rules_text_; }
 
-  // How many passages match `match`.
+  int max_connections() const { return max_connections_; }
+
+  // How many passages match `match`. Remembered per expression (the index
+  // never changes under a Store), for the first kMaxCachedCounts of them.
   absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
+  static constexpr size_t kMaxCachedCounts = 100000;
 
   // Of `rowids`, those that match `match`.
   absl::StatusOr<std::vector<int64_t>> FilterMatching(
@@ -108,8 +137,10 @@ class Store {
   absl::StatusOr<std::vector<StoredSentence>> Sentences(int64_t passage_rowid) const;
 
   // Complete-or-not FAQ entries whose question matches, best first.
-  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(const std::string& match,
-                                               int limit) const;
+  // `match_phrases` as in SearchOptions.
+  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(
+      const std::string& match, int limit,
+      const std::vector<std::string>& match_phrases = {}) const;
   absl::StatusOr<PassageHit> PassageByRowid(int64_t rowid) const;
 
   absl::StatusOr<std::vector<citekb::v1::Section>> ListSections(
@@ -119,6 +150,11 @@ class Store {
       const std::string& section_id) const;
   absl::StatusOr<std::vector<citekb::v1::Faq>> ListFaqs(
       const std::string& article_id) const;
+  // The first kLeadingFaqs entries of ListFaqs("") whose answer is complete,
+  // without citation ids; read once at Open. Ask suggests follow-up
+  // questions from them.
+  const std::vector<citekb::v1::Faq>& leading_faqs() const { return leading_faqs_; }
+  static constexpr int kLeadingFaqs = 8;
 
   // Citations ordered by first appearance in the corpus.
   absl::StatusOr<std::vector<citekb::v1::Citation>> ListCitations(
@@ -138,21 +174,36 @@ class Store {
 
  private:
   Store(std::string path, std::string image);
+  // Never called while the calling thread holds a Lease: with every
+  // connection leased that would wait forever.
   absl::StatusOr<Lease> Acquire() const;
+  bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status LoadVocabulary();
+  absl::Status LoadLeadingFaqs();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
+  // CountMatching for `table` ("passage_fts" or "faq_fts").
+  absl::StatusOr<int64_t> CountIn(const char* table, const std::string& match) const;
+  // The value for `rank MATCH`: bm25 with `weights`, given each phrase's row
+  // count when `phrases` is not empty.
+  absl::StatusOr<std::string> RankFunction(const char* table, absl::string_view weights,
+                                           const std::vector<std::string>& phrases) const;
 
   const std::string path_;
   // The index file's bytes; connections read it in place, so it is declared
   // before (destroyed after) the pool.
   const std::string image_;
+  const int max_connections_;
   int64_t passage_count_ = 0;
   std::string stack_rules_text_;
   // Indexed terms of passage bodies with their passage counts; read once.
   absl::flat_hash_map<std::string, int64_t> vocabulary_;
+  std::vector<citekb::v1::Faq> leading_faqs_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
+  mutable int open_connections_ ABSL_GUARDED_BY(mutex_) = 0;
+  mutable absl::Mutex counts_mutex_;
+  mutable absl::flat_hash_map<std::string, int64_t> counts_ ABSL_GUARDED_BY(counts_mutex_);
 };
 
 }  // namespace citekb

@@ -50,6 +50,22 @@ TEST(AnalyzeQueryTest, FtsSyntaxInUserTextIsInert) {
   EXPECT_EQ(AnalyzeQuery("NEAR AND k2").Match(), R"("near" OR ("k2" OR "menaquinone" OR "mk7"))");
 }
 
+TEST(AnalyzeQueryTest, PhraseGroupsNumberMatchPhrasesInOrder) {
+  struct Case {
+    const char* question;
+    std::vector<int> phrase_groups;
+  };
+  const Case cases[] = {
+      {"osteocalcin", {0}},
+      {"why K2 with vitamin D?", {0, 0, 0, 1, 1, 1}},  // (k2 menaquinone mk7) (d3 ...)
+      {"calcium dose", {0, 1, 1, 1, 1}},
+      {"the of and", {}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(AnalyzeQuery(c.question).PhraseGroups(), c.phrase_groups) << c.question;
+  }
+}
+
 TEST(AnalyzeQueryTest, BoundsTheNumberOfTerms) {
   std::string many;
   for (int i = 0; i < 100; ++i) many += "word" + std::to_string(i) + " ";

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# The benchmark: builds Release, generates the synthetic corpus, builds the
+# indexes, runs the load generator against citekb-server, prints the table
+# of ratios against the targets (issue 5) and writes it into
+# bench/RESULTS.md. Every figure comes from this one run on this machine,
+# server and load generator side by side.
+#
+#   scripts/bench.sh                   # 10,000 articles, 10 s per load run
+#   scripts/bench.sh --articles 1000 --duration 3   # a quick run
+#
+# Work files go to var/bench/ (about 1 GB at 10,000 articles).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+articles=10000
+duration=10
+write_results=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --articles) articles=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --no-results) write_results=0; shift ;;
+    *) echo "usage: scripts/bench.sh [--articles N] [--duration SECONDS] [--no-results]" >&2
+       exit 2 ;;
+  esac
+done
+if (( articles < 2 || duration < 1 )); then
+  echo "bench: --articles must be at least 2 and --duration at least 1" >&2
+  exit 2
+fi
+
+scripts/install-deps.sh >/dev/null
+build=build-release
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+cmake --build "$build" --target citekb-index citekb-server citekb-load make_corpus \
+  fts_floor citekb-startup citekb-server-api-experiment
+bin=$build
+work=var/bench
+mkdir -p "$work"
+warmup=2s
+
+servers=()
+cleanup() {
+  for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${servers[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+# start_server NAME BINARY ARGS...: starts a server on a free port, sets
+# $address and $server_pid; its stderr goes to $work/NAME.log.
+start_server() {
+  local name=$1 binary=$2
+  shift 2
+  : >"$work/$name.log"  # Before the fork, so that the first look finds it.
+  "$binary" "$@" --listen 127.0.0.1:0 2>"$work/$name.log" &
+  server_pid=$!
+  servers+=("$server_pid")
+  address=""
+  for _ in $(seq 300); do
+    address=$(sed -n 's/^citekb-server[a-z-]*: serving .*on \(127[0-9.:]*\)$/\1/p' \
+      "$work/$name.log")
+    [[ -n "$address" ]] && return 0
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench: $name did not start:" >&2
+  cat "$work/$name.log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid" || true
+}
+
+# load NAME RPC CONCURRENCY [DURATION]: one citekb-load run into $work/NAME.json.
+load() {
+  "$bin/bench/citekb-load" --target "$address" --rpc "$2" --concurrency "$3" \
+    --channels 1 --duration "${4:-${duration}s}" --warmup "$warmup" \
+    --server_pid "$server_pid" --label "$1" --json "$work/$1.json"
+}
+
+# field FILE KEY: a number from one of the JSON files.
+field() {
+  sed -n "s/.*\"$2\": \([-0-9.e+]*\).*/\1/p" "$1" | head -1
+}
+
+echo
+echo "== Seed index"
+"$bin/indexer/citekb-index" --knowledge knowledge --out "$work/seed.sqlite" \
+  --progress=false >/dev/null
+
+echo "== Start-up to SERVING, seed index"
+"$bin/bench/citekb-startup" --server "$bin/service/citekb-server" \
+  --index "$work/seed.sqlite" --runs 5 --json "$work/startup-seed.json"
+
+echo "== Load on the seed index"
+start_server seed "$bin/service/citekb-server" --index "$work/seed.sqlite"
+load health-c32 health 32
+load ask-c32 ask 32
+load search-c32 search 32
+load evaluate-stack-c32 evaluate_stack 32
+load list-citations-c32 list_citations 32
+load health-c1 health 1
+load ask-c1 ask 1
+stop_server
+
+echo
+echo "== Synthetic corpus: $((articles - 1)) articles + the seed article"
+corpus="$work/corpus-$articles"
+rm -rf "$corpus"
+"$bin/bench/make_corpus" --out "$corpus" --articles $((articles - 1)) --seed 1
+cp knowledge/*.txt "$corpus/"
+
+echo "== Index build: bare FTS5 floor vs citekb-index (best of 2 each)"
+floor_s=""
+index_s=""
+for round in 1 2; do
+  "$bin/bench/fts_floor" --knowledge "$corpus" --scratch "$work" --json "$work/floor.json"
+  s=$(field "$work/floor.json" seconds)
+  floor_s=$(awk -v a="$s" -v b="$floor_s" 'BEGIN { print (b == "" || a < b) ? a : b }')
+  start_ns=$(date +%s%N)
+  "$bin/indexer/citekb-index" --knowledge "$corpus" --out "$work/big.sqlite" \
+    >"$work/index.txt"
+  grep -v '^warning:' "$work/index.txt"
+  end_ns=$(date +%s%N)
+  s=$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN { print (b - a) / 1e9 }')
+  index_s=$(awk -v a="$s" -v b="$index_s" 'BEGIN { print (b == "" || a < b) ? a : b }')
+done
+corpus_mb=$(du -sm "$corpus" | cut -f1)
+
+echo "== Start-up to SERVING, $articles-article index"
+"$bin/bench/citekb-startup" --server "$bin/service/citekb-server" \
+  --index "$work/big.sqlite" --runs 3 --json "$work/startup-big.json"
+
+echo "== Load on the $articles-article index"
+start_server big "$bin/service/citekb-server" --index "$work/big.sqlite"
+load big-ask-c1 ask 1
+load big-ask-c32 ask 32
+load big-search-c32 search 32
+stop_server
+
+echo
+echo "== Server API experiment (seed index, no request log): sync vs callback"
+for api in sync callback; do
+  start_server "api-$api" "$bin/bench/citekb-server-api-experiment" --api "$api" \
+    --index "$work/seed.sqlite"
+  load "api-$api-health-c32" health 32
+  load "api-$api-ask-c32" ask 32
+  load "api-$api-ask-c1" ask 1
+  stop_server
+done
+
+# ---------------------------------------------------------------------------
+# The table.
+# ---------------------------------------------------------------------------
+qps() { field "$work/$1.json" qps; }
+p() { field "$work/$1.json" "$2"; }
+errors() { field "$work/$1.json" errors; }
+
+health_qps=$(qps health-c32)
+ask_qps=$(qps ask-c32)
+search_qps=$(qps search-c32)
+stack_qps=$(qps evaluate-stack-c32)
+citations_qps=$(qps list-citations-c32)
+health_p50_c1=$(p health-c1 p50)
+ask_p50_c1=$(p ask-c1 p50)
+ask_p50_c32=$(p ask-c32 p50)
+ask_p99_c32=$(p ask-c32 p99)
+big_ask_p50_c1=$(p big-ask-c1 p50)
+# VmHWM after the last run on the big index: the most it ever held.
+big_peak_kb=$(field "$work/big-search-c32.json" server_peak_rss_kb)
+startup_seed=$(field "$work/startup-seed.json" median_ms)
+startup_big=$(field "$work/startup-big.json" median_ms)
+stack_errors=$(sed -n 's/.*"errors_by_code": {\(.*\)},*/\1/p' "$work/evaluate-stack-c32.json")
+
+# row LABEL VALUE OP TARGET: one line of the table, with met/missed.
+rows=()
+row() {
+  local verdict
+  verdict=$(awk -v v="$2" -v op="$3" -v t="$4" 'BEGIN {
+    ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "met" : "MISSED" }')
+  rows+=("$(printf '| %s | %s | %s %s | %s |' "$1" "$2" "$3" "$4" "$verdict")")
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+
+row "Ask QPS / Health QPS, concurrency 32" "$(ratio "$ask_qps" "$health_qps")" ">=" 0.5
+row "Search QPS / Health QPS, concurrency 32" "$(ratio "$search_qps" "$health_qps")" ">=" 0.6
+row "EvaluateStack QPS / Health QPS, concurrency 32" "$(ratio "$stack_qps" "$health_qps")" ">=" 0.6
+row "Ask p50 / Health p50, concurrency 1" "$(ratio "$ask_p50_c1" "$health_p50_c1")" "<=" 2
+row "Ask p99 / Ask p50, concurrency 32" "$(ratio "$ask_p99_c32" "$ask_p50_c32")" "<=" 3
+row "Index build speed / bare FTS5 insert speed ($articles articles)" \
+  "$(ratio "$floor_s" "$index_s")" ">=" 0.5
+row "Ask p50 at $articles articles / Ask p50 on the seed, concurrency 1" \
+  "$(ratio "$big_ask_p50_c1" "$ask_p50_c1")" "<=" 3
+row "Server peak RSS at $articles articles under load (MB)" \
+  "$(awk -v k="$big_peak_kb" 'BEGIN { printf "%.1f", k / 1024 }')" "<=" 128
+row "Start-up to SERVING, seed index (ms)" "$(printf '%.1f' "$startup_seed")" "<=" 200
+row "Start-up to SERVING, $articles-article index (ms)" "$(printf '%.1f' "$startup_big")" "<=" 2000
+
+measured() {
+  local name
+  printf '| run | QPS | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | server CPU us/call |\n'
+  printf '|---|---|---|---|---|---|---|---|---|\n'
+  for name in health-c32 ask-c32 search-c32 evaluate-stack-c32 list-citations-c32 \
+              health-c1 ask-c1 big-ask-c1 big-ask-c32 big-search-c32 \
+              api-sync-health-c32 api-sync-ask-c32 api-sync-ask-c1 \
+              api-callback-health-c32 api-callback-ask-c32 api-callback-ask-c1; do
+    local f="$work/$name.json"
+    awk -v n="$name" -v q="$(qps "$name")" -v a="$(p "$name" p50)" -v b="$(p "$name" p90)" \
+        -v c="$(p "$name" p99)" -v d="$(p "$name" p99_9)" -v m="$(p "$name" max)" \
+        -v e="$(errors "$name")" -v cpu="$(field "$f" server_cpu_s)" \
+        -v r="$(field "$f" requests)" 'BEGIN {
+      printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %d | %.0f |\n",
+             n, q, a, b, c, d, m, e, (r > 0 ? cpu * 1e6 / r : 0) }'
+  done
+}
+
+table=$(
+  echo "| target | measured | goal | |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  echo
+  echo "Index build, $articles articles ($corpus_mb MB of text): citekb-index $(printf '%.2f' "$index_s") s," \
+       "bare FTS5 insert of the same passages $(printf '%.2f' "$floor_s") s (best of 2 each)."
+  echo "EvaluateStack errors by code: ${stack_errors:-none}."
+  echo
+  measured
+)
+
+echo
+echo "$table"
+
+if (( write_results )); then
+  results=bench/RESULTS.md
+  {
+    echo "<!-- results:begin (written by scripts/bench.sh; edit outside these markers) -->"
+    echo "Latest run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`scripts/bench.sh --articles $articles" \
+         "--duration $duration\`, $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1))," \
+         "git $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+    echo
+    echo "$table"
+    echo "<!-- results:end -->"
+  } > "$work/results-table.md"
+  if [[ -f "$results" ]] && grep -q '<!-- results:begin' "$results"; then
+    awk -v table="$work/results-table.md" '
+      /<!-- results:begin/ { while ((getline line < table) > 0) print line; skip = 1; next }
+      /<!-- results:end/ { skip = 0; next }
+      !skip { print }' "$results" > "$work/RESULTS.md.new"
+    mv "$work/RESULTS.md.new" "$results"
+  else
+    { echo "# Benchmark results"; echo; cat "$work/results-table.md"; } > "$results"
+  fi
+  echo
+  echo "bench: wrote $results"
+fi
