@@ -11,8 +11,12 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <queue>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -72,6 +76,9 @@ class LoadRun {
       slots_[i].stub = stubs_[i % stubs_.size()].get();
     }
 
+    std::thread canceller;
+    if (options_.cancel_fraction > 0) canceller = std::thread([this] { CancelDueCalls(); });
+
     const Clock::time_point begin = Clock::now();
     measure_start_ = begin + absl::ToChronoNanoseconds(options_.warmup);
     measure_end_ = measure_start_ + absl::ToChronoNanoseconds(options_.duration);
@@ -94,6 +101,14 @@ class LoadRun {
         restarts_.pop_front();
       }
       StartCall(*restart);
+    }
+
+    if (canceller.joinable()) {
+      {
+        absl::MutexLock lock(&cancel_mu_);
+        cancel_stop_ = true;
+      }
+      canceller.join();
     }
 
     LoadResult result;
@@ -128,7 +143,9 @@ class LoadRun {
  private:
   struct Slot {
     grpc::GenericStub* stub = nullptr;
-    std::unique_ptr<grpc::ClientContext> context;
+    // Shared with the canceller, which may still hold it after the call.
+    std::shared_ptr<grpc::ClientContext> context;
+    absl::BitGen random;  // Deadlines and cancellations (soak options).
     grpc::ByteBuffer request;
     grpc::ByteBuffer response;
     Clock::time_point start;
@@ -188,8 +205,20 @@ class LoadRun {
     const size_t next = next_request_.fetch_add(1, std::memory_order_relaxed);
     slot.request = requests_[next % requests_.size()];
     slot.response.Clear();
-    slot.context = std::make_unique<grpc::ClientContext>();
-    slot.context->set_deadline(absl::ToChronoTime(absl::Now() + options_.deadline));
+    slot.context = std::make_shared<grpc::ClientContext>();
+    absl::Duration deadline = options_.deadline;
+    if (options_.min_deadline > absl::ZeroDuration() && options_.min_deadline < deadline) {
+      deadline = options_.min_deadline +
+                 absl::Uniform(slot.random, 0.0, 1.0) * (deadline - options_.min_deadline);
+    }
+    slot.context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    if (options_.cancel_fraction > 0 &&
+        absl::Bernoulli(slot.random, options_.cancel_fraction)) {
+      const auto when =
+          now + absl::ToChronoNanoseconds(absl::Uniform(slot.random, 0.0, 1.0) * deadline);
+      absl::MutexLock lock(&cancel_mu_);
+      cancels_.emplace(when, slot.context);
+    }
     slot.measured = measured;
     slot.start = now;
     ++depth;
@@ -230,6 +259,27 @@ class LoadRun {
     StartCall(slot);
   }
 
+  // The canceller thread: cancels each scheduled call when its moment
+  // comes (a call that has finished by then is not affected).
+  void CancelDueCalls() {
+    while (true) {
+      std::shared_ptr<grpc::ClientContext> due;
+      {
+        absl::MutexLock lock(&cancel_mu_);
+        if (cancel_stop_) return;
+        if (!cancels_.empty() && cancels_.top().first <= Clock::now()) {
+          due = cancels_.top().second;
+          cancels_.pop();
+        }
+      }
+      if (due != nullptr) {
+        due->TryCancel();
+      } else {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
+  }
+
   const LoadOptions& options_;
   const std::string method_;
   std::vector<grpc::ByteBuffer> requests_;
@@ -244,6 +294,17 @@ class LoadRun {
   absl::Mutex mu_;
   int finished_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Slot*> restarts_ ABSL_GUARDED_BY(mu_);
+
+  using ScheduledCancel = std::pair<Clock::time_point, std::shared_ptr<grpc::ClientContext>>;
+  struct Later {
+    bool operator()(const ScheduledCancel& a, const ScheduledCancel& b) const {
+      return a.first > b.first;
+    }
+  };
+  absl::Mutex cancel_mu_;
+  std::priority_queue<ScheduledCancel, std::vector<ScheduledCancel>, Later> cancels_
+      ABSL_GUARDED_BY(cancel_mu_);
+  bool cancel_stop_ ABSL_GUARDED_BY(cancel_mu_) = false;
 };
 
 }  // namespace
@@ -265,6 +326,12 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const RequestMix&
   }
   if (options.deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--deadline: must be positive");
+  }
+  if (options.min_deadline < absl::ZeroDuration() || options.min_deadline > options.deadline) {
+    return absl::InvalidArgumentError("--min_deadline: must be between 0 and --deadline");
+  }
+  if (!(options.cancel_fraction >= 0 && options.cancel_fraction <= 1)) {
+    return absl::InvalidArgumentError("--cancel_fraction: must be between 0 and 1");
   }
   if (mix.requests.empty()) return absl::InvalidArgumentError("no requests to send");
   LoadRun run(options, mix);

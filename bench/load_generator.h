@@ -44,6 +44,13 @@ struct LoadOptions {
   int64_t requests = 0;  // When > 0, stop after this many measured calls.
   absl::Duration warmup = absl::Seconds(1);
   absl::Duration deadline = absl::Seconds(10);  // Per call.
+  // For a soak: when positive, each call's deadline is drawn uniformly from
+  // [min_deadline, deadline] instead of being `deadline`.
+  absl::Duration min_deadline = absl::ZeroDuration();
+  // For a soak: this share of calls (0 to 1) is cancelled by the client at a
+  // random moment before its deadline (ClientContext::TryCancel from a
+  // separate thread); they end CANCELLED, or OK when the answer came first.
+  double cancel_fraction = 0;
   absl::Duration connect_timeout = absl::Seconds(5);
   // Parse every OK response (request_mix.h VerifyResponse); one that does
   // not verify counts as an error under "BAD_RESPONSE".

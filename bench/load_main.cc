@@ -7,8 +7,10 @@
 // Flags become LoadOptions (load_generator.h); requests come from
 // request_mix.h. Exits 0 after a run, 1 when the run cannot start (no
 // connection, unreadable questions), 2 on a usage error, 3 when
-// --fail_on_errors is set and any call failed.
+// --fail_on_errors is set and any call failed with a code not in
+// --expected_errors.
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -37,6 +39,10 @@ ABSL_FLAG(int64_t, requests, 0,
           "When positive, measure this many calls instead of a duration.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured calls first, for this long.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "Deadline of each call.");
+ABSL_FLAG(absl::Duration, min_deadline, absl::ZeroDuration(),
+          "When positive, each call's deadline is random between this and --deadline.");
+ABSL_FLAG(double, cancel_fraction, 0,
+          "Share of calls (0-1) the client cancels at a random moment before the deadline.");
 ABSL_FLAG(std::string, questions, CITEKB_SOURCE_DIR "/tests/eval/ask_eval.txt",
           "Evaluation set whose questions (and history) Ask and Search send.");
 ABSL_FLAG(std::string, json, "", "Also write the results as JSON to this file.");
@@ -45,6 +51,9 @@ ABSL_FLAG(bool, verify, false,
           "Parse every OK response as the RPC's response message (health: "
           "must say SERVING); failures count as BAD_RESPONSE errors.");
 ABSL_FLAG(bool, fail_on_errors, false, "Exit 3 when any call failed.");
+ABSL_FLAG(std::vector<std::string>, expected_errors, {},
+          "Status codes (e.g. CANCELLED,DEADLINE_EXCEEDED) that --fail_on_errors "
+          "accepts: a soak's own cancellations and deadlines.");
 ABSL_FLAG(int, server_pid, 0,
           "The server's process id, to report its CPU time per call and its "
           "memory (Linux /proc).");
@@ -176,6 +185,8 @@ int Main(int argc, char** argv) {
   o.requests = absl::GetFlag(FLAGS_requests);
   o.warmup = absl::GetFlag(FLAGS_warmup);
   o.deadline = absl::GetFlag(FLAGS_deadline);
+  o.min_deadline = absl::GetFlag(FLAGS_min_deadline);
+  o.cancel_fraction = absl::GetFlag(FLAGS_cancel_fraction);
   o.verify = absl::GetFlag(FLAGS_verify);
   o.server_pid = absl::GetFlag(FLAGS_server_pid);
   report.label = absl::GetFlag(FLAGS_label);
@@ -222,8 +233,19 @@ int Main(int argc, char** argv) {
       return 1;
     }
   }
-  const bool any_errors = report.result.errors > 0 || report.result.warmup_errors > 0;
-  return absl::GetFlag(FLAGS_fail_on_errors) && any_errors ? 3 : 0;
+  // Measured calls only count with --expected_errors: warm-up errors are
+  // not reported by code.
+  const std::vector<std::string> expected = absl::GetFlag(FLAGS_expected_errors);
+  int64_t unexpected = expected.empty() ? report.result.warmup_errors : 0;
+  for (const auto& [code, count] : report.result.errors_by_code) {
+    if (std::find(expected.begin(), expected.end(), code) == expected.end()) {
+      unexpected += count;
+    }
+  }
+  if (unexpected > 0 && !expected.empty()) {
+    std::cerr << "citekb-load: " << unexpected << " unexpected errors\n";
+  }
+  return absl::GetFlag(FLAGS_fail_on_errors) && unexpected > 0 ? 3 : 0;
 }
 
 }  // namespace
