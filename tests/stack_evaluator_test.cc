@@ -227,6 +227,11 @@ TEST_F(StackEvaluatorTest, ProtocolOmissions) {
   EXPECT_THAT(Codes(Eval({MakeDose("D3", 5000, "IU")})),
               ::testing::IsSupersetOf(
                   {"D3_WITHOUT_K2", "MAGNESIUM_MISSING", "RETEST_INTERVAL"}));
+  // The Calcium Paradox finding cites what the article cites for it.
+  const v1::EvaluateStackResponse d3_only = Eval({MakeDose("D3", 5000, "IU")});
+  ASSERT_NE(Find(d3_only, "D3_WITHOUT_K2"), nullptr);
+  EXPECT_THAT(Find(d3_only, "D3_WITHOUT_K2")->citation_ids(),
+              ::testing::IsSupersetOf({"pmid:24841276", "pmid:11684396"}));
   std::vector<std::string> complete = Codes(Eval(CompleteStack()));
   EXPECT_THAT(complete, Not(Contains("D3_WITHOUT_K2")));
   EXPECT_THAT(complete, Not(Contains("MAGNESIUM_MISSING")));
