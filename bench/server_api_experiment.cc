@@ -28,6 +28,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.grpc.pb.h"
 #include "service/grpc_status.h"
 #include "service/knowledge_base.h"
@@ -35,6 +36,10 @@
 ABSL_FLAG(std::string, index, "", "Index file written by citekb-index.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to serve on.");
 ABSL_FLAG(std::string, api, "callback", "sync or callback.");
+ABSL_FLAG(bool, mutex_deadlock_detection, true,
+          "Leave Abseil's Mutex deadlock detection as the library has it (on in "
+          "Debian's build, which is compiled without NDEBUG); false turns it off "
+          "before any lock is taken.");
 
 namespace citekb {
 namespace {
@@ -117,6 +122,9 @@ int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Usage: citekb-server-api-experiment --api sync|callback --index FILE");
   absl::ParseCommandLine(argc, argv);
+  if (!absl::GetFlag(FLAGS_mutex_deadlock_detection)) {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  }
   const std::string api = absl::GetFlag(FLAGS_api);
   if (api != "sync" && api != "callback") {
     std::cerr << "citekb-server-api-experiment: --api: sync or callback\n";

@@ -692,32 +692,59 @@ constexpr char kFaqColumns[] =
 
 absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
     const std::string& match, int limit, const std::vector<std::string>& match_phrases) const {
-  // bm25(faq_fts), one column of weight 1.
-  CITEKB_ASSIGN_OR_RETURN(const std::string rank,
-                          RankFunction("faq_fts", "1.0", match_phrases));
+  // bm25(faq_fts) (one column, weight 1), or the same with each phrase's
+  // remembered row count (see Bm25Function) bound as ?3, ?4, ...
+  std::string score = "bm25(faq_fts)";
+  std::vector<int64_t> hits_per_phrase;
+  if (!match_phrases.empty()) {
+    score = "citekb_bm25(faq_fts, 1.0";
+    for (size_t i = 0; i < match_phrases.size(); ++i) {
+      CITEKB_ASSIGN_OR_RETURN(int64_t hits, CountIn("faq_fts", match_phrases[i]));
+      hits_per_phrase.push_back(hits);
+      absl::StrAppend(&score, ", ?", i + 3);
+    }
+    score += ")";
+  }
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // Two steps. Only rowids and scores in the ranking query, ordered by
+  // SQLite's bounded sort: LIMIT keeps `limit` rows as they come instead of
+  // sorting every match, and there is no per-query sort statement as with
+  // FTS5's rank column. Then the FAQ rows for the few kept. Equal scores
+  // keep rowid order either way.
   CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
-      // Ordering by the rank column lets FTS5 sort and stop after LIMIT rows
-      // (see SearchPassages).
-      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
-                              ", -rank FROM faq_fts JOIN faqs f ON f.id = "
-                              "faq_fts.rowid JOIN passages p ON p.id = f.passage_id "
-                              "WHERE faq_fts MATCH ?1 AND rank MATCH ?3 "
-                              "ORDER BY rank LIMIT ?2")));
-  query->Bind(1, match).Bind(2, limit).Bind(3, rank);
-  std::vector<FaqHit> hits;
+      Statement * ranked,
+      c->Prepare(absl::StrCat("SELECT rowid, ", score,
+                              " AS score FROM faq_fts WHERE faq_fts MATCH ?1 "
+                              "ORDER BY score LIMIT ?2")));
+  ranked->Bind(1, match).Bind(2, limit);
+  for (size_t i = 0; i < hits_per_phrase.size(); ++i) {
+    ranked->Bind(static_cast<int>(i) + 3, hits_per_phrase[i]);
+  }
+  std::vector<std::pair<int64_t, double>> best;
   while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    CITEKB_ASSIGN_OR_RETURN(bool row, ranked->Step());
     if (!row) break;
+    best.emplace_back(ranked->ColumnInt(0), -ranked->ColumnDouble(1));
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * faq,
+      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
+                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                              "WHERE f.id = ?1")));
+  std::vector<FaqHit> hits;
+  for (const auto& [rowid, faq_score] : best) {
+    faq->Reset();
+    faq->Bind(1, rowid);
+    CITEKB_ASSIGN_OR_RETURN(bool row, faq->Step());
+    if (!row) continue;  // Every faq_fts row has its faqs row.
     FaqHit hit;
-    hit.faq.set_id(Str(query->ColumnText(0)));
-    hit.faq.set_question(Str(query->ColumnText(1)));
-    hit.faq.set_answer(Str(query->ColumnText(2)));
-    hit.faq.set_answer_incomplete(query->ColumnInt(3) != 0);
-    hit.faq.set_passage_id(Str(query->ColumnText(4)));
-    hit.passage_rowid = query->ColumnInt(5);
-    hit.score = query->ColumnDouble(6);
+    hit.faq.set_id(Str(faq->ColumnText(0)));
+    hit.faq.set_question(Str(faq->ColumnText(1)));
+    hit.faq.set_answer(Str(faq->ColumnText(2)));
+    hit.faq.set_answer_incomplete(faq->ColumnInt(3) != 0);
+    hit.faq.set_passage_id(Str(faq->ColumnText(4)));
+    hit.passage_rowid = faq->ColumnInt(5);
+    hit.score = faq_score;
     hits.push_back(std::move(hit));
   }
   return hits;

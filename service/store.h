@@ -19,6 +19,10 @@
 //   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
 //   CITEKB_ASSIGN_OR_RETURN(auto hits, store->SearchPassages(match, {}, 5, 0));
 //
+// Each connection registers two FTS5 auxiliary functions: citekb_phrases()
+// (which phrases of the MATCH expression a row has) and citekb_bm25() (bm25
+// given each phrase's row count); see store.cc.
+//
 // Thread-safe: a connection is used by one thread at a time. At most
 // max_connections() queries run at once (twice the cores, at least 2);
 // more callers wait for a connection. SQLite work is CPU-bound, so more
@@ -66,7 +70,9 @@ struct SearchOptions {
   // The phrases of the MATCH expression in order, each a quoted FTS5 string
   // (AnalyzedQuery::Phrases()). When given, ranking takes each phrase's
   // passage count from what CountMatching remembers instead of FTS5
-  // counting it again on every query; the scores are the same.
+  // counting it again on every query; the scores are the same. A list of
+  // another length than the expression's phrases is ignored (FTS5 counts);
+  // one of the right length with other phrases would give wrong scores.
   std::vector<std::string> match_phrases;
 };
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the load generator against a live server: indexes the
 # knowledge folder, starts citekb-server on a free port, drives Health/Check,
-# Ask, Search and ListCitations for a second each with response checking on,
+# Ask, Search, EvaluateStack and ListCitations for a second each with response checking on,
 # and fails unless every run made calls and reported zero errors. It asserts
 # correctness, not speed (scripts/bench.sh measures speed).
 #
@@ -46,7 +46,7 @@ if [[ -z "$address" ]]; then
   exit 1
 fi
 
-for rpc in health ask search list_citations; do
+for rpc in health ask search evaluate_stack list_citations; do
   "$load" --target "$address" --rpc "$rpc" --concurrency 4 --duration 1s --warmup 0s \
     --deadline 5s --verify --fail_on_errors --json "$work/$rpc.json"
   requests=$(sed -n 's/^  "requests": \([0-9]*\),$/\1/p' "$work/$rpc.json")
