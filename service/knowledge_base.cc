@@ -164,8 +164,33 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
           absl::StrCat(index_path, ": the stored stack rules have unusable names"));
     }
   }
-  return std::unique_ptr<KnowledgeBase>(
-      new KnowledgeBase(std::move(store), std::move(evaluator)));
+  absl::flat_hash_map<std::string, v1::Citation> finding_citations;
+  if (evaluator != nullptr) {
+    auto resolve = [&](const rulespb::Evidence& evidence) -> absl::Status {
+      for (const std::string& id : evidence.citation_ids()) {
+        if (finding_citations.contains(id)) continue;
+        absl::StatusOr<v1::Citation> citation = store->CitationById(id);
+        if (!citation.ok()) {
+          return absl::DataLossError(absl::StrCat(index_path, ": the stack rules cite ", id,
+                                                  ", which the index lacks: rebuild it"));
+        }
+        finding_citations.emplace(id, *std::move(citation));
+      }
+      return absl::OkStatus();
+    };
+    for (const rulespb::Rule& rule : evaluator->rules().rules()) {
+      for (const rulespb::Evidence& evidence : rule.evidence()) {
+        CITEKB_RETURN_IF_ERROR(resolve(evidence));
+      }
+      for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
+        for (const rulespb::Evidence& evidence : counterpoint.evidence()) {
+          CITEKB_RETURN_IF_ERROR(resolve(evidence));
+        }
+      }
+    }
+  }
+  return std::unique_ptr<KnowledgeBase>(new KnowledgeBase(
+      std::move(store), std::move(evaluator), std::move(finding_citations)));
 }
 
 absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request) const {
@@ -388,7 +413,12 @@ absl::Status KnowledgeBase::ResolveFindingCitations(
     }
   }
   for (const std::string& id : ids) {
-    CITEKB_ASSIGN_OR_RETURN(*response.add_citations(), store_->CitationById(id));
+    auto known = finding_citations_.find(id);
+    if (known != finding_citations_.end()) {
+      *response.add_citations() = known->second;
+    } else {
+      CITEKB_ASSIGN_OR_RETURN(*response.add_citations(), store_->CitationById(id));
+    }
   }
   return absl::OkStatus();
 }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "citekb/v1/knowledge_base.pb.h"
 #include "service/stack_evaluator.h"
@@ -68,14 +69,20 @@ class KnowledgeBase {
       const v1::EvaluateStackRequest& request) const;
 
  private:
-  KnowledgeBase(std::unique_ptr<Store> store, std::unique_ptr<StackEvaluator> evaluator)
-      : store_(std::move(store)), stack_evaluator_(std::move(evaluator)) {}
+  KnowledgeBase(std::unique_ptr<Store> store, std::unique_ptr<StackEvaluator> evaluator,
+                absl::flat_hash_map<std::string, v1::Citation> finding_citations)
+      : store_(std::move(store)),
+        stack_evaluator_(std::move(evaluator)),
+        finding_citations_(std::move(finding_citations)) {}
 
   // Fills `response.citations` from the findings' citation ids.
   absl::Status ResolveFindingCitations(v1::EvaluateStackResponse& response) const;
 
   std::unique_ptr<Store> store_;
   std::unique_ptr<StackEvaluator> stack_evaluator_;  // null without rules
+  // Every citation the rules' evidence names, resolved once at Open: the
+  // index never changes under a KnowledgeBase.
+  absl::flat_hash_map<std::string, v1::Citation> finding_citations_;
 };
 
 }  // namespace citekb
