@@ -65,7 +65,6 @@ std::string Lower(absl::string_view text) {
 
 // One dose on its way to an EvaluatedDose.
 struct Dose {
-  std::string field;  // "doses[1]" or "text", for errors.
   const rulespb::Compound* compound = nullptr;
   std::string name;  // As given, for uncovered compounds.
   double amount =
@@ -157,7 +156,14 @@ std::string FormatAmount(double amount, absl::string_view unit) {
 }
 
 StackEvaluator::StackEvaluator(rulespb::StackRules rules)
-    : rules_(std::move(rules)), parser_(rules_) {}
+    : rules_(std::move(rules)), parser_(rules_) {
+  for (const rulespb::MedicationClass& medication :
+       rules_.medication_classes()) {
+    for (const std::string& name : medication.names()) {
+      medication_class_by_name_[name] = medication.id();
+    }
+  }
+}
 
 const rulespb::Compound* StackEvaluator::FindCompound(absl::string_view name,
                                                       std::string* form) const {
@@ -301,7 +307,6 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
                                   "\" (use IU, mcg, mg or g)"));
     }
     Dose& dose = doses.emplace_back();
-    dose.field = field;
     dose.request_index = i;
     std::string form_from_name;
     dose.compound = FindCompound(given.compound(), &form_from_name);
@@ -349,7 +354,6 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   }
   for (const TextDose& read : parsed.doses) {
     Dose& dose = doses.emplace_back();
-    dose.field = "text";
     dose.source_text = read.source_text;
     dose.timing = read.timing;
     dose.form = read.form;
@@ -469,12 +473,6 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   std::vector<std::pair<std::string, std::string>>
       medications;  // as given, class id
   {
-    absl::flat_hash_map<std::string, std::string> class_by_name;
-    for (const rulespb::MedicationClass& medication :
-         rules_.medication_classes()) {
-      for (const std::string& name : medication.names())
-        class_by_name[name] = medication.id();
-    }
     auto add = [&medications](std::string name, std::string class_id) {
       for (const auto& [existing, unused] : medications) {
         if (Lower(existing) == Lower(name)) return;
@@ -491,10 +489,10 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       ParsedStackText names = parser_.Parse(name);
       add(name, names.medications.empty()
                     ? ""
-                    : class_by_name[names.medications.front()]);
+                    : medication_class_by_name_.at(names.medications.front()));
     }
     for (const std::string& name : parsed.medications)
-      add(name, class_by_name[name]);
+      add(name, medication_class_by_name_.at(name));
   }
 
   auto amount_vars = [](const CompoundTotal& total) {

@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "citekb/rules/v1/stack_rules.pb.h"
@@ -36,7 +37,6 @@
 #include "service/stack_text_parser.h"
 
 namespace citekb {
-
 
 inline constexpr int kMaxStackDoses = 50;
 inline constexpr int kMaxStackMedications = 20;
@@ -65,6 +65,9 @@ class StackEvaluator {
 
   rulespb::StackRules rules_;
   StackTextParser parser_;
+  // Every medication name of the rules -> its class id; the parser only
+  // reports names the rules list.
+  absl::flat_hash_map<std::string, std::string> medication_class_by_name_;
 };
 
 // "10,000 IU", "0.5 mg", "2,857.14 IU": thousands separated, at most two
