@@ -120,10 +120,13 @@ void KnowledgeBaseService::ParseRequestsOurselves(
                 grpc::SerializationTraits<Response>::Serialize(response, &reply,
                                                                &own_buffer);
             if (!serialized.ok()) return serialized;
-            if (!stream->Write(reply)) {
-              return grpc::Status(grpc::StatusCode::CANCELLED,
-                                  "the client went away before the response");
-            }
+            // WriteLast holds the headers and the message back until the
+            // status goes out with them, as a generated unary handler does.
+            // A plain Write() sends headers first, and a client that has
+            // seen headers treats the call as committed: if this replica
+            // dies before the trailers, the call fails with UNAVAILABLE
+            // instead of being retried on another replica.
+            stream->WriteLast(reply, grpc::WriteOptions());
             return grpc::Status::OK;
           }));
 }
