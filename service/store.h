@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -124,6 +125,11 @@ class Store {
 
   // Passages in the index, for idf.
   int64_t passage_count() const { return passage_count_; }
+  // Passages whose length ranking knows without asking FTS5 (see
+  // citekb_passage_bm25 in store.cc): all of them in a sound index.
+  int64_t passages_with_known_length() const {
+    return absl::c_count_if(passage_tokens_, [](int32_t tokens) { return tokens >= 0; });
+  }
 
   // The stack evaluator's rules as the indexer stored them (protobuf text
   // format of citekb.rules.v1.StackRules); empty when the index has none.
@@ -186,6 +192,7 @@ class Store {
   bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::Status LoadVocabulary();
   absl::Status LoadLeadingFaqs();
+  absl::Status LoadPassageTokens();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
   // CountMatching for `table` ("passage_fts" or "faq_fts").
@@ -205,6 +212,8 @@ class Store {
   // Indexed terms of passage bodies with their passage counts; read once.
   absl::flat_hash_map<std::string, int64_t> vocabulary_;
   std::vector<citekb::v1::Faq> leading_faqs_;
+  // Tokens of passage_fts row i (all columns), -1 where unknown; read once.
+  std::vector<int32_t> passage_tokens_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
   mutable int open_connections_ ABSL_GUARDED_BY(mutex_) = 0;

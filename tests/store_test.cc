@@ -99,6 +99,11 @@ TEST_F(StoreTest, RememberedPhraseCountsRankExactlyAsBm25) {
   }
 }
 
+TEST_F(StoreTest, RankingKnowsEveryPassageLength) {
+  // With the scores above equal bit for bit, the lengths are also right.
+  EXPECT_EQ(store_->passages_with_known_length(), store_->passage_count());
+}
+
 TEST_F(StoreTest, WrongPhraseListStillRanksRight) {
   // A list that does not fit the expression is ignored by the ranking
   // function (it counts like bm25()), never misapplied.
