@@ -28,7 +28,8 @@ struct Store::Connection {
   absl::StatusOr<Statement*> Prepare(const std::string& sql) {
     auto it = statements.find(sql);
     if (it == statements.end()) {
-      CITEKB_ASSIGN_OR_RETURN(Statement statement, Statement::Prepare(db.get(), sql));
+      CITEKB_ASSIGN_OR_RETURN(Statement statement,
+                              Statement::Prepare(db.get(), sql));
       it = statements
                .emplace(sql, std::make_unique<Statement>(std::move(statement)))
                .first;
@@ -74,8 +75,8 @@ namespace {
 // 40% of ranking's time at 10,000 articles, for a number that never
 // changes.
 struct Bm25Query {
-  double average_length = 0;  // Tokens per row, all columns.
-  std::vector<double> idf;    // Per phrase.
+  double average_length = 0;      // Tokens per row, all columns.
+  std::vector<double> idf;        // Per phrase.
   std::vector<double> frequency;  // Per phrase, for the current row.
 };
 
@@ -99,13 +100,15 @@ int PrepareBm25Query(const Fts5ExtensionApi* api, Fts5Context* fts, int argc,
   int rc = api->xRowCount(fts, &rows);
   if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
   if (rc != SQLITE_OK) return rc;
-  query->average_length = static_cast<double>(tokens) / static_cast<double>(rows);
+  query->average_length =
+      static_cast<double>(tokens) / static_cast<double>(rows);
   const bool counts_given = argc == columns + phrases;
   for (int i = 0; i < phrases; ++i) {
     sqlite3_int64 hits = 0;
     if (counts_given) {
       hits = sqlite3_value_int64(argv[columns + i]);
-    } else if ((rc = api->xQueryPhrase(fts, i, &hits, CountRowsCallback)) != SQLITE_OK) {
+    } else if ((rc = api->xQueryPhrase(fts, i, &hits, CountRowsCallback)) !=
+               SQLITE_OK) {
       return rc;
     }
     double idf = std::log((rows - hits + 0.5) / (hits + 0.5));
@@ -120,8 +123,8 @@ int PrepareBm25Query(const Fts5ExtensionApi* api, Fts5Context* fts, int argc,
   return SQLITE_OK;
 }
 
-void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* result,
-                  int argc, sqlite3_value** argv) {
+void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts,
+                  sqlite3_context* result, int argc, sqlite3_value** argv) {
   Bm25Query* query = nullptr;
   int rc = PrepareBm25Query(api, fts, argc, argv, &query);
   if (rc == SQLITE_OK) {
@@ -134,18 +137,22 @@ void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context
       double frequency = 0;
       Fts5PhraseIter iter;
       int column = 0, offset = 0;
-      rc = api->xPhraseFirst(fts, static_cast<int>(phrase), &iter, &column, &offset);
+      rc = api->xPhraseFirst(fts, static_cast<int>(phrase), &iter, &column,
+                             &offset);
       if (rc != SQLITE_OK) break;
       for (; column >= 0; api->xPhraseNext(fts, &iter, &column, &offset)) {
         // A column without a weight weighs 1, as in bm25().
-        frequency += column < std::min(argc, columns) ? sqlite3_value_double(argv[column]) : 1.0;
+        frequency += column < std::min(argc, columns)
+                         ? sqlite3_value_double(argv[column])
+                         : 1.0;
       }
       query->frequency[phrase] = frequency;
     }
   }
   int row_tokens = -1;
   if (rc == SQLITE_OK) {
-    if (const auto* lengths = static_cast<const std::vector<int32_t>*>(api->xUserData(fts));
+    if (const auto* lengths =
+            static_cast<const std::vector<int32_t>*>(api->xUserData(fts));
         lengths != nullptr) {
       const sqlite3_int64 rowid = api->xRowid(fts);
       if (rowid >= 0 && rowid < static_cast<sqlite3_int64>(lengths->size())) {
@@ -164,7 +171,8 @@ void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context
     const double f = query->frequency[i];
     score += query->idf[i] *
              ((f * (kBm25K1 + 1.0)) /
-              (f + kBm25K1 * (1 - kBm25B + kBm25B * length / query->average_length)));
+              (f + kBm25K1 *
+                       (1 - kBm25B + kBm25B * length / query->average_length)));
   }
   sqlite3_result_double(result, -1.0 * score);
 }
@@ -180,7 +188,8 @@ void PhrasesFunction(const Fts5ExtensionApi* api, Fts5Context* fts,
   for (int i = 0; i < count; ++i) {
     Fts5PhraseIter iter;
     int column = -1;
-    if (const int rc = api->xPhraseFirstColumn(fts, i, &iter, &column); rc != SQLITE_OK) {
+    if (const int rc = api->xPhraseFirstColumn(fts, i, &iter, &column);
+        rc != SQLITE_OK) {
       sqlite3_result_error_code(result, rc);
       return;
     }
@@ -190,20 +199,22 @@ void PhrasesFunction(const Fts5ExtensionApi* api, Fts5Context* fts,
 }
 
 // `passage_tokens`: see citekb_passage_bm25.
-absl::Status RegisterFunctions(sqlite3* db, const std::vector<int32_t>* passage_tokens) {
+absl::Status RegisterFunctions(sqlite3* db,
+                               const std::vector<int32_t>* passage_tokens) {
   // The documented way to reach FTS5's registration API from C.
   fts5_api* api = nullptr;
-  CITEKB_ASSIGN_OR_RETURN(Statement query, Statement::Prepare(db, "SELECT fts5(?1)"));
+  CITEKB_ASSIGN_OR_RETURN(Statement query,
+                          Statement::Prepare(db, "SELECT fts5(?1)"));
   sqlite3_bind_pointer(query.get(), 1, &api, "fts5_api_ptr", nullptr);
   CITEKB_RETURN_IF_ERROR(query.Step().status());
   if (api == nullptr || api->iVersion < 2 ||
-      api->xCreateFunction(api, "citekb_phrases", nullptr, PhrasesFunction, nullptr) !=
-          SQLITE_OK ||
-      api->xCreateFunction(api, "citekb_bm25", nullptr, Bm25Function, nullptr) !=
-          SQLITE_OK ||
+      api->xCreateFunction(api, "citekb_phrases", nullptr, PhrasesFunction,
+                           nullptr) != SQLITE_OK ||
+      api->xCreateFunction(api, "citekb_bm25", nullptr, Bm25Function,
+                           nullptr) != SQLITE_OK ||
       api->xCreateFunction(api, "citekb_passage_bm25",
-                           const_cast<std::vector<int32_t>*>(passage_tokens), Bm25Function,
-                           nullptr) != SQLITE_OK) {
+                           const_cast<std::vector<int32_t>*>(passage_tokens),
+                           Bm25Function, nullptr) != SQLITE_OK) {
     return absl::InternalError("cannot register an FTS5 function");
   }
   return absl::OkStatus();
@@ -245,8 +256,8 @@ absl::StatusOr<Database> OpenImage(const std::string& image,
   }
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
-  CITEKB_RETURN_IF_ERROR(Exec(
-      db.get(), absl::StrCat("PRAGMA mmap_size = ", image.size())));
+  CITEKB_RETURN_IF_ERROR(
+      Exec(db.get(), absl::StrCat("PRAGMA mmap_size = ", image.size())));
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
   sqlite3_progress_handler(db.get(), kProgressSteps, &ChargeCurrentBudget,
                            nullptr);
@@ -342,7 +353,7 @@ PassageHit ReadPassage(const Statement& row) {
 }
 
 absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
-                            v1::Passage& passage);
+                             v1::Passage& passage);
 
 }  // namespace
 
@@ -357,60 +368,63 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   CITEKB_ASSIGN_OR_RETURN(std::string image, ReadIndexFile(path));
   std::unique_ptr<Store> store(new Store(path, std::move(image)));
   {
-  CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
-  // A file that is not SQLite fails here with DATA_LOSS; one without our
-  // meta table or with another schema version is refused by name.
-  absl::StatusOr<Statement*> version = lease->Prepare(
-      "SELECT value FROM meta WHERE key = 'schema_version'");
-  if (!version.ok()) {
-    if (absl::IsDataLoss(version.status())) {
-      // SQLite says "not a database" also for its own files cut short.
-      constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
+    CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
+    // A file that is not SQLite fails here with DATA_LOSS; one without our
+    // meta table or with another schema version is refused by name.
+    absl::StatusOr<Statement*> version =
+        lease->Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
+    if (!version.ok()) {
+      if (absl::IsDataLoss(version.status())) {
+        // SQLite says "not a database" also for its own files cut short.
+        constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
+        return absl::DataLossError(absl::StrCat(
+            path, absl::StartsWith(store->image_, kSqliteMagic)
+                      ? " is damaged or truncated: rebuild it with citekb-index"
+                      : " is not a citekb index (not an SQLite database)"));
+      }
       return absl::DataLossError(absl::StrCat(
-          path, absl::StartsWith(store->image_, kSqliteMagic)
-                    ? " is damaged or truncated: rebuild it with citekb-index"
-                    : " is not a citekb index (not an SQLite database)"));
+          path, " is not a citekb index: ", version.status().message()));
     }
-    return absl::DataLossError(absl::StrCat(
-        path, " is not a citekb index: ", version.status().message()));
-  }
-  absl::StatusOr<bool> has_row = (*version)->Step();
-  if (!has_row.ok()) {
-    return absl::DataLossError(absl::StrCat(
-        path, " is not a readable citekb index: ", has_row.status().message()));
-  }
-  const std::string found = *has_row ? Str((*version)->ColumnText(0)) : "none";
-  if (found != absl::StrCat(kSchemaVersion)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " has index schema version ", found, "; this server reads version ",
-                     kSchemaVersion, ": rebuild it with citekb-index"));
-  }
-  // A truncated or damaged file can still have a readable first page; the
-  // b-tree check reads every page once, so such a file is refused here
-  // rather than failing calls later.
-  absl::StatusOr<Statement*> check = lease->Prepare("PRAGMA quick_check(3)");
-  absl::StatusOr<bool> check_row =
-      check.ok() ? (*check)->Step() : absl::StatusOr<bool>(check.status());
-  if (!check_row.ok() || !*check_row || (*check)->ColumnText(0) != "ok") {
-    // quick_check's report spans lines; a log line must not.
-    const std::string problem = absl::StrReplaceAll(
-        !check_row.ok() ? std::string(check_row.status().message())
-        : *check_row    ? Str((*check)->ColumnText(0))
-                        : "no result",
-        {{"\n", " "}});
-    return absl::DataLossError(
-        absl::StrCat(path, " is damaged (", problem, "): rebuild it with citekb-index"));
-  }
-  CITEKB_ASSIGN_OR_RETURN(Statement * count,
-                          lease->Prepare("SELECT count(*) FROM passages"));
-  CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
-  store->passage_count_ = counted ? count->ColumnInt(0) : 0;
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * rules,
-      lease->Prepare(absl::StrCat("SELECT value FROM meta WHERE key = '",
-                                  kStackRulesMetaKey, "'")));
-  CITEKB_ASSIGN_OR_RETURN(bool has_rules, rules->Step());
-  if (has_rules) store->stack_rules_text_ = Str(rules->ColumnText(0));
+    absl::StatusOr<bool> has_row = (*version)->Step();
+    if (!has_row.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          path,
+          " is not a readable citekb index: ", has_row.status().message()));
+    }
+    const std::string found =
+        *has_row ? Str((*version)->ColumnText(0)) : "none";
+    if (found != absl::StrCat(kSchemaVersion)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " has index schema version ", found,
+                       "; this server reads version ", kSchemaVersion,
+                       ": rebuild it with citekb-index"));
+    }
+    // A truncated or damaged file can still have a readable first page; the
+    // b-tree check reads every page once, so such a file is refused here
+    // rather than failing calls later.
+    absl::StatusOr<Statement*> check = lease->Prepare("PRAGMA quick_check(3)");
+    absl::StatusOr<bool> check_row =
+        check.ok() ? (*check)->Step() : absl::StatusOr<bool>(check.status());
+    if (!check_row.ok() || !*check_row || (*check)->ColumnText(0) != "ok") {
+      // quick_check's report spans lines; a log line must not.
+      const std::string problem = absl::StrReplaceAll(
+          !check_row.ok() ? std::string(check_row.status().message())
+          : *check_row    ? Str((*check)->ColumnText(0))
+                          : "no result",
+          {{"\n", " "}});
+      return absl::DataLossError(absl::StrCat(
+          path, " is damaged (", problem, "): rebuild it with citekb-index"));
+    }
+    CITEKB_ASSIGN_OR_RETURN(Statement * count,
+                            lease->Prepare("SELECT count(*) FROM passages"));
+    CITEKB_ASSIGN_OR_RETURN(bool counted, count->Step());
+    store->passage_count_ = counted ? count->ColumnInt(0) : 0;
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement * rules,
+        lease->Prepare(absl::StrCat("SELECT value FROM meta WHERE key = '",
+                                    kStackRulesMetaKey, "'")));
+    CITEKB_ASSIGN_OR_RETURN(bool has_rules, rules->Step());
+    if (has_rules) store->stack_rules_text_ = Str(rules->ColumnText(0));
   }  // The lease goes back before LoadLeadingFaqs takes one.
   CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
   CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
@@ -444,8 +458,9 @@ absl::Status Store::LoadPassageTokens() {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   // FTS5 keeps each row's token count per column in its docsize table, as
   // one varint per column.
-  CITEKB_ASSIGN_OR_RETURN(Statement * rows,
-                          c->Prepare("SELECT id, sz FROM passage_fts_docsize ORDER BY id"));
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * rows,
+      c->Prepare("SELECT id, sz FROM passage_fts_docsize ORDER BY id"));
   std::vector<int32_t> tokens;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, rows->Step());
@@ -457,14 +472,17 @@ absl::Status Store::LoadPassageTokens() {
       uint64_t column = 0;
       if (!ReadVarint(sizes, &column)) {
         return absl::DataLossError(
-            absl::StrCat(path_, " is damaged (a bad passage length): rebuild it with citekb-index"));
+            absl::StrCat(path_,
+                         " is damaged (a bad passage length): rebuild it with "
+                         "citekb-index"));
       }
       total += column;
     }
     // Rowids are the passages' ids, 1 to n; anything else is not indexed
     // here and FTS5 answers for it (-1).
     if (rowid < 0 || rowid > passage_count_ || total > INT32_MAX) continue;
-    if (tokens.size() <= static_cast<size_t>(rowid)) tokens.resize(rowid + 1, -1);
+    if (tokens.size() <= static_cast<size_t>(rowid))
+      tokens.resize(rowid + 1, -1);
     tokens[static_cast<size_t>(rowid)] = static_cast<int32_t>(total);
   }
   // Connections read passage_tokens_ from now on; none ranks before Open
@@ -484,8 +502,9 @@ absl::Status Store::LoadVocabulary() {
                               "fts5vocab(main, 'passage_fts', 'col')"));
   CITEKB_ASSIGN_OR_RETURN(
       Statement terms,
-      Statement::Prepare(db.get(),
-                         "SELECT term, doc FROM temp.passage_vocab WHERE col = 'body'"));
+      Statement::Prepare(
+          db.get(),
+          "SELECT term, doc FROM temp.passage_vocab WHERE col = 'body'"));
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, terms.Step());
     if (!row) break;
@@ -498,7 +517,8 @@ namespace {
 
 // Levenshtein distance, giving up (returning limit + 1) past `limit`.
 size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
-  if (a.size() > b.size() + limit || b.size() > a.size() + limit) return limit + 1;
+  if (a.size() > b.size() + limit || b.size() > a.size() + limit)
+    return limit + 1;
   std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
@@ -519,8 +539,8 @@ size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
 
 std::string Store::CorrectSpelling(const std::string& word) const {
   if (word.size() < 5 || vocabulary_.contains(word)) return "";
-  for (const std::string& stem : {word.substr(0, word.size() - 1),
-                                  word.substr(0, word.size() - 2)}) {
+  for (const std::string& stem :
+       {word.substr(0, word.size() - 1), word.substr(0, word.size() - 2)}) {
     if (vocabulary_.contains(stem)) return "";  // "bones" is "bone".
   }
   const size_t limit = word.size() >= 8 ? 2 : 1;
@@ -539,8 +559,8 @@ std::string Store::CorrectSpelling(const std::string& word) const {
 Store::Store(std::string path, std::string image)
     : path_(std::move(path)),
       image_(std::move(image)),
-      max_connections_(
-          static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()))) {}
+      max_connections_(static_cast<int>(
+          std::max(2u, 2 * std::thread::hardware_concurrency()))) {}
 Store::~Store() = default;
 
 bool Store::CanAcquire() const {
@@ -583,7 +603,8 @@ void Store::Release(std::unique_ptr<Connection> connection) const {
   if (QueryBudget* budget = QueryBudget::Current(); budget != nullptr) {
     int64_t steps = 0;
     for (auto& [sql, statement] : connection->statements) {
-      steps += sqlite3_stmt_status(statement->get(), SQLITE_STMTSTATUS_VM_STEP, 1);
+      steps +=
+          sqlite3_stmt_status(statement->get(), SQLITE_STMTSTATUS_VM_STEP, 1);
     }
     budget->Charge(steps % kProgressSteps);
   }
@@ -594,12 +615,13 @@ void Store::Release(std::unique_ptr<Connection> connection) const {
 namespace {
 
 absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
-                            v1::Passage& passage) {
+                             v1::Passage& passage) {
   CITEKB_ASSIGN_OR_RETURN(
       Statement * sources,
-      c.Prepare("SELECT ss.source_id, min(s.id) AS first FROM sentences s "
-                "JOIN sentence_sources ss ON ss.sentence_id = s.id "
-                "WHERE s.passage_id = ?1 GROUP BY ss.source_id ORDER BY first"));
+      c.Prepare(
+          "SELECT ss.source_id, min(s.id) AS first FROM sentences s "
+          "JOIN sentence_sources ss ON ss.sentence_id = s.id "
+          "WHERE s.passage_id = ?1 GROUP BY ss.source_id ORDER BY first"));
   sources->Bind(1, passage_rowid);
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, sources->Step());
@@ -612,8 +634,8 @@ absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
 }  // namespace
 
 absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
-    const std::string& match, const PassageFilter& filter, int limit, int offset,
-    int64_t* total, const SearchOptions& options) const {
+    const std::string& match, const PassageFilter& filter, int limit,
+    int offset, int64_t* total, const SearchOptions& options) const {
   const char* kind = PassageKindName(filter.kind);
   if (total != nullptr) {
     if (*kind == '\0' && filter.section_id.empty()) {
@@ -624,10 +646,11 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
       CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
       CITEKB_ASSIGN_OR_RETURN(
           Statement * count,
-          c->Prepare("SELECT count(*) FROM passage_fts JOIN passages p ON p.id = "
-                     "passage_fts.rowid JOIN sections sec ON sec.id = p.section_id "
-                     "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
-                     "AND (?3 = '' OR sec.public_id = ?3)"));
+          c->Prepare(
+              "SELECT count(*) FROM passage_fts JOIN passages p ON p.id = "
+              "passage_fts.rowid JOIN sections sec ON sec.id = p.section_id "
+              "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
+              "AND (?3 = '' OR sec.public_id = ?3)"));
       count->Bind(1, match).Bind(2, kind).Bind(3, filter.section_id);
       CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
       *total = row ? count->ColumnInt(0) : 0;
@@ -636,7 +659,8 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
   CITEKB_ASSIGN_OR_RETURN(
       const std::string rank,
       RankFunction("passage_fts",
-                   absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ", kCompoundWeight),
+                   absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ",
+                                kCompoundWeight),
                    options.match_phrases));
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   // Ordered by FTS5's rank column (set to the weighted bm25) rather than by
@@ -689,7 +713,8 @@ absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
   return CountIn("passage_fts", match);
 }
 
-absl::StatusOr<int64_t> Store::CountIn(const char* table, const std::string& match) const {
+absl::StatusOr<int64_t> Store::CountIn(const char* table,
+                                       const std::string& match) const {
   const std::string key = absl::StrCat(table, "\x1f", match);
   {
     absl::MutexLock lock(&counts_mutex_);
@@ -700,9 +725,10 @@ absl::StatusOr<int64_t> Store::CountIn(const char* table, const std::string& mat
   // 10,000 articles) while the answer never changes, and questions share
   // their words: remember it.
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(Statement * query,
-                          c->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ",
-                                                  table, " MATCH ?1")));
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ", table,
+                              " MATCH ?1")));
   query->Bind(1, match);
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
   const int64_t count = row ? query->ColumnInt(0) : 0;
@@ -715,9 +741,10 @@ absl::StatusOr<std::string> Store::RankFunction(
     const char* table, absl::string_view weights,
     const std::vector<std::string>& phrases) const {
   if (phrases.empty()) return absl::StrCat("bm25(", weights, ")");
-  std::string rank = absl::StrCat(
-      absl::string_view(table) == "passage_fts" ? "citekb_passage_bm25(" : "citekb_bm25(",
-      weights);
+  std::string rank = absl::StrCat(absl::string_view(table) == "passage_fts"
+                                      ? "citekb_passage_bm25("
+                                      : "citekb_bm25(",
+                                  weights);
   for (const std::string& phrase : phrases) {
     CITEKB_ASSIGN_OR_RETURN(int64_t hits, CountIn(table, phrase));
     absl::StrAppend(&rank, ", ", hits);
@@ -728,9 +755,9 @@ absl::StatusOr<std::string> Store::RankFunction(
 absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
     const std::string& match, const std::vector<int64_t>& rowids) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
-      c->Prepare("SELECT 1 FROM passage_fts WHERE passage_fts MATCH ?1 AND rowid = ?2"));
+  CITEKB_ASSIGN_OR_RETURN(Statement * query,
+                          c->Prepare("SELECT 1 FROM passage_fts WHERE "
+                                     "passage_fts MATCH ?1 AND rowid = ?2"));
   std::vector<int64_t> matching;
   for (int64_t rowid : rowids) {
     query->Reset();
@@ -741,13 +768,15 @@ absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
   return matching;
 }
 
-absl::StatusOr<std::vector<StoredSentence>> Store::Sentences(int64_t passage_rowid) const {
+absl::StatusOr<std::vector<StoredSentence>> Store::Sentences(
+    int64_t passage_rowid) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare("SELECT s.text, s.anecdotal, (SELECT group_concat(source_id, ' ') "
-                 "FROM sentence_sources WHERE sentence_id = s.id) "
-                 "FROM sentences s WHERE s.passage_id = ?1 ORDER BY s.ordinal"));
+      c->Prepare(
+          "SELECT s.text, s.anecdotal, (SELECT group_concat(source_id, ' ') "
+          "FROM sentence_sources WHERE sentence_id = s.id) "
+          "FROM sentences s WHERE s.passage_id = ?1 ORDER BY s.ordinal"));
   query->Bind(1, passage_rowid);
   std::vector<StoredSentence> sentences;
   while (true) {
@@ -773,7 +802,8 @@ constexpr char kFaqColumns[] =
 }  // namespace
 
 absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
-    const std::string& match, int limit, const std::vector<std::string>& match_phrases) const {
+    const std::string& match, int limit,
+    const std::vector<std::string>& match_phrases) const {
   // bm25(faq_fts) (one column, weight 1), or the same with each phrase's
   // remembered row count (see Bm25Function) bound as ?3, ?4, ...
   std::string score = "bm25(faq_fts)";
@@ -781,7 +811,8 @@ absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
   if (!match_phrases.empty()) {
     score = "citekb_bm25(faq_fts, 1.0";
     for (size_t i = 0; i < match_phrases.size(); ++i) {
-      CITEKB_ASSIGN_OR_RETURN(int64_t hits, CountIn("faq_fts", match_phrases[i]));
+      CITEKB_ASSIGN_OR_RETURN(int64_t hits,
+                              CountIn("faq_fts", match_phrases[i]));
       hits_per_phrase.push_back(hits);
       absl::StrAppend(&score, ", ?", i + 3);
     }
@@ -810,9 +841,10 @@ absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
   }
   CITEKB_ASSIGN_OR_RETURN(
       Statement * faq,
-      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
-                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
-                              "WHERE f.id = ?1")));
+      c->Prepare(
+          absl::StrCat("SELECT ", kFaqColumns,
+                       " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                       "WHERE f.id = ?1")));
   std::vector<FaqHit> hits;
   for (const auto& [rowid, faq_score] : best) {
     faq->Reset();
@@ -852,10 +884,11 @@ absl::StatusOr<std::vector<v1::Section>> Store::ListSections(
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare("SELECT sec.public_id, sec.article_id, sec.anchor, sec.title, "
-                 "sec.ordinal, (SELECT count(*) FROM passages p WHERE p.section_id "
-                 "= sec.id) FROM sections sec WHERE (?1 = '' OR sec.article_id = ?1) "
-                 "ORDER BY sec.id"));
+      c->Prepare(
+          "SELECT sec.public_id, sec.article_id, sec.anchor, sec.title, "
+          "sec.ordinal, (SELECT count(*) FROM passages p WHERE p.section_id "
+          "= sec.id) FROM sections sec WHERE (?1 = '' OR sec.article_id = ?1) "
+          "ORDER BY sec.id"));
   query->Bind(1, article_id);
   std::vector<v1::Section> sections;
   while (true) {
@@ -877,9 +910,10 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * header,
-      c->Prepare("SELECT sec.id, sec.article_id, sec.anchor, sec.title, sec.ordinal, "
-                 "(SELECT count(*) FROM passages p WHERE p.section_id = sec.id) "
-                 "FROM sections sec WHERE sec.public_id = ?1"));
+      c->Prepare(
+          "SELECT sec.id, sec.article_id, sec.anchor, sec.title, sec.ordinal, "
+          "(SELECT count(*) FROM passages p WHERE p.section_id = sec.id) "
+          "FROM sections sec WHERE sec.public_id = ?1"));
   header->Bind(1, section_id);
   CITEKB_ASSIGN_OR_RETURN(bool found, header->Step());
   if (!found) {
@@ -900,10 +934,11 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
   // table once (its rows point at their passages), figures as captions.
   CITEKB_ASSIGN_OR_RETURN(
       Statement * passages,
-      c->Prepare(absl::StrCat("SELECT ", kPassageColumns,
-                              ", p.block, p.table_id, p.row_index FROM passages p "
-                              "JOIN sections sec ON sec.id = p.section_id "
-                              "WHERE p.section_id = ?1 ORDER BY p.ordinal")));
+      c->Prepare(
+          absl::StrCat("SELECT ", kPassageColumns,
+                       ", p.block, p.table_id, p.row_index FROM passages p "
+                       "JOIN sections sec ON sec.id = p.section_id "
+                       "WHERE p.section_id = ?1 ORDER BY p.ordinal")));
   passages->Bind(1, section_rowid);
   struct Block {
     int64_t position;
@@ -937,14 +972,16 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
   for (auto& [table_rowid, index] : table_blocks) {
     v1::Table& table = *blocks[index].block.mutable_table();
     CITEKB_ASSIGN_OR_RETURN(
-        Statement * meta, c->Prepare("SELECT public_id FROM tables WHERE id = ?1"));
+        Statement * meta,
+        c->Prepare("SELECT public_id FROM tables WHERE id = ?1"));
     meta->Bind(1, table_rowid);
     CITEKB_ASSIGN_OR_RETURN(bool row, meta->Step());
     if (row) table.set_id(Str(meta->ColumnText(0)));
     CITEKB_ASSIGN_OR_RETURN(
         Statement * columns,
-        c->Prepare("SELECT header, anecdotal FROM table_columns WHERE table_id = ?1 "
-                   "ORDER BY ordinal"));
+        c->Prepare(
+            "SELECT header, anecdotal FROM table_columns WHERE table_id = ?1 "
+            "ORDER BY ordinal"));
     columns->Bind(1, table_rowid);
     while (true) {
       CITEKB_ASSIGN_OR_RETURN(bool more, columns->Step());
@@ -955,22 +992,25 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
     }
     CITEKB_ASSIGN_OR_RETURN(
         Statement * cells,
-        c->Prepare("SELECT row_index, text FROM table_cells WHERE table_id = ?1 "
-                   "ORDER BY row_index, column_index"));
+        c->Prepare(
+            "SELECT row_index, text FROM table_cells WHERE table_id = ?1 "
+            "ORDER BY row_index, column_index"));
     cells->Bind(1, table_rowid);
     while (true) {
       CITEKB_ASSIGN_OR_RETURN(bool more, cells->Step());
       if (!more) break;
       const int64_t r = cells->ColumnInt(0);
       if (r < table.rows_size()) {
-        table.mutable_rows(static_cast<int>(r))->add_cells(Str(cells->ColumnText(1)));
+        table.mutable_rows(static_cast<int>(r))
+            ->add_cells(Str(cells->ColumnText(1)));
       }
     }
   }
   CITEKB_ASSIGN_OR_RETURN(
       Statement * figures,
-      c->Prepare("SELECT public_id, caption, block FROM figures WHERE section_id = ?1 "
-                 "ORDER BY block"));
+      c->Prepare(
+          "SELECT public_id, caption, block FROM figures WHERE section_id = ?1 "
+          "ORDER BY block"));
   figures->Bind(1, section_rowid);
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, figures->Step());
@@ -980,19 +1020,22 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
     block.block.mutable_figure()->set_caption(Str(figures->ColumnText(1)));
     blocks.push_back(std::move(block));
   }
-  std::stable_sort(blocks.begin(), blocks.end(),
-                   [](const Block& a, const Block& b) { return a.position < b.position; });
+  std::stable_sort(
+      blocks.begin(), blocks.end(),
+      [](const Block& a, const Block& b) { return a.position < b.position; });
   for (Block& block : blocks) *response.add_blocks() = std::move(block.block);
   return response;
 }
 
-absl::StatusOr<std::vector<v1::Faq>> Store::ListFaqs(const std::string& article_id) const {
+absl::StatusOr<std::vector<v1::Faq>> Store::ListFaqs(
+    const std::string& article_id) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
-                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
-                              "WHERE (?1 = '' OR f.article_id = ?1) ORDER BY f.id")));
+      c->Prepare(
+          absl::StrCat("SELECT ", kFaqColumns,
+                       " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                       "WHERE (?1 = '' OR f.article_id = ?1) ORDER BY f.id")));
   query->Bind(1, article_id);
   std::vector<std::pair<v1::Faq, int64_t>> rows;
   while (true) {
@@ -1021,9 +1064,10 @@ absl::Status Store::LoadLeadingFaqs() {
   // ListFaqs("")'s order and columns, complete answers only.
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare(absl::StrCat("SELECT ", kFaqColumns,
-                              " FROM faqs f JOIN passages p ON p.id = f.passage_id "
-                              "WHERE f.answer_incomplete = 0 ORDER BY f.id LIMIT ?1")));
+      c->Prepare(absl::StrCat(
+          "SELECT ", kFaqColumns,
+          " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+          "WHERE f.answer_incomplete = 0 ORDER BY f.id LIMIT ?1")));
   query->Bind(1, kLeadingFaqs);
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
@@ -1041,11 +1085,13 @@ absl::Status Store::LoadLeadingFaqs() {
 absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {
   CITEKB_ASSIGN_OR_RETURN(
       Statement * source,
-      c.Prepare("SELECT kind, identifier, url, label FROM sources WHERE id = ?1"));
+      c.Prepare(
+          "SELECT kind, identifier, url, label FROM sources WHERE id = ?1"));
   source->Bind(1, citation.id());
   CITEKB_ASSIGN_OR_RETURN(bool found, source->Step());
   if (!found) {
-    return absl::NotFoundError(absl::StrCat("no citation \"", citation.id(), "\""));
+    return absl::NotFoundError(
+        absl::StrCat("no citation \"", citation.id(), "\""));
   }
   citation.set_kind(CitationKindFromName(source->ColumnText(0)));
   const std::string identifier = Str(source->ColumnText(1));
@@ -1067,11 +1113,12 @@ absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {
 
   CITEKB_ASSIGN_OR_RETURN(
       Statement * citing,
-      c.Prepare("SELECT s.text, p.public_id, sec.public_id FROM sentence_sources ss "
-                "JOIN sentences s ON s.id = ss.sentence_id "
-                "JOIN passages p ON p.id = s.passage_id "
-                "JOIN sections sec ON sec.id = p.section_id "
-                "WHERE ss.source_id = ?1 ORDER BY s.id"));
+      c.Prepare(
+          "SELECT s.text, p.public_id, sec.public_id FROM sentence_sources ss "
+          "JOIN sentences s ON s.id = ss.sentence_id "
+          "JOIN passages p ON p.id = s.passage_id "
+          "JOIN sections sec ON sec.id = p.section_id "
+          "WHERE ss.source_id = ?1 ORDER BY s.id"));
   citing->Bind(1, citation.id());
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, citing->Step());
@@ -1115,9 +1162,9 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
     // The total is the same for every page of a listing (and the index
     // never changes): count once per filter. With 200,000 sources that is
     // the difference between reading one page and reading them all.
-    const std::string key = absl::StrCat("sources\x1f", kind, "\x1f", filter.pmid, "\x1f",
-                                         filter.doi, "\x1f", filter.section_id, "\x1f",
-                                         filter.cited_text_match);
+    const std::string key = absl::StrCat(
+        "sources\x1f", kind, "\x1f", filter.pmid, "\x1f", filter.doi, "\x1f",
+        filter.section_id, "\x1f", filter.cited_text_match);
     bool known = false;
     {
       absl::MutexLock lock(&counts_mutex_);
@@ -1131,7 +1178,8 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
       CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
       CITEKB_ASSIGN_OR_RETURN(
           Statement * count,
-          c->Prepare(absl::StrCat("SELECT count(*) FROM sources src WHERE ", kWhere)));
+          c->Prepare(
+              absl::StrCat("SELECT count(*) FROM sources src WHERE ", kWhere)));
       bind(*count);
       CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
       *total = row ? count->ColumnInt(0) : 0;
@@ -1165,12 +1213,15 @@ absl::StatusOr<v1::Citation> Store::CitationById(const std::string& id) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   v1::Citation citation;
   if (absl::StartsWith(id, kArticleCitationPrefix)) {
-    const std::string article_id = id.substr(sizeof(kArticleCitationPrefix) - 1);
-    CITEKB_ASSIGN_OR_RETURN(Statement * article,
-                            c->Prepare("SELECT title FROM articles WHERE id = ?1"));
+    const std::string article_id =
+        id.substr(sizeof(kArticleCitationPrefix) - 1);
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement * article,
+        c->Prepare("SELECT title FROM articles WHERE id = ?1"));
     article->Bind(1, article_id);
     CITEKB_ASSIGN_OR_RETURN(bool found, article->Step());
-    if (!found) return absl::NotFoundError(absl::StrCat("no citation \"", id, "\""));
+    if (!found)
+      return absl::NotFoundError(absl::StrCat("no citation \"", id, "\""));
     citation.set_id(id);
     citation.set_kind(v1::CITATION_KIND_ARTICLE);
     citation.set_label(Str(article->ColumnText(0)));
@@ -1181,13 +1232,16 @@ absl::StatusOr<v1::Citation> Store::CitationById(const std::string& id) const {
   return citation;
 }
 
-absl::StatusOr<v1::Citation> Store::CitationByUrl(const std::string& url) const {
+absl::StatusOr<v1::Citation> Store::CitationByUrl(
+    const std::string& url) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(Statement * query,
                           c->Prepare("SELECT id FROM sources WHERE url = ?1"));
   query->Bind(1, url);
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
-  if (!row) return absl::NotFoundError(absl::StrCat("no citation with url \"", url, "\""));
+  if (!row)
+    return absl::NotFoundError(
+        absl::StrCat("no citation with url \"", url, "\""));
   v1::Citation citation;
   citation.set_id(Str(query->ColumnText(0)));
   CITEKB_RETURN_IF_ERROR(FillCitation(*c, citation));
@@ -1202,10 +1256,11 @@ absl::StatusOr<std::vector<v1::RelatedLink>> Store::ListRelatedLinks(
                                                                 : "";
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
-      c->Prepare("SELECT l.path, l.kind, l.anchor_text, p.public_id FROM "
-                 "related_links l JOIN passages p ON p.id = l.passage_id "
-                 "WHERE (?1 = '' OR l.article_id = ?1) AND (?2 = '' OR l.kind = ?2) "
-                 "ORDER BY l.id"));
+      c->Prepare(
+          "SELECT l.path, l.kind, l.anchor_text, p.public_id FROM "
+          "related_links l JOIN passages p ON p.id = l.passage_id "
+          "WHERE (?1 = '' OR l.article_id = ?1) AND (?2 = '' OR l.kind = ?2) "
+          "ORDER BY l.id"));
   query->Bind(1, article_id).Bind(2, kind_name);
   std::vector<v1::RelatedLink> links;
   absl::flat_hash_map<std::string, size_t> by_path;
@@ -1217,13 +1272,15 @@ absl::StatusOr<std::vector<v1::RelatedLink>> Store::ListRelatedLinks(
     if (inserted) {
       v1::RelatedLink& link = links.emplace_back();
       link.set_path(path);
-      link.set_kind(query->ColumnText(1) == "tool" ? v1::RELATED_LINK_KIND_TOOL
-                                                   : v1::RELATED_LINK_KIND_ARTICLE);
+      link.set_kind(query->ColumnText(1) == "tool"
+                        ? v1::RELATED_LINK_KIND_TOOL
+                        : v1::RELATED_LINK_KIND_ARTICLE);
       link.set_anchor_text(Str(query->ColumnText(2)));
     }
     v1::RelatedLink& link = links[it->second];
     const std::string passage_id = Str(query->ColumnText(3));
-    if (link.passage_ids().empty() || *link.passage_ids().rbegin() != passage_id) {
+    if (link.passage_ids().empty() ||
+        *link.passage_ids().rbegin() != passage_id) {
       link.add_passage_ids(passage_id);
     }
   }

@@ -92,7 +92,7 @@ struct CitationFilter {
   citekb::v1::CitationKind kind = citekb::v1::CITATION_KIND_UNSPECIFIED;
   std::string section_id;
   std::string pmid;
-  std::string doi;  // Lower-case.
+  std::string doi;               // Lower-case.
   std::string cited_text_match;  // FTS5-safe words that a citing sentence has.
 };
 
@@ -128,7 +128,8 @@ class Store {
   // Passages whose length ranking knows without asking FTS5 (see
   // citekb_passage_bm25 in store.cc): all of them in a sound index.
   int64_t passages_with_known_length() const {
-    return absl::c_count_if(passage_tokens_, [](int32_t tokens) { return tokens >= 0; });
+    return absl::c_count_if(passage_tokens_,
+                            [](int32_t tokens) { return tokens >= 0; });
   }
 
   // The stack evaluator's rules as the indexer stored them (protobuf text
@@ -146,7 +147,8 @@ class Store {
   absl::StatusOr<std::vector<int64_t>> FilterMatching(
       const std::string& match, const std::vector<int64_t>& rowids) const;
 
-  absl::StatusOr<std::vector<StoredSentence>> Sentences(int64_t passage_rowid) const;
+  absl::StatusOr<std::vector<StoredSentence>> Sentences(
+      int64_t passage_rowid) const;
 
   // Complete-or-not FAQ entries whose question matches, best first.
   // `match_phrases` as in SearchOptions.
@@ -165,17 +167,22 @@ class Store {
   // The first kLeadingFaqs entries of ListFaqs("") whose answer is complete,
   // without citation ids; read once at Open. Ask suggests follow-up
   // questions from them.
-  const std::vector<citekb::v1::Faq>& leading_faqs() const { return leading_faqs_; }
+  const std::vector<citekb::v1::Faq>& leading_faqs() const {
+    return leading_faqs_;
+  }
   static constexpr int kLeadingFaqs = 8;
 
   // Citations ordered by first appearance in the corpus.
   absl::StatusOr<std::vector<citekb::v1::Citation>> ListCitations(
-      const CitationFilter& filter, int limit, int offset, int64_t* total) const;
+      const CitationFilter& filter, int limit, int offset,
+      int64_t* total) const;
   // By citation id ("pmid:1"); NOT_FOUND when absent. "article:<id>" stands
   // for a whole article (CITATION_KIND_ARTICLE, labelled with its title).
-  absl::StatusOr<citekb::v1::Citation> CitationById(const std::string& id) const;
+  absl::StatusOr<citekb::v1::Citation> CitationById(
+      const std::string& id) const;
   // By exact URL; NOT_FOUND when absent.
-  absl::StatusOr<citekb::v1::Citation> CitationByUrl(const std::string& url) const;
+  absl::StatusOr<citekb::v1::Citation> CitationByUrl(
+      const std::string& url) const;
 
   absl::StatusOr<std::vector<citekb::v1::RelatedLink>> ListRelatedLinks(
       const std::string& article_id, citekb::v1::RelatedLinkKind kind) const;
@@ -194,13 +201,16 @@ class Store {
   absl::Status LoadLeadingFaqs();
   absl::Status LoadPassageTokens();
   void Release(std::unique_ptr<Connection> connection) const;
-  absl::Status FillCitation(Connection& c, citekb::v1::Citation& citation) const;
+  absl::Status FillCitation(Connection& c,
+                            citekb::v1::Citation& citation) const;
   // CountMatching for `table` ("passage_fts" or "faq_fts").
-  absl::StatusOr<int64_t> CountIn(const char* table, const std::string& match) const;
+  absl::StatusOr<int64_t> CountIn(const char* table,
+                                  const std::string& match) const;
   // The value for `rank MATCH`: bm25 with `weights`, given each phrase's row
   // count when `phrases` is not empty.
-  absl::StatusOr<std::string> RankFunction(const char* table, absl::string_view weights,
-                                           const std::vector<std::string>& phrases) const;
+  absl::StatusOr<std::string> RankFunction(
+      const char* table, absl::string_view weights,
+      const std::vector<std::string>& phrases) const;
 
   const std::string path_;
   // The index file's bytes; connections read it in place, so it is declared
@@ -215,10 +225,12 @@ class Store {
   // Tokens of passage_fts row i (all columns), -1 where unknown; read once.
   std::vector<int32_t> passage_tokens_;
   mutable absl::Mutex mutex_;
-  mutable std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mutex_);
+  mutable std::vector<std::unique_ptr<Connection>> idle_
+      ABSL_GUARDED_BY(mutex_);
   mutable int open_connections_ ABSL_GUARDED_BY(mutex_) = 0;
   mutable absl::Mutex counts_mutex_;
-  mutable absl::flat_hash_map<std::string, int64_t> counts_ ABSL_GUARDED_BY(counts_mutex_);
+  mutable absl::flat_hash_map<std::string, int64_t> counts_
+      ABSL_GUARDED_BY(counts_mutex_);
 };
 
 }  // namespace citekb
