@@ -656,12 +656,42 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
       *total = row ? count->ColumnInt(0) : 0;
     }
   }
+  std::vector<int64_t> phrase_rows;
+  int64_t rows_to_score = 0;
+  for (const std::string& phrase : options.match_phrases) {
+    CITEKB_ASSIGN_OR_RETURN(phrase_rows.emplace_back(),
+                            CountIn("passage_fts", phrase));
+    rows_to_score += phrase_rows.back();
+  }
+  const RankedQuery query{.match = match,
+                          .kind = kind,
+                          .section_id = filter.section_id,
+                          .limit = limit,
+                          .offset = offset,
+                          .phrases = options.phrases,
+                          .phrase_rows = phrase_rows};
+  CITEKB_ASSIGN_OR_RETURN(std::vector<PassageHit> hits,
+                          rows_to_score >= kMinRowsForBoundedSort
+                              ? RankByBoundedSort(query)
+                              : RankByFts5(query, options.match_phrases));
+  if (options.citation_ids) {
+    CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+    for (PassageHit& hit : hits) {
+      CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
+    }
+  }
+  return hits;
+}
+
+absl::StatusOr<std::vector<PassageHit>> Store::RankByFts5(
+    const RankedQuery& query,
+    const std::vector<std::string>& match_phrases) const {
   CITEKB_ASSIGN_OR_RETURN(
       const std::string rank,
       RankFunction("passage_fts",
                    absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ",
                                 kCompoundWeight),
-                   options.match_phrases));
+                   match_phrases));
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   // Ordered by FTS5's rank column (set to the weighted bm25) rather than by
   // a bm25() expression: FTS5 then sorts rowids by score itself and the
@@ -669,7 +699,7 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
   // computed for the passages returned, not for every passage that matches.
   // The scores, and their order, are the same.
   CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
+      Statement * ranked,
       c->Prepare(absl::StrCat(
           "SELECT ", kPassageColumns,
           ", snippet(passage_fts, 1, '[', ']', '…', 24), -rank, "
@@ -679,27 +709,92 @@ absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
           "WHERE passage_fts MATCH ?1 AND rank MATCH ?7 "
           "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) "
           "ORDER BY rank LIMIT ?4 OFFSET ?5")));
-  query->Bind(1, match)
-      .Bind(2, kind)
-      .Bind(3, filter.section_id)
-      .Bind(4, limit)
-      .Bind(5, offset)
-      .Bind(6, options.phrases ? 1 : 0)
+  ranked->Bind(1, query.match)
+      .Bind(2, query.kind)
+      .Bind(3, query.section_id)
+      .Bind(4, query.limit)
+      .Bind(5, query.offset)
+      .Bind(6, query.phrases ? 1 : 0)
       .Bind(7, rank);
   std::vector<PassageHit> hits;
   while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    CITEKB_ASSIGN_OR_RETURN(bool row, ranked->Step());
     if (!row) break;
-    PassageHit hit = ReadPassage(*query);
-    hit.passage.set_snippet(Str(query->ColumnText(9)));
-    hit.passage.set_score(query->ColumnDouble(10));
-    if (options.phrases) hit.phrases = Str(query->ColumnText(11));
+    PassageHit hit = ReadPassage(*ranked);
+    hit.passage.set_snippet(Str(ranked->ColumnText(9)));
+    hit.passage.set_score(ranked->ColumnDouble(10));
+    if (query.phrases) hit.phrases = Str(ranked->ColumnText(11));
     hits.push_back(std::move(hit));
   }
-  if (options.citation_ids) {
-    for (PassageHit& hit : hits) {
-      CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
+  return hits;
+}
+
+absl::StatusOr<std::vector<PassageHit>> Store::RankByBoundedSort(
+    const RankedQuery& query) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // FTS5's rank ordering sorts every match before the first row comes out.
+  // SQLite's own ORDER BY ... LIMIT keeps only the best `offset + limit` as
+  // rows come. Without a filter there is no join either: it would look up
+  // every matching passage, not only the ones kept. Equal scores keep rowid
+  // order, as FTS5's sort does.
+  const bool filtered = *query.kind != '\0' || !query.section_id.empty();
+  std::string score = "citekb_passage_bm25(passage_fts, ?6, ?7, ?8";
+  for (size_t i = 0; i < query.phrase_rows.size(); ++i)
+    absl::StrAppend(&score, ", ?", i + 9);
+  score += ")";
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * ranked,
+      c->Prepare(absl::StrCat(
+          "SELECT passage_fts.rowid, ", score, " AS score FROM passage_fts ",
+          filtered ? "JOIN passages p ON p.id = passage_fts.rowid "
+                     "JOIN sections sec ON sec.id = p.section_id "
+                   : "",
+          "WHERE passage_fts MATCH ?1 ",
+          filtered ? "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR "
+                     "sec.public_id = ?3) "
+                   : "AND ?2 = '' AND ?3 = '' ",
+          "ORDER BY score, passage_fts.rowid LIMIT ?4 OFFSET ?5")));
+  ranked->Bind(1, query.match)
+      .Bind(2, query.kind)
+      .Bind(3, query.section_id)
+      .Bind(4, query.limit)
+      .Bind(5, query.offset)
+      .Bind(6, kSectionTitleWeight)
+      .Bind(7, kBodyWeight)
+      .Bind(8, kCompoundWeight);
+  for (size_t i = 0; i < query.phrase_rows.size(); ++i) {
+    ranked->Bind(static_cast<int>(i) + 9, query.phrase_rows[i]);
+  }
+  std::vector<std::pair<int64_t, double>> best;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, ranked->Step());
+    if (!row) break;
+    best.emplace_back(ranked->ColumnInt(0), -ranked->ColumnDouble(1));
+  }
+  // Then the passage, its snippet and phrase flags for the rows kept.
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * passage,
+      c->Prepare(absl::StrCat(
+          "SELECT ", kPassageColumns,
+          ", snippet(passage_fts, 1, '[', ']', '…', 24), "
+          "CASE WHEN ?3 THEN citekb_phrases(passage_fts) END "
+          "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
+          "JOIN sections sec ON sec.id = p.section_id "
+          "WHERE passage_fts MATCH ?1 AND passage_fts.rowid = ?2")));
+  std::vector<PassageHit> hits;
+  for (const auto& [rowid, passage_score] : best) {
+    passage->Reset();
+    passage->Bind(1, query.match).Bind(2, rowid).Bind(3, query.phrases ? 1 : 0);
+    CITEKB_ASSIGN_OR_RETURN(bool row, passage->Step());
+    if (!row) {
+      return absl::InternalError(
+          absl::StrCat("ranked passage ", rowid, " vanished"));
     }
+    PassageHit hit = ReadPassage(*passage);
+    hit.passage.set_snippet(Str(passage->ColumnText(9)));
+    hit.passage.set_score(passage_score);
+    if (query.phrases) hit.phrases = Str(passage->ColumnText(10));
+    hits.push_back(std::move(hit));
   }
   return hits;
 }

@@ -142,6 +142,9 @@ class Store {
   // never changes under a Store), for the first kMaxCachedCounts of them.
   absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
   static constexpr size_t kMaxCachedCounts = 100000;
+  // Rankings whose phrases have at least this many passages in all keep
+  // the best rows with SQLite's bounded sort rather than FTS5's full one.
+  static constexpr int64_t kMinRowsForBoundedSort = 2000;
 
   // Of `rowids`, those that match `match`.
   absl::StatusOr<std::vector<int64_t>> FilterMatching(
@@ -206,6 +209,26 @@ class Store {
   // CountMatching for `table` ("passage_fts" or "faq_fts").
   absl::StatusOr<int64_t> CountIn(const char* table,
                                   const std::string& match) const;
+  // One ranking of passages, as SearchPassages was asked for it.
+  struct RankedQuery {
+    const std::string& match;
+    const char* kind;               // Passage kind name; "" for any.
+    const std::string& section_id;  // Public section id; "" for any.
+    int limit;
+    int offset;
+    bool phrases;                             // Fill PassageHit::phrases.
+    const std::vector<int64_t>& phrase_rows;  // Passages per phrase, in order.
+  };
+  // FTS5 sorts every match by bm25 (with the remembered counts of
+  // `match_phrases`, if given), and SQLite stops after the page.
+  absl::StatusOr<std::vector<PassageHit>> RankByFts5(
+      const RankedQuery& query,
+      const std::vector<std::string>& match_phrases) const;
+  // The same page, for many matches: SQLite's bounded sort keeps the page's
+  // rows as they come, then reads their passages. Needs `phrase_rows`.
+  absl::StatusOr<std::vector<PassageHit>> RankByBoundedSort(
+      const RankedQuery& query) const;
+
   // The value for `rank MATCH`: bm25 with `weights`, given each phrase's row
   // count when `phrases` is not empty.
   absl::StatusOr<std::string> RankFunction(
