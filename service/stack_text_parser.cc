@@ -36,6 +36,13 @@ const RE2& EquivalentPattern() {
   return *pattern;
 }
 
+// "5,000": a comma between a digit and a group of exactly three.
+const RE2& ThousandsSeparator() {
+  static const RE2* const pattern =
+      new RE2(R"((\d),(\d{3})\b)", RE2::Quiet);
+  return *pattern;
+}
+
 const RE2& ClauseDelimiter() {
   static const RE2* const pattern = new RE2(
       R"([,;\n+&]|\.\s|\.$|\b(?:and|plus|with|then|also)\b)", RE2::Quiet);
@@ -169,7 +176,12 @@ std::string NormalizeText(absl::string_view text) {
                                   {"\xce\xbc", "u"},
                                   {"i.u.", "iu"},
                                   {"\xc2\xa0", " "}});
-  while (RE2::GlobalReplace(&out, R"((\d),(\d{3})\b)", R"(\1\2)") > 0) {
+  // Again until nothing changes: "1,000,000" loses one comma a round, as
+  // a match consumes the digit the next one would start with. Most texts
+  // have no comma between digits at all; they skip the regex.
+  if (out.find(',') != std::string::npos) {
+    while (RE2::GlobalReplace(&out, ThousandsSeparator(), R"(\1\2)") > 0) {
+    }
   }
   return out;
 }
@@ -316,7 +328,11 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
   if (std::vector<Timing> timings = TimingsIn(text); timings.size() == 1) {
     parsed.timing = timings.front();
   }
-  RE2::GlobalReplace(&text, EquivalentPattern(), " ");
+  // The pattern opens with "(": without one there is nothing to replace,
+  // and GlobalReplace would still copy the text.
+  if (text.find('(') != std::string::npos) {
+    RE2::GlobalReplace(&text, EquivalentPattern(), " ");
+  }
 
   for (absl::string_view clause : SplitClauses(text)) {
     clause = absl::StripAsciiWhitespace(clause);
@@ -356,17 +372,30 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
 
     std::vector<Mention> mentions;
     {
-      re2::StringPiece input = Piece(clause);
-      re2::StringPiece name;
-      while (RE2::FindAndConsume(&input, *name_pattern_, &name)) {
-        auto it = names_.find(View(name));
+      // Every name in the clause, left to right, as FindAndConsume would
+      // find them (each search starting where the last match ended). Only
+      // the whole match is asked for: its bounds come from RE2's DFA alone,
+      // where a capture group would run the slower submatch engine.
+      std::vector<absl::string_view> names;
+      {
+        re2::StringPiece input = Piece(clause);
+        re2::StringPiece match;
+        while (name_pattern_->Match(input, 0, input.size(), RE2::UNANCHORED,
+                                    &match, 1)) {
+          names.push_back(View(match));
+          input.remove_prefix(
+              static_cast<size_t>(match.data() + match.size() - input.data()));
+        }
+      }
+      for (absl::string_view name : names) {
+        auto it = names_.find(name);
         if (it == names_.end()) continue;
         const Name& meaning = it->second;
         const Span span = {
             static_cast<size_t>(name.data() - clause.data()),
             static_cast<size_t>(name.data() - clause.data() + name.size())};
         if (meaning.kind == Name::kMedication) {
-          std::string found(View(name));
+          std::string found(name);
           if (std::find(parsed.medications.begin(), parsed.medications.end(),
                         found) == parsed.medications.end()) {
             parsed.medications.push_back(found);
@@ -399,9 +428,8 @@ ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
       }
       // A form that does not name its compound ("malate") refines a mention
       // of its compound anywhere in the clause: "malate magnesium 300 mg".
-      input = Piece(clause);
-      while (RE2::FindAndConsume(&input, *name_pattern_, &name)) {
-        auto it = names_.find(View(name));
+      for (absl::string_view name : names) {
+        auto it = names_.find(name);
         if (it == names_.end() || it->second.kind != Name::kForm ||
             it->second.names_compound) {
           continue;
