@@ -1,12 +1,19 @@
-// citekb-dump-answers: prints the full responses of Ask, Search and
-// ListCitations for the load generator's request mix (request_mix.h),
-// in protobuf text format, without gRPC. A performance change that is meant
-// to keep behaviour must leave this output byte-for-byte the same:
+// citekb-dump-answers: prints the full responses of Ask, Search,
+// ListCitations and EvaluateStack for the load generator's request mix
+// (request_mix.h), in protobuf text format, without gRPC. A performance
+// change that is meant to keep behaviour must leave this output
+// byte-for-byte the same:
 //
 //   citekb-dump-answers --index var/10k.sqlite > before.txt
 //   ... change, rebuild ...
 //   citekb-dump-answers --index var/10k.sqlite | diff before.txt -
+//
+// --stack_inputs FILE widens the EvaluateStack part beyond the mix: each
+// line of FILE is sent as free text, as a dose's compound and as a
+// medication, so that the parser, the name lookup and every rule's message
+// are covered by the diff.
 
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -21,6 +28,8 @@
 ABSL_FLAG(std::string, index, "", "The index to answer from.");
 ABSL_FLAG(std::string, questions, CITEKB_SOURCE_DIR "/tests/eval/ask_eval.txt",
           "Evaluation set whose questions Ask and Search use.");
+ABSL_FLAG(std::string, stack_inputs, "",
+          "Optional file of stack texts, one a line, also sent to EvaluateStack.");
 
 namespace citekb {
 namespace {
@@ -45,6 +54,34 @@ void Dump(const char* name, const RequestMix& mix,
   }
 }
 
+// Each line as text, as a dose's compound (with a mass and a unit that fit
+// most compounds) and as a medication next to a covered dose.
+RequestMix StackInputs(const std::string& path) {
+  RequestMix mix;
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    v1::EvaluateStackRequest text;
+    text.set_text(line);
+    mix.requests.push_back(text.SerializeAsString());
+    v1::EvaluateStackRequest dose;
+    v1::Dose* d = dose.add_doses();
+    d->set_compound(line.substr(0, 200));
+    d->set_amount(150);
+    d->set_unit("mg");
+    mix.requests.push_back(dose.SerializeAsString());
+    v1::EvaluateStackRequest medication;
+    d = medication.add_doses();
+    d->set_compound("vitamin K2");
+    d->set_amount(100);
+    d->set_unit("mcg");
+    medication.add_medications(line.substr(0, 200));
+    mix.requests.push_back(medication.SerializeAsString());
+  }
+  return mix;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage("Usage: citekb-dump-answers --index FILE");
   absl::ParseCommandLine(argc, argv);
@@ -64,6 +101,12 @@ int Main(int argc, char** argv) {
   Dump("Search", *BuildRequestMix(Rpc::kSearch, *questions), &KnowledgeBase::Search, **kb);
   Dump("ListCitations", *BuildRequestMix(Rpc::kListCitations, {}),
        &KnowledgeBase::ListCitations, **kb);
+  Dump("EvaluateStack", *BuildRequestMix(Rpc::kEvaluateStack, {}),
+       &KnowledgeBase::EvaluateStack, **kb);
+  if (!absl::GetFlag(FLAGS_stack_inputs).empty()) {
+    Dump("EvaluateStack", StackInputs(absl::GetFlag(FLAGS_stack_inputs)),
+         &KnowledgeBase::EvaluateStack, **kb);
+  }
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // Micro-benchmarks of the knowledge-base logic without gRPC (Google
-// Benchmark): what one Ask, Search or ListCitations costs in-process, and
-// query analysis alone. The gap between these and citekb-load's figures is
+// Benchmark): what one Ask, Search, ListCitations or EvaluateStack costs
+// in-process, and query analysis alone. The gap between these and citekb-load's figures is
 // the RPC layer's share.
 //
 //   build/bench/citekb-kb-benchmark                      # seed index, built in /tmp
@@ -33,6 +33,7 @@ struct Fixture {
   std::vector<v1::AskRequest> ask;
   std::vector<v1::SearchRequest> search;
   std::vector<v1::ListCitationsRequest> list_citations;
+  std::vector<v1::EvaluateStackRequest> evaluate_stack;
 };
 
 template <typename Message>
@@ -79,6 +80,7 @@ const Fixture& GetFixture() {
     f->ask = Parse<v1::AskRequest>(Rpc::kAsk, f->questions);
     f->search = Parse<v1::SearchRequest>(Rpc::kSearch, f->questions);
     f->list_citations = Parse<v1::ListCitationsRequest>(Rpc::kListCitations, {});
+    f->evaluate_stack = Parse<v1::EvaluateStackRequest>(Rpc::kEvaluateStack, {});
     return f;
   }();
   return *fixture;
@@ -118,6 +120,18 @@ void BM_ListCitations(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ListCitations)->Unit(benchmark::kMicrosecond);
+
+void BM_EvaluateStack(benchmark::State& state) {
+  const Fixture& f = GetFixture();
+  size_t i = state.thread_index();
+  for (auto _ : state) {
+    absl::StatusOr<v1::EvaluateStackResponse> response =
+        f.kb->EvaluateStack(f.evaluate_stack[i++ % f.evaluate_stack.size()]);
+    if (!response.ok()) state.SkipWithError("EvaluateStack failed");
+    benchmark::DoNotOptimize(response);
+  }
+}
+BENCHMARK(BM_EvaluateStack)->Unit(benchmark::kMicrosecond)->UseRealTime()->Threads(1)->Threads(2);
 
 void BM_AnalyzeQuery(benchmark::State& state) {
   const Fixture& f = GetFixture();

@@ -406,18 +406,21 @@ absl::StatusOr<v1::EvaluateStackResponse> KnowledgeBase::EvaluateStack(
 
 absl::Status KnowledgeBase::ResolveFindingCitations(
     v1::EvaluateStackResponse& response) const {
-  std::vector<std::string> ids;
+  // Views into the findings, which stay put while citations are added.
+  std::vector<absl::string_view> ids;
   for (const v1::Finding& finding : response.findings()) {
     for (const std::string& id : finding.citation_ids()) {
       if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
     }
   }
-  for (const std::string& id : ids) {
+  response.mutable_citations()->Reserve(static_cast<int>(ids.size()));
+  for (absl::string_view id : ids) {
     auto known = finding_citations_.find(id);
     if (known != finding_citations_.end()) {
       *response.add_citations() = known->second;
     } else {
-      CITEKB_ASSIGN_OR_RETURN(*response.add_citations(), store_->CitationById(id));
+      CITEKB_ASSIGN_OR_RETURN(*response.add_citations(),
+                              store_->CitationById(std::string(id)));
     }
   }
   return absl::OkStatus();

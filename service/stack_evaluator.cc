@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -80,19 +81,50 @@ struct Dose {
 struct CompoundTotal {
   const rulespb::Compound* compound = nullptr;
   double amount = 0;
+  std::string amount_text;  // "{amount}", once the total is known.
   bool amount_known = false;
   std::string form;
   v1::Timing timing = v1::TIMING_UNSPECIFIED;
   v1::DoseBand band = v1::DOSE_BAND_UNSPECIFIED;
 };
 
-using Vars = absl::flat_hash_map<std::string, std::string>;
+// A message's placeholders, by name without the braces ("amount"), and
+// their values. The values are views: the caller keeps the strings alive
+// while the message is rendered.
+using Vars =
+    absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 9>;
 
-std::string Render(const std::string& message, const Vars& vars) {
-  std::vector<std::pair<std::string, std::string>> replacements;
-  for (const auto& [name, value] : vars)
-    replacements.emplace_back(absl::StrCat("{", name, "}"), value);
-  return absl::StrReplaceAll(message, replacements);
+// Appends `message` with each "{name}" in `vars` replaced by its value;
+// other braces stay as written, and values are not searched again. This is
+// what StrReplaceAll over the "{name}" keys did, in one scan and without
+// building the keys: they cannot overlap, as each ends at the first "}".
+void RenderTo(absl::string_view message, const Vars& vars, std::string* out) {
+  size_t i = 0;
+  while (i < message.size()) {
+    const size_t open = message.find('{', i);
+    if (open == absl::string_view::npos) break;
+    out->append(message.data() + i, open - i);
+    const size_t close = message.find('}', open + 1);
+    const absl::string_view* value = nullptr;
+    if (close != absl::string_view::npos) {
+      const absl::string_view name = message.substr(open + 1, close - open - 1);
+      for (const auto& [var, var_value] : vars) {
+        if (var == name) {
+          value = &var_value;
+          break;
+        }
+      }
+    }
+    if (value == nullptr) {
+      // Not a placeholder: keep the "{" and look for one after it.
+      out->push_back('{');
+      i = open + 1;
+      continue;
+    }
+    out->append(value->data(), value->size());
+    i = close + 1;
+  }
+  out->append(message.data() + i, message.size() - i);
 }
 
 void AddUnique(google::protobuf::RepeatedPtrField<std::string>& list,
@@ -101,12 +133,12 @@ void AddUnique(google::protobuf::RepeatedPtrField<std::string>& list,
     *list.Add() = value;
 }
 
-v1::Finding MakeFinding(const rulespb::Rule& rule, const Vars& vars) {
+// The parts of a rule's finding that do not depend on the stack.
+v1::Finding MakeFindingTemplate(const rulespb::Rule& rule) {
   v1::Finding finding;
   finding.set_code(rule.code());
   finding.set_severity(rule.severity());
   finding.set_source(rule.source());
-  std::string message = Render(rule.message(), vars);
   auto add_evidence = [&finding](const rulespb::Evidence& evidence) {
     for (const std::string& id : evidence.citation_ids()) {
       AddUnique(*finding.mutable_citation_ids(), id);
@@ -118,9 +150,21 @@ v1::Finding MakeFinding(const rulespb::Rule& rule, const Vars& vars) {
   for (const rulespb::Evidence& evidence : rule.evidence())
     add_evidence(evidence);
   for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
-    absl::StrAppend(&message, " ", Render(counterpoint.message(), vars));
     for (const rulespb::Evidence& evidence : counterpoint.evidence())
       add_evidence(evidence);
+  }
+  return finding;
+}
+
+// The rule's message and its counterpoints', each rendered with `vars`.
+v1::Finding MakeFinding(const v1::Finding& finding_template,
+                        const rulespb::Rule& rule, const Vars& vars) {
+  v1::Finding finding = finding_template;
+  std::string message;
+  RenderTo(rule.message(), vars, &message);
+  for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
+    message.push_back(' ');
+    RenderTo(counterpoint.message(), vars, &message);
   }
   finding.set_message(std::move(message));
   return finding;
@@ -163,14 +207,26 @@ StackEvaluator::StackEvaluator(rulespb::StackRules rules)
       medication_class_by_name_[name] = medication.id();
     }
   }
+  for (const rulespb::Compound& c : rules_.compounds()) {
+    compound_words_[&c] = {Lower(c.display_name()),
+                           FormatAmount(c.standard_range().low(), c.unit()),
+                           FormatAmount(c.standard_range().high(), c.unit()),
+                           FormatRange(c.standard_range(), c.unit()),
+                           FormatAmount(c.safety_limit(), c.unit())};
+  }
+  for (const rulespb::Rule& rule : rules_.rules()) {
+    finding_templates_.push_back(MakeFindingTemplate(rule));
+  }
 }
 
 const rulespb::Compound* StackEvaluator::FindCompound(absl::string_view name,
                                                       std::string* form) const {
   const std::string wanted = Lower(name);
   for (const rulespb::Compound& compound : rules_.compounds()) {
-    if (wanted == compound.id() || wanted == Lower(compound.display_name()))
+    if (wanted == compound.id() ||
+        wanted == compound_words_.at(&compound).lower_display_name) {
       return &compound;
+    }
     for (const std::string& alias : compound.names()) {
       if (wanted == alias) return &compound;
     }
@@ -434,8 +490,9 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   }
   for (CompoundTotal& total : totals) {
     if (total.timing == v1::TIMING_UNSPECIFIED) total.timing = stack_timing;
-    if (!total.amount_known) continue;
     const rulespb::Compound& c = *total.compound;
+    total.amount_text = FormatAmount(total.amount, c.unit());
+    if (!total.amount_known) continue;
     total.band = c.safety_limit() > 0 && total.amount > c.safety_limit()
                      ? v1::DOSE_BAND_ABOVE_SAFETY_LIMIT
                  : total.amount > c.standard_range().high()
@@ -495,14 +552,15 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
       add(name, medication_class_by_name_.at(name));
   }
 
-  auto amount_vars = [](const CompoundTotal& total) {
+  auto amount_vars = [this](const CompoundTotal& total) {
     const rulespb::Compound& c = *total.compound;
+    const CompoundWords& words = compound_words_.at(&c);
     return Vars{{"compound", c.display_name()},
-                {"amount", FormatAmount(total.amount, c.unit())},
-                {"low", FormatAmount(c.standard_range().low(), c.unit())},
-                {"high", FormatAmount(c.standard_range().high(), c.unit())},
-                {"range", FormatRange(c.standard_range(), c.unit())},
-                {"limit", FormatAmount(c.safety_limit(), c.unit())},
+                {"amount", total.amount_text},
+                {"low", words.low},
+                {"high", words.high},
+                {"range", words.range},
+                {"limit", words.limit},
                 {"form", total.form},
                 {"timing", TimingWord(total.timing)}};
   };
@@ -513,7 +571,11 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
   };
 
   std::vector<v1::Finding> findings;
-  for (const rulespb::Rule& rule : rules_.rules()) {
+  for (int r = 0; r < rules_.rules_size(); ++r) {
+    const rulespb::Rule& rule = rules_.rules(r);
+    auto fire = [&](const Vars& vars) {
+      findings.push_back(MakeFinding(finding_templates_[r], rule, vars));
+    };
     switch (rule.condition_case()) {
       case rulespb::Rule::kDoseBelow:
       case rulespb::Rule::kDoseAbove: {
@@ -523,10 +585,11 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         if (total == nullptr) break;
         if (rule.has_dose_below() ? total->amount < dose.threshold()
                                   : total->amount > dose.threshold()) {
-          Vars vars = amount_vars(*total);
-          vars["threshold"] =
+          const std::string threshold =
               FormatAmount(dose.threshold(), total->compound->unit());
-          findings.push_back(MakeFinding(rule, vars));
+          Vars vars = amount_vars(*total);
+          vars.emplace_back("threshold", threshold);
+          fire(vars);
         }
         break;
       }
@@ -545,15 +608,14 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
                            : rule.has_above_standard_range()
                                ? total->amount > c.standard_range().high()
                                : total->amount > c.safety_limit();
-        if (fires) findings.push_back(MakeFinding(rule, amount_vars(*total)));
+        if (fires) fire(amount_vars(*total));
         break;
       }
       case rulespb::Rule::kMissing: {
         const CompoundTotal* present = find_total(rule.missing().present());
         if (present != nullptr &&
             find_total(rule.missing().absent()) == nullptr) {
-          findings.push_back(MakeFinding(
-              rule, {{"present", present->compound->display_name()}}));
+          fire({{"present", present->compound->display_name()}});
         }
         break;
       }
@@ -565,11 +627,11 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         const double value =
             RoundAmount(numerator->amount / denominator->amount * ratio.per());
         if (value < ratio.threshold()) {
-          findings.push_back(MakeFinding(
-              rule,
-              {{"ratio", FormatAmount(value, numerator->compound->unit())},
-               {"threshold", FormatAmount(ratio.threshold(),
-                                          numerator->compound->unit())}}));
+          const std::string value_text =
+              FormatAmount(value, numerator->compound->unit());
+          const std::string threshold =
+              FormatAmount(ratio.threshold(), numerator->compound->unit());
+          fire({{"ratio", value_text}, {"threshold", threshold}});
         }
         break;
       }
@@ -578,7 +640,7 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         if (total == nullptr || total->form.empty()) break;
         const auto& forms = rule.form_not_in().forms();
         if (std::find(forms.begin(), forms.end(), total->form) == forms.end()) {
-          findings.push_back(MakeFinding(rule, amount_vars(*total)));
+          fire(amount_vars(*total));
         }
         break;
       }
@@ -589,7 +651,7 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
           const auto& timings = rule.timing_in().timings();
           if (std::find(timings.begin(), timings.end(), total->timing) !=
               timings.end()) {
-            findings.push_back(MakeFinding(rule, amount_vars(*total)));
+            fire(amount_vars(*total));
             break;
           }
         }
@@ -599,7 +661,7 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         if (!with_fat_meal.has_value() || *with_fat_meal) break;
         for (const std::string& id : rule.without_fat_meal().compounds()) {
           if (find_total(id) != nullptr) {
-            findings.push_back(MakeFinding(rule, {}));
+            fire({});
             break;
           }
         }
@@ -611,15 +673,16 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         const bool fires = rule.has_serum_below()
                                ? *serum < rule.serum_below().threshold()
                                : *serum > rule.serum_above().threshold();
-        if (fires)
-          findings.push_back(
-              MakeFinding(rule, {{"serum", FormatSerum(*serum)}}));
+        if (fires) {
+          const std::string serum_text = FormatSerum(*serum);
+          fire({{"serum", serum_text}});
+        }
         break;
       }
       case rulespb::Rule::kPresent: {
         for (const std::string& id : rule.present().compounds()) {
           if (find_total(id) != nullptr) {
-            findings.push_back(MakeFinding(rule, {}));
+            fire({});
             break;
           }
         }
@@ -633,7 +696,7 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         if (!with_compound) break;
         for (const auto& [name, class_id] : medications) {
           if (class_id == rule.medication_with().medication_class()) {
-            findings.push_back(MakeFinding(rule, {{"medication", name}}));
+            fire({{"medication", name}});
             break;
           }
         }
@@ -648,14 +711,14 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
             continue;
           }
           reported.push_back(Lower(dose.name));
-          findings.push_back(MakeFinding(rule, {{"compound", dose.name}}));
+          fire({{"compound", dose.name}});
         }
         break;
       }
       case rulespb::Rule::kMedicationNotCovered: {
         for (const auto& [name, class_id] : medications) {
           if (class_id.empty())
-            findings.push_back(MakeFinding(rule, {{"medication", name}}));
+            fire({{"medication", name}});
         }
         break;
       }

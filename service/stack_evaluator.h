@@ -28,6 +28,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -63,11 +64,27 @@ class StackEvaluator {
   const rulespb::Compound* FindCompound(absl::string_view name,
                                         std::string* form) const;
 
+  // A compound's words that no stack changes: its lower-cased display name
+  // for lookups, and the "{low}", "{high}", "{range}" and "{limit}" of rule
+  // messages. Formatting them for every finding was a fifth of a call.
+  struct CompoundWords {
+    std::string lower_display_name;
+    std::string low;
+    std::string high;
+    std::string range;
+    std::string limit;
+  };
+
   rulespb::StackRules rules_;
   StackTextParser parser_;
   // Every medication name of the rules -> its class id; the parser only
   // reports names the rules list.
   absl::flat_hash_map<std::string, std::string> medication_class_by_name_;
+  absl::flat_hash_map<const rulespb::Compound*, CompoundWords> compound_words_;
+  // Per rule, in the rules' order: a finding with all but the message
+  // (code, severity, source, and the evidence's citation and passage ids
+  // without duplicates), copied when the rule fires.
+  std::vector<v1::Finding> finding_templates_;
 };
 
 // "10,000 IU", "0.5 mg", "2,857.14 IU": thousands separated, at most two

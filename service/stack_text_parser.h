@@ -98,7 +98,7 @@ class StackTextParser {
 };
 
 // Timing as the evaluator writes it in messages ("at night").
-std::string TimingWord(citekb::v1::Timing timing);
+absl::string_view TimingWord(citekb::v1::Timing timing);
 
 }  // namespace citekb
 

@@ -101,7 +101,13 @@ INSTANTIATE_TEST_SUITE_P(
         Phrasing{"vit d3 5000iu & vit k2 100mcg",
                  {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg"}},
         Phrasing{"5000 IU vitamin D3 together with 100 mcg menaquinone",
-                 {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg"}}));
+                 {"vitamin_d3 5000 IU", "vitamin_k2 100 mcg"}},
+        // Every separator goes, one a round: the first match takes the
+        // digit the second would start with.
+        Phrasing{"1,400,000 IU D3 per week", {"vitamin_d3 200000 IU"}},
+        // A form that does not name its compound, before the compound.
+        Phrasing{"malate magnesium 300 mg", {"magnesium 300 mg malate"}},
+        Phrasing{"D3 14,000 IU weekly at 8 am", {"vitamin_d3 2000 IU"}}));
 
 TEST(StackTextParserTest, ReadsTimingMealSerumAndMedication) {
   StackTextParser parser(Rules());
