@@ -28,7 +28,7 @@ namespace {
 constexpr int kSyncThreads = 8;
 
 int DefaultWorkerThreads() {
-  return static_cast<int>(std::max(2u, 2 * std::thread::hardware_concurrency()));
+  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
 }
 
 // `listen` with its port replaced by `port` ("127.0.0.1:0" ->
@@ -70,8 +70,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   if (options.worker_threads < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("worker threads: must not be negative (0 means twice "
-                     "the cores), got ",
+        absl::StrCat("worker threads: must not be negative (0 means one "
+                     "per core), got ",
                      options.worker_threads));
   }
   if (options.max_query_steps < 0) {

@@ -101,9 +101,11 @@ struct ServerOptions {
   // positive.
   int max_threads = 128;
   // Threads running the work of admitted calls (their SQLite queries);
-  // calls beyond them wait in order. 0: twice the number of cores, as many
-  // as the store opens SQLite connections (store.h). More only time-slice
-  // the same cores; fewer leave a core idle while a query waits on disk.
+  // calls beyond them wait in order of arrival. 0: the number of cores (at
+  // least 2). The store queries an in-memory image of the index, so a query
+  // never waits on disk: more threads than cores would only time-slice the
+  // same cores, and stretch the latency tail under load (measured in
+  // bench/RESULTS.md).
   int worker_threads = 0;
   // SQLite steps all index queries of one call may take (QueryLimits);
   // beyond it the call fails with RESOURCE_EXHAUSTED. 0 means no limit. The
