@@ -66,8 +66,11 @@ ABSL_FLAG(int, max_request_bytes, kDefaults.max_receive_message_bytes,
 ABSL_FLAG(int, max_concurrent_streams, kDefaults.max_concurrent_streams,
           "Calls one connection may have open at once.");
 ABSL_FLAG(int, max_threads, kDefaults.max_threads,
-          "Threads running calls; a call finding none free gets "
-          "RESOURCE_EXHAUSTED at once.");
+          "KnowledgeBase calls handled at once (running or waiting for a "
+          "worker thread); one more gets RESOURCE_EXHAUSTED at once.");
+ABSL_FLAG(int, worker_threads, kDefaults.worker_threads,
+          "Threads running the admitted calls' index work; 0: the number "
+          "of cores (at least 2).");
 ABSL_FLAG(int64_t, max_query_steps, kDefaults.max_query_steps,
           "SQLite steps one call's index queries may take; beyond it the "
           "call gets RESOURCE_EXHAUSTED. 0: no limit.");
@@ -148,6 +151,7 @@ int main(int argc, char** argv) {
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
+  options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_query_steps = absl::GetFlag(FLAGS_max_query_steps);
   options.lame_duck = absl::GetFlag(FLAGS_lame_duck);
   options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);

@@ -39,13 +39,14 @@ namespace citekb {
 // What is known about one finished RPC. The views only need to live for the
 // duration of Record().
 struct RequestLogEntry {
-  // When the call reached the handler; written as "ts" (UTC, milliseconds).
+  // When the call reached the service; written as "ts" (UTC, milliseconds).
   absl::Time start;
   // RPC method name without the service, e.g. "Ask".
   absl::string_view method;
   // The status returned to the client; written by name ("NOT_FOUND").
   absl::StatusCode code = absl::StatusCode::kOk;
-  // Time spent in the handler.
+  // Time from `start` to the status, including any wait for a worker
+  // thread (knowledge_base_service.h).
   absl::Duration latency;
   // Serialized size of the request message.
   size_t request_bytes = 0;

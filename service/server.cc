@@ -8,7 +8,9 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -21,6 +23,13 @@
 
 namespace citekb {
 namespace {
+
+// Threads gRPC's sync server may use (see the ResourceQuota in Start()).
+constexpr int kSyncThreads = 8;
+
+int DefaultWorkerThreads() {
+  return static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+}
 
 // `listen` with its port replaced by `port` ("127.0.0.1:0" ->
 // "127.0.0.1:43117"); unchanged when it has no numeric port (unix sockets).
@@ -55,10 +64,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
         absl::StrCat("max concurrent streams: must be positive, got ",
                      options.max_concurrent_streams));
   }
-  // Below this the sync server's pollers leave no thread to run a call.
-  if (options.max_threads < 4) {
+  if (options.max_threads <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "max threads: must be at least 4, got ", options.max_threads));
+        "max threads: must be positive, got ", options.max_threads));
+  }
+  if (options.worker_threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("worker threads: must not be negative (0 means one "
+                     "per core), got ",
+                     options.worker_threads));
   }
   if (options.max_query_steps < 0) {
     return absl::InvalidArgumentError(
@@ -106,11 +120,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options.max_concurrent_streams);
-  // The sync server takes a thread per running call; without a quota it
-  // would start threads without bound under load. With one, a call that
-  // finds the quota spent is answered RESOURCE_EXHAUSTED immediately.
+  // Reflection is the one synchronous service left, and gRPC's sync server
+  // starts a thread per running call; it serves tools, not traffic, so a
+  // few threads are plenty. (KnowledgeBase calls are bounded by the
+  // service's own limit, `max_threads`.)
   grpc::ResourceQuota quota("citekb-server");
-  quota.SetMaxThreads(options.max_threads);
+  quota.SetMaxThreads(kSyncThreads);
   builder.SetResourceQuota(quota);
   // gRPC sets SO_REUSEPORT by default on Linux, which would let a second
   // server silently share a port already in use; a clash must be an error.
@@ -142,7 +157,13 @@ Server::Server(const ServerOptions& options,
                                       options.log, options.log_questions)
                                 : nullptr),
       service_(std::make_unique<KnowledgeBaseService>(
-          *index_, log_.get(), options.max_query_steps)) {}
+          *index_, log_.get(),
+          KnowledgeBaseService::Options{
+              .max_query_steps = options.max_query_steps,
+              .worker_threads = options.worker_threads > 0
+                                    ? options.worker_threads
+                                    : DefaultWorkerThreads(),
+              .max_calls = options.max_threads})) {}
 
 Server::~Server() { Shutdown(); }
 

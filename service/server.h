@@ -30,11 +30,17 @@
 //
 // Limits a client cannot exceed: request size (`max_receive_message_bytes`),
 // concurrent streams per connection (`max_concurrent_streams`; more wait in
-// the client), calls running at once (`max_threads`: a call arriving when
-// all are busy gets RESOURCE_EXHAUSTED at once rather than a place in an
-// unbounded queue), and the index work of one call (`max_query_steps`,
-// RESOURCE_EXHAUSTED). Question length and the like are the logic's
-// (knowledge_base.h).
+// the client), KnowledgeBase calls in flight at once (`max_threads`: a call
+// arriving when that many are being handled gets RESOURCE_EXHAUSTED at once
+// rather than a place in an unbounded queue), and the index work of one
+// call (`max_query_steps`, RESOURCE_EXHAUSTED). Question length and the like
+// are the logic's (knowledge_base.h).
+//
+// Threads: KnowledgeBase and health are served through gRPC's callback API.
+// gRPC's own threads read requests, answer health checks and admit or
+// refuse calls; the work of admitted calls runs on `worker_threads` threads
+// of the service's own (worker_pool.h), in order of arrival, so a slow
+// query never holds up a health check or a refusal.
 //
 // Thread-safe: Shutdown(), Wait() and Reload() may be called from any
 // thread, and Shutdown() more than once.
@@ -88,11 +94,19 @@ struct ServerOptions {
   // HTTP/2 streams (calls) one connection may have open at once; the client
   // holds back further calls until one ends. Must be positive.
   int max_concurrent_streams = 100;
-  // Threads that run calls (gRPC's sync-server thread quota); a call that
-  // finds none free gets RESOURCE_EXHAUSTED. A couple of them poll for
-  // work, so the number of calls running at once is a little lower. At
-  // least 4.
+  // KnowledgeBase calls handled at once, running on a worker or waiting for
+  // one; a call arriving when that many are in flight gets
+  // RESOURCE_EXHAUSTED at once. (The name is from the sync server's thread
+  // quota, which this limit replaced with the same meaning.) Must be
+  // positive.
   int max_threads = 128;
+  // Threads running the work of admitted calls (their SQLite queries);
+  // calls beyond them wait in order of arrival. 0: the number of cores (at
+  // least 2). The store queries an in-memory image of the index, so a query
+  // never waits on disk: more threads than cores would only time-slice the
+  // same cores, and stretch the latency tail under load (measured in
+  // bench/RESULTS.md).
+  int worker_threads = 0;
   // SQLite steps all index queries of one call may take (QueryLimits);
   // beyond it the call fails with RESOURCE_EXHAUSTED. 0 means no limit. The
   // default is thousands of times what any question of the evaluation set

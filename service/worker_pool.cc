@@ -1,0 +1,60 @@
+#include "service/worker_pool.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace citekb {
+
+WorkerPool::WorkerPool(const WorkerPoolOptions& options)
+    : max_admitted_(std::max(1, options.max_admitted)) {
+  const int threads = std::max(1, options.threads);
+  threads_.reserve(threads);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  work_ready_.SignalAll();
+  for (std::thread& thread : threads_) thread.join();
+}
+
+bool WorkerPool::TrySubmit(absl::AnyInvocable<void() &&> work) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (admitted_ >= max_admitted_) return false;
+    ++admitted_;
+    queue_.push_back(std::move(work));
+  }
+  // Outside the lock, so that the woken thread does not block on it at once.
+  work_ready_.Signal();
+  return true;
+}
+
+int WorkerPool::admitted() const {
+  absl::MutexLock lock(&mu_);
+  return admitted_;
+}
+
+void WorkerPool::Run() {
+  while (true) {
+    absl::AnyInvocable<void() &&> work;
+    {
+      absl::MutexLock lock(&mu_);
+      while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
+      // Stopping still runs what was admitted: each piece is a call that
+      // gRPC waits for, and the caller was promised it would run.
+      if (queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    std::move(work)();
+    work = nullptr;  // What it holds goes before it stops counting.
+    absl::MutexLock lock(&mu_);
+    --admitted_;
+  }
+}
+
+}  // namespace citekb

@@ -1,0 +1,77 @@
+// A fixed set of threads that run the work of admitted calls, first come
+// first served, and a bound on how many calls may be admitted at once
+// (running on a thread or waiting for one).
+//
+//   WorkerPool pool({.threads = 4, .max_admitted = 128});
+//   if (!pool.TrySubmit([&] { ... the call's work ... })) {
+//     // Full: refuse the call (RESOURCE_EXHAUSTED) instead of queueing it.
+//   }
+//
+// Why the KnowledgeBase service (knowledge_base_service.h) needs one: it is
+// served through gRPC's callback API, whose handlers run on a few gRPC
+// threads shared with every other callback service (health checks among
+// them). A call's SQLite work can block for a long time (hundreds of
+// milliseconds on a large index, until the gate opens in tests), and doing
+// it on those threads would stall health checks and the refusals of an
+// overloaded server behind it. So the gRPC thread only admits or refuses;
+// the work runs here. The threads also bound how many queries run at once,
+// which keeps latency even under load: calls wait in order instead of
+// time-slicing dozens of threads on a few cores.
+//
+// Thread-safe. The destructor runs all work already admitted, then joins
+// the threads.
+
+#ifndef CITEKB_SERVICE_WORKER_POOL_H_
+#define CITEKB_SERVICE_WORKER_POOL_H_
+
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+
+namespace citekb {
+
+struct WorkerPoolOptions {
+  // Threads running work. Must be positive.
+  int threads = 1;
+  // Work admitted at once, running or queued; TrySubmit refuses beyond it.
+  // Must be positive. Below `threads`, it is also the number running.
+  int max_admitted = 1;
+};
+
+class WorkerPool {
+ public:
+  // Starts the threads. Options that are not positive count as 1.
+  explicit WorkerPool(const WorkerPoolOptions& options);
+  ~WorkerPool();
+
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Queues `work` to run on one of the threads and returns true, or returns
+  // false without running (or destroying) anything else when
+  // `max_admitted` pieces of work are admitted already. Work stays admitted
+  // until it returns.
+  bool TrySubmit(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Work admitted and not yet returned: running or queued.
+  int admitted() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void Run() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const int max_admitted_;
+  mutable absl::Mutex mu_;
+  absl::CondVar work_ready_;
+  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
+  int admitted_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace citekb
+
+#endif  // CITEKB_SERVICE_WORKER_POOL_H_
