@@ -4,12 +4,15 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "indexer/article_parser.h"
 #include "indexer/index_schema.h"
@@ -32,6 +35,86 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   }
   return std::move(contents).str();
 }
+
+// One article file, read, hashed and parsed: what IndexWriter::Add takes.
+struct ParsedFile {
+  Article article;
+  SourceFileInfo file;
+};
+
+// Reads, hashes and parses `files` in order on a thread of its own, a few
+// files ahead of the caller: the building thread is then left with the
+// SQLite work, and on two cores the parsing (a fifth of a build's CPU time)
+// costs no wall time. The first error ends the sequence, so the caller sees
+// errors in file order, as if it had read the files itself.
+class ArticleReader {
+ public:
+  // `files` must outlive the reader.
+  ArticleReader(const std::vector<std::string>& files, std::string knowledge_dir)
+      : files_(files), knowledge_dir_(std::move(knowledge_dir)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ArticleReader() {
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+
+  ArticleReader(const ArticleReader&) = delete;
+  ArticleReader& operator=(const ArticleReader&) = delete;
+
+  // The next file, in order. Call at most once per file, and not again
+  // after an error.
+  absl::StatusOr<ParsedFile> Next() {
+    mu_.LockWhen(absl::Condition(this, &ArticleReader::HasReady));
+    absl::StatusOr<ParsedFile> next = std::move(ready_.front());
+    ready_.pop_front();
+    mu_.Unlock();
+    return next;
+  }
+
+ private:
+  // Enough to ride out one slow article; little memory (articles are KBs).
+  static constexpr size_t kReadAhead = 16;
+
+  static absl::StatusOr<ParsedFile> ReadAndParse(const std::string& file,
+                                                 const std::string& knowledge_dir) {
+    CITEKB_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    CITEKB_ASSIGN_OR_RETURN(Article article, ParseArticle(text, file));
+    // Stored relative to the knowledge folder so that checksums compare
+    // across machines and checkouts.
+    return ParsedFile{
+        std::move(article),
+        {fs::path(file).lexically_relative(knowledge_dir).string(), Sha256Hex(text),
+         static_cast<int64_t>(text.size())}};
+  }
+
+  void Run() {
+    for (const std::string& file : files_) {
+      absl::StatusOr<ParsedFile> parsed = ReadAndParse(file, knowledge_dir_);
+      const bool failed = !parsed.ok();
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &ArticleReader::HasRoomOrStopped));
+      if (stop_) return;
+      ready_.push_back(std::move(parsed));
+      if (failed) return;
+    }
+  }
+
+  bool HasReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !ready_.empty(); }
+  bool HasRoomOrStopped() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stop_ || ready_.size() < kReadAhead;
+  }
+
+  const std::vector<std::string>& files_;
+  const std::string knowledge_dir_;
+  absl::Mutex mu_;
+  std::deque<absl::StatusOr<ParsedFile>> ready_ ABSL_GUARDED_BY(mu_);
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;  // Last: starts once everything above is built.
+};
 
 // The safety references become an article; the stack rules, resolved
 // against everything added so far, go into the index's meta table.
@@ -114,20 +197,17 @@ absl::StatusOr<IndexSummary> BuildIndex(const BuildOptions& options) {
   CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<IndexWriter> writer,
                           IndexWriter::Create(options.out_path));
   IndexSummary summary;
-  for (const std::string& file : files) {
-    CITEKB_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    // Stored relative to the knowledge folder so that checksums compare
-    // across machines and checkouts.
-    const std::string relative =
-        fs::path(file).lexically_relative(options.knowledge_dir).string();
-    CITEKB_ASSIGN_OR_RETURN(Article article, ParseArticle(text, file));
-    CITEKB_RETURN_IF_ERROR(writer->Add(
-        article, {relative, Sha256Hex(text), static_cast<int64_t>(text.size())}));
-    summary.warnings.insert(summary.warnings.end(), article.warnings.begin(),
-                            article.warnings.end());
-    ++progress.files_done;
-    progress.bytes_done += static_cast<int64_t>(text.size());
-    if (options.on_progress) options.on_progress(progress);
+  {
+    ArticleReader reader(files, options.knowledge_dir);
+    for (size_t i = 0; i < files.size(); ++i) {
+      CITEKB_ASSIGN_OR_RETURN(ParsedFile parsed, reader.Next());
+      CITEKB_RETURN_IF_ERROR(writer->Add(parsed.article, parsed.file));
+      const std::vector<std::string>& warnings = parsed.article.warnings;
+      summary.warnings.insert(summary.warnings.end(), warnings.begin(), warnings.end());
+      ++progress.files_done;
+      progress.bytes_done += parsed.file.bytes;
+      if (options.on_progress) options.on_progress(progress);
+    }
   }
   CITEKB_RETURN_IF_ERROR(AddStackKnowledge(options.knowledge_dir, *writer));
   CITEKB_RETURN_IF_ERROR(writer->Commit());

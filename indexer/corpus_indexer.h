@@ -8,6 +8,10 @@
 //   absl::StatusOr<IndexSummary> summary =
 //       BuildIndex({.knowledge_dir = "knowledge", .out_path = "var/kb.sqlite"});
 //
+// The files are read and parsed on a second thread, a few articles ahead of
+// the one writing the index; everything else (progress calls, the order of
+// warnings and errors) is as if one thread did it all.
+//
 // Errors name the file (and line, for parse errors): a missing folder, a
 // folder with no articles, an unreadable or malformed article. On any error
 // the previous index at `out_path` is left as it was.

@@ -10,6 +10,9 @@
 // meta under kStackRulesMetaKey, so that an index carries the rules that
 // match its text.
 //
+// The tables (kSchemaSql) and their secondary indexes (kSecondaryIndexSql)
+// together make the schema.
+//
 // Readers check meta.schema_version == kSchemaVersion and refuse any other:
 // bump it whenever a table or column changes meaning.
 
@@ -74,7 +77,6 @@ CREATE TABLE passages(
   table_id INTEGER,                -- kind = 'table_row'
   row_index INTEGER
 );
-CREATE INDEX passages_by_section ON passages(section_id, ordinal);
 CREATE TABLE sentences(
   id INTEGER PRIMARY KEY,
   passage_id INTEGER NOT NULL REFERENCES passages(id),
@@ -82,7 +84,6 @@ CREATE TABLE sentences(
   text TEXT NOT NULL,
   anecdotal INTEGER NOT NULL
 );
-CREATE INDEX sentences_by_passage ON sentences(passage_id, ordinal);
 CREATE TABLE sources(
   id TEXT PRIMARY KEY,             -- "pmid:…", "pmcid:…", "doi:…", "url:…"
   kind TEXT NOT NULL,              -- 'pubmed' | 'pmc' | 'doi' | 'web' |
@@ -96,7 +97,6 @@ CREATE TABLE sentence_sources(
   source_id TEXT NOT NULL REFERENCES sources(id),
   PRIMARY KEY(sentence_id, source_id)
 ) WITHOUT ROWID;
-CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
 CREATE TABLE tables(
   id INTEGER PRIMARY KEY,
   public_id TEXT NOT NULL UNIQUE,  -- "<article id>/t<n>"
@@ -146,6 +146,14 @@ CREATE TABLE warnings(
   id INTEGER PRIMARY KEY,
   message TEXT NOT NULL            -- "file:line: reason"
 );
+)sql";
+
+// The secondary indexes, kept apart from kSchemaSql so that a writer can
+// build them once, after the bulk load, instead of updating them row by row.
+inline constexpr char kSecondaryIndexSql[] = R"sql(
+CREATE INDEX passages_by_section ON passages(section_id, ordinal);
+CREATE INDEX sentences_by_passage ON sentences(passage_id, ordinal);
+CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
 )sql";
 
 }  // namespace citekb

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "indexer/article.h"
@@ -89,12 +90,23 @@ class IndexWriter {
   struct Statements;
   IndexWriter(std::string target_path, std::string temp_path, Database db);
   absl::Status Prepare();
+  // Sources are deduplicated here and written once, by Commit(): most
+  // articles cite sources others cite too, and an upsert per citation was a
+  // B-tree search per citation into a table that grows at random.
+  void AddSource(const Source& source);
+  absl::Status WriteSources();
+  // Creates kSecondaryIndexSql's indexes, once: sorting a finished table is
+  // cheaper than updating an index for every row.
+  absl::Status BuildSecondaryIndexes();
 
   std::string target_path_;
   std::string temp_path_;
   Database db_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<Transaction> transaction_;
+  std::vector<Source> sources_;  // In the order first seen.
+  absl::flat_hash_map<std::string, size_t> source_rows_;  // id -> sources_ index
+  bool secondary_indexes_built_ = false;
   IndexCounts counts_;
   bool committed_ = false;
 };

@@ -131,6 +131,18 @@ TEST_F(SeedIndexTest, SentenceSourceLinks) {
   EXPECT_EQ(Scalar(*index_, "SELECT count(DISTINCT path) FROM related_links"), "24");
 }
 
+// The writer leaves foreign keys unchecked and builds the secondary indexes
+// last: the finished file must still satisfy both.
+TEST_F(SeedIndexTest, ReferencesHoldAndSecondaryIndexesExist) {
+  EXPECT_THAT(Query(*index_, "PRAGMA foreign_key_check"), ::testing::IsEmpty());
+  EXPECT_THAT(Query(*index_,
+                    "SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                    "sql IS NOT NULL ORDER BY name"),
+              ::testing::ElementsAre("passages_by_section", "sentence_sources_by_source",
+                                     "sentences_by_passage"));
+  EXPECT_EQ(Scalar(*index_, "PRAGMA integrity_check"), "ok");
+}
+
 TEST_F(SeedIndexTest, IncompleteFaqAnswerIsNotStored) {
   EXPECT_EQ(Scalar(*index_,
                    "SELECT answer_incomplete || '|' || answer FROM faqs WHERE "
