@@ -240,7 +240,7 @@ int ChargeCurrentBudget(void*) {
 // refuse to run), with extension loading off (OpenDatabase) and the
 // progress handler above. Pages are read straight from the image (mmap
 // mode), so connections add no copy of the index.
-absl::StatusOr<Database> OpenImage(const std::string& image,
+absl::StatusOr<Database> OpenImage(absl::string_view image,
                                    const std::vector<int32_t>* passage_tokens) {
   CITEKB_ASSIGN_OR_RETURN(
       Database db,
@@ -263,24 +263,6 @@ absl::StatusOr<Database> OpenImage(const std::string& image,
                            nullptr);
   CITEKB_RETURN_IF_ERROR(RegisterFunctions(db.get(), passage_tokens));
   return db;
-}
-
-// The whole file at `path`. NOT_FOUND when it is missing or not a regular
-// file.
-absl::StatusOr<std::string> ReadIndexFile(const std::string& path) {
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) {
-    return absl::NotFoundError(
-        absl::StrCat("index file ", path, " does not exist"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string image((std::istreambuf_iterator<char>(in)),
-                    std::istreambuf_iterator<char>());
-  if (in.bad() || !in.is_open()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot read index file ", path));
-  }
-  return image;
 }
 
 v1::PassageKind PassageKindFromName(absl::string_view name) {
@@ -365,7 +347,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   // SQLite use is this (the server); elsewhere it is refused and harmless.
   static const bool kNoMemoryStatistics [[maybe_unused]] =
       sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
-  CITEKB_ASSIGN_OR_RETURN(std::string image, ReadIndexFile(path));
+  CITEKB_ASSIGN_OR_RETURN(MappedFile image, MappedFile::Open(path));
   std::unique_ptr<Store> store(new Store(path, std::move(image)));
   {
     CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
@@ -378,7 +360,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
         // SQLite says "not a database" also for its own files cut short.
         constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
         return absl::DataLossError(absl::StrCat(
-            path, absl::StartsWith(store->image_, kSqliteMagic)
+            path, absl::StartsWith(store->image_.bytes(), kSqliteMagic)
                       ? " is damaged or truncated: rebuild it with citekb-index"
                       : " is not a citekb index (not an SQLite database)"));
       }
@@ -429,6 +411,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
   CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
   CITEKB_RETURN_IF_ERROR(store->LoadPassageTokens());
+  // quick_check read every page; serving needs only the ones queries touch.
+  store->image_.ReleaseResidentPages();
   return store;
 }
 
@@ -495,7 +479,7 @@ absl::Status Store::LoadVocabulary() {
   // fts5vocab needs a (temporary) virtual table, which query_only forbids:
   // a separate short-lived connection reads the vocabulary. Its main
   // database is as read-only as every other; only its temp schema changes.
-  CITEKB_ASSIGN_OR_RETURN(Database db, OpenImage(image_, nullptr));
+  CITEKB_ASSIGN_OR_RETURN(Database db, OpenImage(image_.bytes(), nullptr));
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = OFF"));
   CITEKB_RETURN_IF_ERROR(Exec(db.get(),
                               "CREATE VIRTUAL TABLE temp.passage_vocab USING "
@@ -556,7 +540,7 @@ std::string Store::CorrectSpelling(const std::string& word) const {
   return best;
 }
 
-Store::Store(std::string path, std::string image)
+Store::Store(std::string path, MappedFile image)
     : path_(std::move(path)),
       image_(std::move(image)),
       max_connections_(static_cast<int>(
@@ -586,7 +570,7 @@ absl::StatusOr<Store::Lease> Store::Acquire() const {
   // One connection per concurrently running query, up to the limit; they
   // stay open for reuse.
   auto connection = std::make_unique<Connection>();
-  absl::StatusOr<Database> db = OpenImage(image_, &passage_tokens_);
+  absl::StatusOr<Database> db = OpenImage(image_.bytes(), &passage_tokens_);
   if (!db.ok()) {
     absl::MutexLock lock(&mutex_);
     --open_connections_;

@@ -42,6 +42,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.pb.h"
+#include "service/mapped_file.h"
 #include "indexer/sqlite.h"
 
 namespace citekb {
@@ -195,7 +196,7 @@ class Store {
   class Lease;
 
  private:
-  Store(std::string path, std::string image);
+  Store(std::string path, MappedFile image);
   // Never called while the calling thread holds a Lease: with every
   // connection leased that would wait forever.
   absl::StatusOr<Lease> Acquire() const;
@@ -238,7 +239,7 @@ class Store {
   const std::string path_;
   // The index file's bytes; connections read it in place, so it is declared
   // before (destroyed after) the pool.
-  const std::string image_;
+  const MappedFile image_;
   const int max_connections_;
   int64_t passage_count_ = 0;
   std::string stack_rules_text_;
