@@ -68,6 +68,10 @@ class KnowledgeBase {
   absl::StatusOr<v1::EvaluateStackResponse> EvaluateStack(
       const v1::EvaluateStackRequest& request) const;
 
+  // Whether the index has any section: one that has none is an index of
+  // nothing, which a server should refuse rather than serve.
+  absl::StatusOr<bool> HasSections() const { return store_->HasSections(); }
+
  private:
   KnowledgeBase(std::unique_ptr<Store> store, std::unique_ptr<StackEvaluator> evaluator,
                 absl::flat_hash_map<std::string, v1::Citation> finding_citations)

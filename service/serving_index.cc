@@ -37,13 +37,12 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> ServingIndex::OpenChecked(
   // A well-formed file of the right version can still be an index of
   // nothing (a build that went wrong upstream); serving it would answer
   // every question with "not covered", which is worse than the old index.
-  absl::StatusOr<v1::ListSectionsResponse> sections =
-      (*kb)->ListSections(v1::ListSectionsRequest());
-  if (!sections.ok()) {
+  absl::StatusOr<bool> has_sections = (*kb)->HasSections();
+  if (!has_sections.ok()) {
     return absl::DataLossError(absl::StrCat("cannot read index ", path, ": ",
-                                            sections.status().message()));
+                                            has_sections.status().message()));
   }
-  if (sections->sections().empty()) {
+  if (!*has_sections) {
     return absl::DataLossError(
         absl::StrCat("index ", path,
                      " has no sections: refusing to serve an "

@@ -958,6 +958,13 @@ absl::StatusOr<PassageHit> Store::PassageByRowid(int64_t rowid) const {
   return hit;
 }
 
+absl::StatusOr<bool> Store::HasSections() const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(Statement * query,
+                          c->Prepare("SELECT 1 FROM sections LIMIT 1"));
+  return query->Step();
+}
+
 absl::StatusOr<std::vector<v1::Section>> Store::ListSections(
     const std::string& article_id) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());

@@ -163,6 +163,9 @@ class Store {
 
   absl::StatusOr<std::vector<citekb::v1::Section>> ListSections(
       const std::string& article_id) const;
+  // Whether there is any section at all, without listing them (70k at
+  // 10,000 articles).
+  absl::StatusOr<bool> HasSections() const;
   // NOT_FOUND for an unknown id.
   absl::StatusOr<citekb::v1::GetSectionResponse> GetSection(
       const std::string& section_id) const;
