@@ -6,6 +6,9 @@
 // tables: `passage_fts` over each passage's section title, text and joined
 // compound terms (compound_terms.h), and `faq_fts` over FAQ questions.
 //
+// Beside each FTS5 table, the postings citekb ranks with in memory
+// (postings_format.h): passage_fts_terms, faq_fts_terms and ranked_tables.
+//
 // The stack evaluator's rules (stack_knowledge.h) are stored resolved, in
 // meta under kStackRulesMetaKey, so that an index carries the rules that
 // match its text.
@@ -21,7 +24,7 @@
 
 namespace citekb {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 inline constexpr char kStackRulesMetaKey[] = "stack_rules";
 
@@ -141,6 +144,27 @@ CREATE TABLE related_links(
   path TEXT NOT NULL,              -- "/en/research/…" or "/en/tools/…"
   kind TEXT NOT NULL,              -- 'article' | 'tool'
   anchor_text TEXT NOT NULL
+);
+CREATE TABLE ranked_tables(       -- postings_format.h
+  name TEXT PRIMARY KEY,           -- 'passage_fts' | 'faq_fts'
+  columns INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  tokens INTEGER NOT NULL,         -- in all rows and columns
+  row_tokens BLOB NOT NULL         -- varint per rowid 1..rows
+);
+CREATE TABLE passage_fts_terms(
+  id INTEGER PRIMARY KEY,
+  term TEXT NOT NULL,              -- as FtsTokenizer gives it
+  rows INTEGER NOT NULL,           -- passages with the term in any column
+  postings BLOB NOT NULL,
+  positions BLOB NOT NULL
+);
+CREATE TABLE faq_fts_terms(
+  id INTEGER PRIMARY KEY,
+  term TEXT NOT NULL,
+  rows INTEGER NOT NULL,
+  postings BLOB NOT NULL,
+  positions BLOB NOT NULL
 );
 CREATE TABLE warnings(
   id INTEGER PRIMARY KEY,

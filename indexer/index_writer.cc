@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "indexer/compound_terms.h"
 #include "indexer/index_schema.h"
+#include "indexer/postings_builder.h"
 
 namespace citekb {
 namespace {
@@ -152,6 +153,10 @@ absl::Status IndexWriter::Prepare() {
   // stored in passage_fts_config); the indexed content is the same.
   CITEKB_RETURN_IF_ERROR(
       Exec(db, "INSERT INTO passage_fts(passage_fts, rank) VALUES('hashsize', 67108864);"));
+
+  CITEKB_ASSIGN_OR_RETURN(tokenizer_, FtsTokenizer::Create(kFtsTokenizer));
+  passage_postings_ = std::make_unique<PostingsBuilder>("passage_fts", 3, *tokenizer_);
+  faq_postings_ = std::make_unique<PostingsBuilder>("faq_fts", 1, *tokenizer_);
 
   CITEKB_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(db));
   transaction_ = std::make_unique<Transaction>(std::move(transaction));
@@ -298,11 +303,14 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
     CITEKB_RETURN_IF_ERROR(s.passage.Run());
     const int64_t passage_rowid = sqlite3_last_insert_rowid(db);
     passage_rowids.push_back(passage_rowid);
+    const std::string compounds = CompoundTerms(passage.text);
     CITEKB_RETURN_IF_ERROR(s.passage_fts.Bind(1, passage_rowid)
                                .Bind(2, section.title)
                                .Bind(3, passage.text)
-                               .Bind(4, CompoundTerms(passage.text))
+                               .Bind(4, compounds)
                                .Run());
+    const absl::string_view columns[] = {section.title, passage.text, compounds};
+    CITEKB_RETURN_IF_ERROR(passage_postings_->AddRow(passage_rowid, columns));
     for (size_t n = 0; n < passage.sentences.size(); ++n) {
       const Sentence& sentence = passage.sentences[n];
       CITEKB_RETURN_IF_ERROR(s.sentence.Bind(1, passage_rowid)
@@ -334,6 +342,8 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
     const int64_t faq_rowid = sqlite3_last_insert_rowid(db);
     CITEKB_RETURN_IF_ERROR(
         s.faq_fts.Bind(1, faq_rowid).Bind(2, faq.question).Run());
+    const absl::string_view question[] = {faq.question};
+    CITEKB_RETURN_IF_ERROR(faq_postings_->AddRow(faq_rowid, question));
   }
 
   for (const RelatedLink& link : article.related_links) {
@@ -447,6 +457,8 @@ absl::Status IndexWriter::Commit() {
     CITEKB_RETURN_IF_ERROR(WriteSources());
     counts_.sources = static_cast<int64_t>(sources_.size());
     CITEKB_RETURN_IF_ERROR(BuildSecondaryIndexes());
+    CITEKB_RETURN_IF_ERROR(passage_postings_->Write(db));
+    CITEKB_RETURN_IF_ERROR(faq_postings_->Write(db));
     CITEKB_ASSIGN_OR_RETURN(
         Statement meta, Statement::Prepare(db, "INSERT INTO meta VALUES(?1, ?2)"));
     const std::pair<const char*, std::string> entries[] = {

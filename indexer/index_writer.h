@@ -24,6 +24,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "indexer/article.h"
+#include "indexer/fts_tokenizer.h"
+#include "indexer/postings_builder.h"
 #include "indexer/sqlite.h"
 
 namespace citekb {
@@ -104,6 +106,11 @@ class IndexWriter {
   Database db_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<Transaction> transaction_;
+  std::unique_ptr<FtsTokenizer> tokenizer_;
+  // The postings of passage_fts and faq_fts (postings_format.h), filled
+  // row by row as the FTS tables are.
+  std::unique_ptr<PostingsBuilder> passage_postings_;
+  std::unique_ptr<PostingsBuilder> faq_postings_;
   std::vector<Source> sources_;  // In the order first seen.
   absl::flat_hash_map<std::string, size_t> source_rows_;  // id -> sources_ index
   bool secondary_indexes_built_ = false;

@@ -68,6 +68,12 @@ Statement& Statement::Bind(int index, absl::string_view text) {
                     SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindBlob(int index, absl::string_view bytes) {
+  // A zero-length blob, not NULL, even for empty bytes.
+  sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? "" : bytes.data(),
+                      bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
 Statement& Statement::Bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_.get(), index, value);
   return *this;
@@ -110,6 +116,12 @@ absl::string_view Statement::ColumnText(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_.get(), column);
   if (text == nullptr) return {};
   return absl::string_view(reinterpret_cast<const char*>(text),
+                           sqlite3_column_bytes(stmt_.get(), column));
+}
+absl::string_view Statement::ColumnBlob(int column) const {
+  const void* bytes = sqlite3_column_blob(stmt_.get(), column);
+  if (bytes == nullptr) return {};
+  return absl::string_view(static_cast<const char*>(bytes),
                            sqlite3_column_bytes(stmt_.get(), column));
 }
 bool Statement::ColumnIsNull(int column) const {

@@ -74,6 +74,8 @@ class Statement {
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, int value) { return Bind(index, int64_t{value}); }
   Statement& Bind(int index, double value);
+  // Binds bytes as a BLOB (copied).
+  Statement& BindBlob(int index, absl::string_view bytes);
   Statement& BindNull(int index);
 
   // Steps once: true with a row, false when done.
@@ -86,6 +88,8 @@ class Statement {
   int64_t ColumnInt(int column) const;
   double ColumnDouble(int column) const;
   absl::string_view ColumnText(int column) const;
+  // A BLOB column's bytes; valid until the next Step or Reset.
+  absl::string_view ColumnBlob(int column) const;
   bool ColumnIsNull(int column) const;
 
   sqlite3_stmt* get() const { return stmt_.get(); }

@@ -1,0 +1,80 @@
+// The postings that citekb ranks with: an inverted index of its own over the
+// same rows, columns and terms as an FTS5 table of the index file, written
+// by the indexer (postings_builder.h) and held in memory by the server
+// (service/retrieval_index.h). FTS5 answers the same questions, but through
+// an SQL statement per query and a b-tree walk per matching row; the server
+// ranks from these in memory, with the very same bm25 scores.
+//
+// For an FTS5 table <fts> (passage_fts, faq_fts) the index file holds:
+//
+//   <fts>_terms(id INTEGER PRIMARY KEY, term TEXT, rows INTEGER,
+//               postings BLOB, positions BLOB)
+//     One row per term, as FtsTokenizer (fts_tokenizer.h) gives it; `rows`
+//     is how many rows have the term in any column.
+//   ranked_tables(name TEXT PRIMARY KEY, columns INTEGER, rows INTEGER,
+//                 tokens INTEGER, row_tokens BLOB)
+//     One row per <fts>: its column count, row count, the tokens of all its
+//     rows and columns (bm25's average length is tokens / rows), and
+//     row_tokens: one varint per rowid from 1 to `rows`, the tokens of that
+//     row in all columns (bm25's document length). Rowids are dense.
+//
+// `postings`, for each row that has the term, in rowid order:
+//   varint  rowid - previous rowid (the previous is 0 before the first)
+//   varint  (count << kColumnBits) | mask
+//           mask: bit c set when column c has the term; count: how often
+//           the lowest column in mask has it
+//   varint  count, for each further column in mask, lowest first
+// `positions`, for the same rows in the same order, for each column in mask
+// (lowest first), `count` varints: the term's first token position in the
+// column, then the gap to each next one. Positions are FTS5's: the n-th
+// token of a column is at n - 1.
+//
+// Varints are LEB128: 7 bits a byte, least significant first, the high bit
+// set on every byte but the last.
+//
+// Readers check meta.schema_version (index_schema.h) before trusting any of
+// this; a reader must still treat the bytes as untrusted and fail cleanly
+// on a truncated or malformed blob.
+
+#ifndef CITEKB_INDEXER_POSTINGS_FORMAT_H_
+#define CITEKB_INDEXER_POSTINGS_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace citekb {
+
+// Columns an FTS table of ours may have: the mask takes this many bits.
+inline constexpr int kColumnBits = 3;
+inline constexpr int kMaxRankedColumns = kColumnBits;
+
+inline void AppendVarint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+// Reads one varint at `*at` and moves `*at` past it. False, with `*at`
+// unchanged, when the bytes end first or the value needs more than 64 bits.
+inline bool ReadVarint(const char** at, const char* end, uint64_t* value) {
+  uint64_t result = 0;
+  const char* p = *at;
+  for (int shift = 0; shift < 64 && p < end; shift += 7) {
+    const auto byte = static_cast<uint8_t>(*p++);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *value = result;
+      *at = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace citekb
+
+#endif  // CITEKB_INDEXER_POSTINGS_FORMAT_H_

@@ -1,0 +1,724 @@
+#include "service/retrieval_index.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "indexer/postings_format.h"
+#include "indexer/sqlite.h"
+#include "service/query_budget.h"
+
+namespace citekb {
+namespace {
+
+// bm25's constants, as FTS5's bm25() has them.
+constexpr double kK1 = 1.2;
+constexpr double kB = 0.75;
+
+// A bound is trusted to prune only when it falls short of the threshold by
+// more than rounding could explain: bounds add the same terms as exact
+// scores, in another order.
+constexpr double kBoundSlack = 1e-9;
+
+constexpr uint32_t kNoRow = std::numeric_limits<uint32_t>::max();
+
+// bm25's weight of a phrase in a row, before idf: FTS5's
+// (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)), with the row's
+// k1 * (...) precomputed (the same operations, so the same double).
+double Weight(double frequency, double norm) {
+  return (frequency * (kK1 + 1.0)) / (frequency + norm);
+}
+
+absl::Status Malformed(absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("the index's postings are damaged (",
+                                          what,
+                                          "): rebuild it with citekb-index"));
+}
+
+// One posting, decoded.
+struct Posting {
+  uint32_t row = 0;
+  uint32_t counts[kMaxRankedColumns] = {0, 0, 0};
+  uint32_t mask = 0;
+};
+
+// Decodes the posting at `*p`, whose row follows `base`. False when the
+// bytes are malformed (checked once at load; phrase lists are our own).
+bool DecodePosting(const char** p, const char* end, uint32_t base, int columns,
+                   Posting* out) {
+  uint64_t delta = 0;
+  uint64_t first = 0;
+  if (!ReadVarint(p, end, &delta) || !ReadVarint(p, end, &first)) return false;
+  const uint64_t mask = first & ((1u << kColumnBits) - 1);
+  if (delta == 0 || base + delta > kNoRow - 1 || mask == 0 ||
+      mask >> columns != 0) {
+    return false;
+  }
+  out->row = static_cast<uint32_t>(base + delta);
+  out->mask = static_cast<uint32_t>(mask);
+  bool lowest = true;
+  for (int c = 0; c < kMaxRankedColumns; ++c) {
+    out->counts[c] = 0;
+    if ((mask & (1u << c)) == 0) continue;
+    uint64_t count = first >> kColumnBits;
+    if (!lowest && !ReadVarint(p, end, &count)) return false;
+    if (count == 0 || count > kNoRow) return false;
+    out->counts[c] = static_cast<uint32_t>(count);
+    lowest = false;
+  }
+  return true;
+}
+
+// Charges postings read to the calling thread's budget, a batch at a time.
+class BudgetMeter {
+ public:
+  BudgetMeter() : budget_(QueryBudget::Current()) {}
+  // False once the budget says stop.
+  bool Count(int64_t postings) {
+    pending_ += postings;
+    if (pending_ < kBatch) return true;
+    return Flush();
+  }
+  bool Flush() {
+    const int64_t charge = pending_;
+    pending_ = 0;
+    return budget_ == nullptr || budget_->Charge(charge);
+  }
+  absl::Status status() const {
+    return budget_ == nullptr ? absl::OkStatus() : budget_->status();
+  }
+
+ private:
+  static constexpr int64_t kBatch = 4096;
+  QueryBudget* const budget_;
+  int64_t pending_ = 0;
+};
+
+// Walks one posting list forward: Next() and SeekAtLeast() by blocks.
+class Cursor {
+ public:
+  Cursor(const PostingList& list, int columns)
+      : list_(&list), columns_(columns) {
+    Enter(0);
+    Next();
+  }
+
+  uint32_t row() const { return posting_.row; }
+  const Posting& posting() const { return posting_; }
+  int64_t decoded() const { return decoded_; }
+
+  void Next() {
+    while (p_ == block_end_) {
+      if (block_ + 1 >= list_->blocks.size()) {
+        posting_.row = kNoRow;
+        return;
+      }
+      Enter(block_ + 1);
+    }
+    if (!DecodePosting(&p_, block_end_, posting_.row, columns_, &posting_)) {
+      posting_.row = kNoRow;  // Cannot happen: lists are checked when built.
+      return;
+    }
+    ++decoded_;
+  }
+
+  // Moves to the first posting whose row is at least `target`.
+  void SeekAtLeast(uint32_t target) {
+    if (posting_.row >= target) return;
+    const auto& blocks = list_->blocks;
+    const size_t block = static_cast<size_t>(
+        std::partition_point(blocks.begin() + static_cast<ptrdiff_t>(block_),
+                             blocks.end(),
+                             [target](const PostingList::Block& b) {
+                               return b.last_row < target;
+                             }) -
+        blocks.begin());
+    if (block == blocks.size()) {
+      posting_.row = kNoRow;
+      return;
+    }
+    if (block != block_) Enter(block);
+    do {
+      Next();
+    } while (posting_.row < target);
+  }
+
+ private:
+  // Positions the cursor before the first posting of `block`.
+  void Enter(size_t block) {
+    block_ = block;
+    const std::vector<PostingList::Block>& blocks = list_->blocks;
+    if (blocks.empty()) {
+      p_ = block_end_ = nullptr;
+      return;
+    }
+    const char* data = list_->postings.data();
+    p_ = data + blocks[block].offset;
+    block_end_ = block + 1 < blocks.size() ? data + blocks[block + 1].offset
+                                           : data + list_->postings.size();
+    posting_.row = block == 0 ? 0 : blocks[block - 1].last_row;
+  }
+
+  const PostingList* list_;
+  const int columns_;
+  size_t block_ = 0;
+  const char* p_ = nullptr;
+  const char* block_end_ = nullptr;
+  Posting posting_;
+  int64_t decoded_ = 0;
+};
+
+using ColumnPositions = std::array<std::vector<uint32_t>, kMaxRankedColumns>;
+
+// Reads the positions of consecutive postings of one term, in step with
+// its postings.
+class PositionReader {
+ public:
+  explicit PositionReader(absl::string_view positions)
+      : p_(positions.data()), end_(positions.data() + positions.size()) {}
+
+  // The positions of `posting` in column order: one vector per column
+  // (empty for columns without the term). False when malformed.
+  bool Read(const Posting& posting, ColumnPositions& out) {
+    for (int c = 0; c < kMaxRankedColumns; ++c) {
+      out[c].clear();
+      uint64_t position = 0;
+      for (uint32_t i = 0; i < posting.counts[c]; ++i) {
+        uint64_t gap = 0;
+        if (!ReadVarint(&p_, end_, &gap)) return false;
+        position = i == 0 ? gap : position + gap;
+        if (position > kNoRow) return false;
+        out[c].push_back(static_cast<uint32_t>(position));
+      }
+    }
+    return true;
+  }
+  // Skips the positions of `posting`.
+  bool Skip(const Posting& posting) {
+    const uint64_t n =
+        uint64_t{posting.counts[0]} + posting.counts[1] + posting.counts[2];
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t ignored = 0;
+      if (!ReadVarint(&p_, end_, &ignored)) return false;
+    }
+    return true;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RetrievalIndex>> RetrievalIndex::Load(
+    sqlite3* db, absl::string_view fts_table,
+    std::vector<double> column_weights) {
+  // The name is spliced into SQL: it comes from our code, but say so.
+  if (fts_table.empty() ||
+      !std::all_of(fts_table.begin(), fts_table.end(), [](char c) {
+        return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad table name \"", fts_table, "\""));
+  }
+  if (column_weights.empty() || column_weights.size() > kMaxRankedColumns) {
+    return absl::InvalidArgumentError("a ranked table has 1 to 3 columns");
+  }
+  for (double weight : column_weights) {
+    if (!(weight >= 0) || weight > (1 << 20) || weight != std::floor(weight)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "column weight ", weight, " is not a small whole number"));
+    }
+  }
+  auto index = std::unique_ptr<RetrievalIndex>(new RetrievalIndex());
+  index->column_weights_ = std::move(column_weights);
+  index->columns_ = static_cast<int>(index->column_weights_.size());
+  {
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement table,
+        Statement::Prepare(
+            db,
+            "SELECT columns, rows, tokens, row_tokens FROM ranked_tables "
+            "WHERE name = ?1"));
+    table.Bind(1, fts_table);
+    CITEKB_ASSIGN_OR_RETURN(bool found, table.Step());
+    if (!found) return Malformed(absl::StrCat("no postings for ", fts_table));
+    if (table.ColumnInt(0) != index->columns_) {
+      return Malformed(absl::StrCat(fts_table, " has ", table.ColumnInt(0),
+                                    " columns, not ", index->columns_));
+    }
+    const int64_t rows = table.ColumnInt(1);
+    const int64_t tokens = table.ColumnInt(2);
+    if (rows < 0 || rows >= kNoRow || tokens < 0)
+      return Malformed("row counts");
+    index->rows_ = rows;
+    index->average_tokens_ =
+        rows > 0 ? static_cast<double>(tokens) / static_cast<double>(rows) : 0;
+    absl::string_view lengths = table.ColumnBlob(3);
+    const char* p = lengths.data();
+    const char* end = p + lengths.size();
+    index->norms_.assign(static_cast<size_t>(rows) + 1, 0);
+    for (int64_t row = 1; row <= rows; ++row) {
+      uint64_t row_tokens = 0;
+      if (!ReadVarint(&p, end, &row_tokens)) return Malformed("row lengths");
+      index->norms_[static_cast<size_t>(row)] =
+          kK1 * (1 - kB +
+                 kB * static_cast<double>(row_tokens) / index->average_tokens_);
+    }
+    if (p != end) return Malformed("row lengths");
+  }
+  CITEKB_RETURN_IF_ERROR(index->LoadTerms(db, fts_table));
+  return index;
+}
+
+absl::Status RetrievalIndex::LoadTerms(sqlite3* db,
+                                       absl::string_view fts_table) {
+  const std::string terms_table = absl::StrCat(fts_table, "_terms");
+  {
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement sizes,
+        Statement::Prepare(
+            db, absl::StrCat("SELECT count(*), total(length(postings)), "
+                             "total(length(positions)) FROM ",
+                             terms_table)));
+    CITEKB_ASSIGN_OR_RETURN(bool row, sizes.Step());
+    if (!row) return Malformed(terms_table);
+    // Reserved once, so that the lists' views into them stay put.
+    postings_.reserve(static_cast<size_t>(sizes.ColumnDouble(1)));
+    positions_.reserve(static_cast<size_t>(sizes.ColumnDouble(2)));
+    term_text_.reserve(static_cast<size_t>(sizes.ColumnInt(0)));
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement terms,
+      Statement::Prepare(
+          db, absl::StrCat("SELECT id, term, rows, postings, positions FROM ",
+                           terms_table, " ORDER BY id")));
+  std::vector<std::pair<size_t, size_t>> postings_at, positions_at;
+  std::vector<int64_t> rows;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, terms.Step());
+    if (!row) break;
+    const int64_t id = terms.ColumnInt(0);
+    if (id != static_cast<int64_t>(term_text_.size()) + 1)
+      return Malformed("term ids");
+    absl::string_view postings = terms.ColumnBlob(3);
+    absl::string_view positions = terms.ColumnBlob(4);
+    if (postings_.size() + postings.size() > postings_.capacity() ||
+        positions_.size() + positions.size() > positions_.capacity()) {
+      return Malformed(
+          "sizes");  // The table changed under us: impossible read-only.
+    }
+    postings_at.emplace_back(postings_.size(), postings.size());
+    positions_at.emplace_back(positions_.size(), positions.size());
+    postings_.append(postings.data(), postings.size());
+    positions_.append(positions.data(), positions.size());
+    rows.push_back(terms.ColumnInt(2));
+    const auto [it, added] = term_ids_.try_emplace(
+        terms.ColumnText(1), static_cast<uint32_t>(term_text_.size()));
+    if (!added) return Malformed("a term listed twice");
+    term_text_.emplace_back(terms.ColumnText(1));
+  }
+  terms_.reserve(term_text_.size());
+  for (size_t id = 0; id < term_text_.size(); ++id) {
+    auto list = std::make_shared<PostingList>();
+    list->postings = absl::string_view(postings_).substr(
+        postings_at[id].first, postings_at[id].second);
+    list->positions =
+        absl::string_view(positions_)
+            .substr(positions_at[id].first, positions_at[id].second);
+    CITEKB_RETURN_IF_ERROR(IndexBlocks(*list));
+    if (list->rows != rows[id])
+      return Malformed(absl::StrCat("the rows of ", term_text_[id]));
+    terms_.push_back(std::move(list));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RetrievalIndex::IndexBlocks(PostingList& list) const {
+  list.blocks.clear();
+  list.rows = 0;
+  list.max_weight = 0;
+  const char* data = list.postings.data();
+  const char* p = data;
+  const char* end = data + list.postings.size();
+  Posting posting;
+  while (p < end) {
+    const char* start = p;
+    if (!DecodePosting(&p, end, posting.row, columns_, &posting) ||
+        posting.row > rows_) {
+      return Malformed("a posting");
+    }
+    if (list.rows % PostingList::kBlockSize == 0) {
+      list.blocks.push_back({.offset = static_cast<uint32_t>(start - data)});
+    }
+    PostingList::Block& block = list.blocks.back();
+    block.last_row = posting.row;
+    double frequency = 0;
+    for (int c = 0; c < columns_; ++c)
+      frequency += column_weights_[c] * posting.counts[c];
+    block.max_weight =
+        std::max(block.max_weight, Weight(frequency, norms_[posting.row]));
+    list.max_weight = std::max(list.max_weight, block.max_weight);
+    ++list.rows;
+  }
+  return absl::OkStatus();
+}
+
+double RetrievalIndex::Idf(int64_t rows_with_phrase) const {
+  // bm25()'s idf, with its floor for phrases in most rows.
+  double idf = std::log((static_cast<double>(rows_ - rows_with_phrase) + 0.5) /
+                        (static_cast<double>(rows_with_phrase) + 0.5));
+  if (idf <= 0.0) idf = 1e-6;
+  return idf;
+}
+
+int64_t RetrievalIndex::TermId(absl::string_view term) const {
+  auto it = term_ids_.find(term);
+  if (it == term_ids_.end()) return -1;
+  return it->second;
+}
+
+absl::flat_hash_map<std::string, int64_t> RetrievalIndex::TermRows(
+    int column) const {
+  absl::flat_hash_map<std::string, int64_t> rows;
+  if (column < 0 || column >= columns_) return rows;
+  for (size_t id = 0; id < terms_.size(); ++id) {
+    int64_t count = 0;
+    for (Cursor cursor(*terms_[id], columns_); cursor.row() != kNoRow;
+         cursor.Next()) {
+      if (cursor.posting().counts[column] > 0) ++count;
+    }
+    if (count > 0) rows.emplace(term_text_[id], count);
+  }
+  return rows;
+}
+
+absl::StatusOr<RetrievalQuery> RetrievalIndex::Compile(
+    absl::Span<const std::vector<std::string>> phrases) const {
+  RetrievalQuery query;
+  query.phrases.reserve(phrases.size());
+  for (const std::vector<std::string>& terms : phrases) {
+    std::vector<uint32_t> ids;
+    for (const std::string& term : terms) {
+      const int64_t id = TermId(term);
+      if (id < 0) {
+        ids.clear();
+        break;
+      }
+      ids.push_back(static_cast<uint32_t>(id));
+    }
+    CompiledPhrase& phrase = query.phrases.emplace_back();
+    if (ids.empty()) {
+      phrase.idf = Idf(0);
+      continue;
+    }
+    if (ids.size() == 1) {
+      phrase.list = terms_[ids[0]];
+    } else {
+      CITEKB_ASSIGN_OR_RETURN(phrase.list, PhraseList(ids));
+    }
+    phrase.idf = Idf(phrase.list->rows);
+    if (phrase.list->rows == 0) phrase.list = nullptr;
+  }
+  return query;
+}
+
+absl::StatusOr<std::shared_ptr<const PostingList>> RetrievalIndex::PhraseList(
+    const std::vector<uint32_t>& terms) const {
+  {
+    absl::MutexLock lock(&phrases_mu_);
+    for (auto it = phrase_lru_.begin(); it != phrase_lru_.end(); ++it) {
+      if (it->terms == terms) {
+        phrase_lru_.splice(phrase_lru_.end(), phrase_lru_,
+                           it);  // Now most recent.
+        return it->list;
+      }
+    }
+  }
+  CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const PostingList> list,
+                          IntersectPositions(terms));
+  absl::MutexLock lock(&phrases_mu_);
+  cached_phrase_bytes_ += list->owned.size() + sizeof(CachedPhrase);
+  phrase_lru_.push_back({terms, list});
+  while (cached_phrase_bytes_ > kMaxCachedPhraseBytes &&
+         phrase_lru_.size() > 1) {
+    cached_phrase_bytes_ -=
+        phrase_lru_.front().list->owned.size() + sizeof(CachedPhrase);
+    phrase_lru_.pop_front();
+  }
+  return list;
+}
+
+absl::StatusOr<std::shared_ptr<const PostingList>>
+RetrievalIndex::IntersectPositions(const std::vector<uint32_t>& terms) const {
+  // Every term's postings and positions are read in step, row by row; where
+  // all terms share a row and a column, the phrase occurs at p when term i
+  // is at p + i for every i.
+  struct Walk {
+    const PostingList* list;
+    const char* p;
+    const char* end;
+    PositionReader positions;
+    Posting posting;
+    bool done = false;
+  };
+  std::vector<Walk> walks;
+  for (uint32_t id : terms) {
+    const PostingList& list = *terms_[id];
+    walks.push_back({&list, list.postings.data(),
+                     list.postings.data() + list.postings.size(),
+                     PositionReader(list.positions), Posting{}});
+  }
+  BudgetMeter meter;
+  auto advance = [&](Walk& walk) -> bool {
+    if (walk.p == walk.end) {
+      walk.done = true;
+      return true;
+    }
+    if (!DecodePosting(&walk.p, walk.end, walk.posting.row, columns_,
+                       &walk.posting)) {
+      return false;
+    }
+    return true;
+  };
+  for (Walk& walk : walks) {
+    if (!advance(walk)) return Malformed("a posting");
+  }
+  auto list = std::make_shared<PostingList>();
+  std::string& out = list->owned;
+  uint32_t last_row = 0;
+  std::vector<ColumnPositions> read(walks.size());
+  while (std::none_of(walks.begin(), walks.end(),
+                      [](const Walk& w) { return w.done; })) {
+    uint32_t lowest = kNoRow;
+    uint32_t highest = 0;
+    for (const Walk& walk : walks) {
+      lowest = std::min(lowest, walk.posting.row);
+      highest = std::max(highest, walk.posting.row);
+    }
+    if (!meter.Count(static_cast<int64_t>(walks.size()))) return meter.status();
+    if (lowest != highest) {
+      for (Walk& walk : walks) {
+        if (walk.posting.row != lowest) continue;
+        if (!walk.positions.Skip(walk.posting) || !advance(walk))
+          return Malformed("positions");
+      }
+      continue;
+    }
+    for (size_t w = 0; w < walks.size(); ++w) {
+      if (!walks[w].positions.Read(walks[w].posting, read[w]))
+        return Malformed("positions");
+    }
+    uint32_t counts[kMaxRankedColumns] = {0, 0, 0};
+    for (int c = 0; c < columns_; ++c) {
+      for (uint32_t start : read[0][c]) {
+        bool all = true;
+        for (size_t w = 1; w < walks.size() && all; ++w) {
+          all = std::binary_search(read[w][c].begin(), read[w][c].end(),
+                                   start + static_cast<uint32_t>(w));
+        }
+        if (all) ++counts[c];
+      }
+    }
+    uint32_t mask = 0;
+    for (int c = 0; c < columns_; ++c) {
+      if (counts[c] > 0) mask |= 1u << c;
+    }
+    if (mask != 0) {
+      AppendVarint(out, lowest - last_row);
+      bool first = true;
+      for (int c = 0; c < columns_; ++c) {
+        if (counts[c] == 0) continue;
+        AppendVarint(out, first ? (uint64_t{counts[c]} << kColumnBits) | mask
+                                : counts[c]);
+        first = false;
+      }
+      last_row = lowest;
+    }
+    for (Walk& walk : walks) {
+      if (!advance(walk)) return Malformed("a posting");
+    }
+  }
+  if (!meter.Flush()) return meter.status();
+  list->postings = list->owned;
+  CITEKB_RETURN_IF_ERROR(IndexBlocks(*list));
+  return std::shared_ptr<const PostingList>(std::move(list));
+}
+
+absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
+    const RetrievalQuery& query, const RankOptions& options) const {
+  return Rank(query, options, [](int64_t) { return true; });
+}
+
+absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
+    const RetrievalQuery& query, const RankOptions& options,
+    RowFilter filter) const {
+  std::vector<RankedRow> page;
+  if (options.limit <= 0 || options.offset < 0 || options.offset >= rows_)
+    return page;
+  const size_t keep =
+      static_cast<size_t>(std::min(options.offset + options.limit, rows_));
+
+  // The phrases that match anything, by their best possible contribution,
+  // smallest first: MaxScore's order.
+  const size_t phrase_count = query.phrases.size();
+  std::vector<size_t> order;
+  for (size_t i = 0; i < phrase_count; ++i) {
+    if (query.phrases[i].list != nullptr) order.push_back(i);
+  }
+  auto bound = [&](size_t phrase) {
+    return query.phrases[phrase].idf * query.phrases[phrase].list->max_weight;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return bound(a) < bound(b); });
+  std::vector<Cursor> cursors;
+  std::vector<double> bound_through;  // Sum of the bounds of order[0..i].
+  cursors.reserve(order.size());
+  double sum = 0;
+  for (size_t phrase : order) {
+    cursors.emplace_back(*query.phrases[phrase].list, columns_);
+    sum += bound(phrase);
+    bound_through.push_back(sum);
+  }
+
+  // The best rows so far; the worst on top (lowest score, then highest row).
+  struct Entry {
+    double score;
+    uint32_t row;
+    std::string phrases;
+  };
+  auto better = [](const Entry& a, const Entry& b) {
+    return a.score > b.score || (a.score == b.score && a.row < b.row);
+  };
+  std::vector<Entry> best;
+  best.reserve(keep + 1);
+  double threshold = -1;  // The worst kept score once `keep` rows are kept.
+  size_t first_essential = 0;
+  std::vector<double> frequency(phrase_count, 0);
+  std::vector<size_t> present;  // Phrases (by index) the current row has.
+  BudgetMeter meter;
+  int64_t decoded_before = 0;
+
+  while (true) {
+    uint32_t row = kNoRow;
+    for (size_t i = first_essential; i < cursors.size(); ++i) {
+      row = std::min(row, cursors[i].row());
+    }
+    if (row == kNoRow) break;
+    if (filter(row)) {
+      const double norm = norms_[row];
+      double partial = 0;
+      present.clear();
+      auto take = [&](size_t i) {
+        const Posting& posting = cursors[i].posting();
+        double f = 0;
+        for (int c = 0; c < columns_; ++c)
+          f += column_weights_[c] * posting.counts[c];
+        const size_t phrase = order[i];
+        frequency[phrase] = f;
+        present.push_back(phrase);
+        partial += query.phrases[phrase].idf * Weight(f, norm);
+      };
+      for (size_t i = first_essential; i < cursors.size(); ++i) {
+        if (cursors[i].row() == row) take(i);
+      }
+      const bool full = best.size() == keep;
+      bool pruned = false;
+      for (size_t i = first_essential; i-- > 0;) {
+        if (full &&
+            (partial + bound_through[i]) * (1 + kBoundSlack) < threshold) {
+          pruned = true;
+          break;
+        }
+        cursors[i].SeekAtLeast(row);
+        if (cursors[i].row() == row) take(i);
+      }
+      if (!pruned) {
+        // The exact score: bm25()'s sum, phrase by phrase in query order.
+        std::sort(present.begin(), present.end());
+        double score = 0;
+        for (size_t phrase : present) {
+          score += query.phrases[phrase].idf * Weight(frequency[phrase], norm);
+        }
+        if (!full || score > threshold) {
+          Entry entry{score, row, {}};
+          if (options.phrase_flags) {
+            entry.phrases.assign(phrase_count, '\0');
+            for (size_t phrase : present) entry.phrases[phrase] = 1;
+          }
+          best.push_back(std::move(entry));
+          std::push_heap(best.begin(), best.end(), better);
+          if (best.size() > keep) {
+            std::pop_heap(best.begin(), best.end(), better);
+            best.pop_back();
+          }
+          if (best.size() == keep) {
+            threshold = best.front().score;
+            while (first_essential < cursors.size() &&
+                   bound_through[first_essential] * (1 + kBoundSlack) <
+                       threshold) {
+              ++first_essential;
+            }
+          }
+        }
+      }
+    }
+    for (size_t i = first_essential; i < cursors.size(); ++i) {
+      if (cursors[i].row() == row) cursors[i].Next();
+    }
+    int64_t decoded = 0;
+    for (const Cursor& cursor : cursors) decoded += cursor.decoded();
+    if (!meter.Count(decoded - decoded_before)) return meter.status();
+    decoded_before = decoded;
+  }
+  if (!meter.Flush()) return meter.status();
+
+  std::sort_heap(best.begin(), best.end(), better);
+  for (size_t i = static_cast<size_t>(options.offset); i < best.size(); ++i) {
+    page.push_back({best[i].row, best[i].score, std::move(best[i].phrases)});
+  }
+  return page;
+}
+
+absl::StatusOr<int64_t> RetrievalIndex::Count(
+    const RetrievalQuery& query) const {
+  // One list (a one-word question, or the same phrase twice) needs no union.
+  const PostingList* only = nullptr;
+  for (const CompiledPhrase& phrase : query.phrases) {
+    if (phrase.list == nullptr || phrase.list.get() == only) continue;
+    if (only != nullptr) return Count(query, [](int64_t) { return true; });
+    only = phrase.list.get();
+  }
+  return only == nullptr ? 0 : only->rows;
+}
+
+absl::StatusOr<int64_t> RetrievalIndex::Count(const RetrievalQuery& query,
+                                              RowFilter filter) const {
+  std::vector<uint64_t> seen((static_cast<size_t>(rows_) >> 6) + 1, 0);
+  BudgetMeter meter;
+  for (const CompiledPhrase& phrase : query.phrases) {
+    if (phrase.list == nullptr) continue;
+    Cursor cursor(*phrase.list, columns_);
+    for (; cursor.row() != kNoRow; cursor.Next()) {
+      seen[cursor.row() >> 6] |= uint64_t{1} << (cursor.row() & 63);
+    }
+    if (!meter.Count(cursor.decoded())) return meter.status();
+  }
+  if (!meter.Flush()) return meter.status();
+  int64_t count = 0;
+  for (size_t word = 0; word < seen.size(); ++word) {
+    for (uint64_t bits = seen[word]; bits != 0; bits &= bits - 1) {
+      const int64_t row =
+          static_cast<int64_t>(word << 6) + __builtin_ctzll(bits);
+      if (filter(row)) ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace citekb
