@@ -31,9 +31,10 @@ constexpr double kSafetyReferenceWeight = 0.5;
 // references (short, dense facts that BM25 ranks high for any vitamin word)
 // compete with the articles on an equal footing.
 bool AsksAboutSafety(absl::string_view lower_question) {
-  for (const char* word : {"safe", "limit", "upper", "maximum", "max ", "toxic", "too much",
-                           "overdose", "danger", "warfarin", "coumadin", "anticoagulant",
-                           "blood thinner", "interact", "concern", "risk"}) {
+  for (const char* word :
+       {"safe", "limit", "upper", "maximum", "max ", "toxic", "too much",
+        "overdose", "danger", "warfarin", "coumadin", "anticoagulant",
+        "blood thinner", "interact", "concern", "risk"}) {
     if (absl::StrContains(lower_question, word)) return true;
   }
   return false;
@@ -43,13 +44,15 @@ bool AsksAboutSafety(absl::string_view lower_question) {
 // own, or an opening like "and ..." / "what about ...", or a pronoun.
 bool IsFollowUp(absl::string_view question, const AnalyzedQuery& own) {
   const std::string lower = absl::AsciiStrToLower(question);
-  for (const char* opening : {"and ", "what about", "how about", "also ", "so ", "then "}) {
+  for (const char* opening :
+       {"and ", "what about", "how about", "also ", "so ", "then "}) {
     if (absl::StartsWith(lower, opening)) return true;
   }
   if (own.groups.size() <= 1) return true;
-  for (const char* pronoun : {" it ", " it?", " that ", " that?", " them ", " them?",
-                              " they ", " this ", " those "}) {
-    if (absl::StrContains(absl::StrCat(" ", lower), pronoun) && own.groups.size() <= 3) {
+  for (const char* pronoun : {" it ", " it?", " that ", " that?", " them ",
+                              " them?", " they ", " this ", " those "}) {
+    if (absl::StrContains(absl::StrCat(" ", lower), pronoun) &&
+        own.groups.size() <= 3) {
       return true;
     }
   }
@@ -67,7 +70,8 @@ bool Mentions(const std::string& lower_text, const TermGroup& group) {
     const std::string stem = alternative.substr(0, keep);
     size_t at = lower_text.find(stem);
     while (at != std::string::npos) {
-      if (at == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(lower_text[at - 1]))) {
+      if (at == 0 || !absl::ascii_isalnum(
+                         static_cast<unsigned char>(lower_text[at - 1]))) {
         return true;
       }
       at = lower_text.find(stem, at + 1);
@@ -92,13 +96,15 @@ struct ChosenSentence {
 
 // Table-row sentences ("Dosage 100–200 mcg") have no closing punctuation.
 std::string WithFinalPeriod(std::string text) {
-  if (!text.empty() && !absl::StrContains(".!?\"'", text.back())) text.push_back('.');
+  if (!text.empty() && !absl::StrContains(".!?\"'", text.back()))
+    text.push_back('.');
   return text;
 }
 
 }  // namespace
 
-absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
+absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
+                                              const Store& store,
                                               const v1::AskRequest& request) {
   v1::AskResponse response;
   const int max_passages =
@@ -121,22 +127,24 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
           query.groups.push_back(std::move(g));
         }
       }
-      resolved = absl::StrCat(request.question(), " (following up on: ", turn.text(), ")");
+      resolved = absl::StrCat(request.question(),
+                              " (following up on: ", turn.text(), ")");
       break;
     }
   }
   response.set_resolved_question(resolved);
   for (TermGroup& group : query.groups) {
-    std::string corrected = store.CorrectSpelling(group.word);
+    std::string corrected = searcher.CorrectSpelling(group.word);
     if (!corrected.empty()) group.alternatives.push_back(std::move(corrected));
   }
 
   // How much each word says: BM25's idf over all passages.
   absl::flat_hash_map<std::string, double> idf;
   double total_weight = 0;
-  const double n = static_cast<double>(store.passage_count());
+  const double n = static_cast<double>(searcher.passage_count());
   for (const TermGroup& group : query.groups) {
-    CITEKB_ASSIGN_OR_RETURN(int64_t df, store.CountMatching(group.Match()));
+    CITEKB_ASSIGN_OR_RETURN(int64_t df,
+                            searcher.CountMatching(group.alternatives));
     const double weight = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
     idf[group.word] = weight;
     total_weight += weight;
@@ -144,12 +152,12 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
 
   // 2. Retrieval.
   std::vector<Candidate> candidates;
+  const std::vector<std::string> phrases = query.Phrases();
   if (!query.empty()) {
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
-        store.SearchPassages(
-            query.Match(), {}, kCandidatePassages, 0, nullptr,
-            {.citation_ids = false, .phrases = true, .match_phrases = query.Phrases()}));
+        searcher.SearchPassages(phrases, {}, kCandidatePassages, 0, nullptr,
+                                {.citation_ids = false, .phrases = true}));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
@@ -158,36 +166,42 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     const bool asks_safety = AsksAboutSafety(lower_resolved);
     for (PassageHit& hit : hits) {
       if (hit.incomplete_faq) continue;
-      if (hit.passage.article_id() == kSafetyReferencesArticleId && !asks_safety) {
+      if (hit.passage.article_id() == kSafetyReferencesArticleId &&
+          !asks_safety) {
         hit.passage.set_score(hit.passage.score() * kSafetyReferenceWeight);
       }
       if (hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW && !asks_amount) {
         bool mentions_amount = false;
         for (const TermGroup& g : query.groups) {
-          mentions_amount = mentions_amount || g.word == "dose" || g.word == "dosage" ||
-                            g.word == "doses" || g.word == "mcg" || g.word == "iu" ||
+          mentions_amount = mentions_amount || g.word == "dose" ||
+                            g.word == "dosage" || g.word == "doses" ||
+                            g.word == "mcg" || g.word == "iu" ||
                             g.word == "mg" || g.word == "amount";
         }
-        if (!mentions_amount) hit.passage.set_score(hit.passage.score() * kTableRowWeight);
+        if (!mentions_amount)
+          hit.passage.set_score(hit.passage.score() * kTableRowWeight);
       }
       candidates.push_back({std::move(hit), false});
     }
-    std::stable_sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
-      return a.hit.passage.score() > b.hit.passage.score();
-    });
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const auto& a, const auto& b) {
+                       return a.hit.passage.score() > b.hit.passage.score();
+                     });
     // An FAQ whose question says what the user asked is the best answer.
     CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs,
-                            store.MatchFaqs(query.Match(), 1, query.Phrases()));
+                            searcher.MatchFaqs(phrases, 1));
     if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
-      const std::string question = absl::AsciiStrToLower(faqs[0].faq.question());
+      const std::string question =
+          absl::AsciiStrToLower(faqs[0].faq.question());
       double covered = 0;
       for (const TermGroup& g : query.groups) {
         if (Mentions(question, g)) covered += idf[g.word];
       }
       if (covered >= 0.6 * total_weight) {
-        auto it = std::find_if(candidates.begin(), candidates.end(), [&](const Candidate& c) {
-          return c.hit.rowid == faqs[0].passage_rowid;
-        });
+        auto it = std::find_if(candidates.begin(), candidates.end(),
+                               [&](const Candidate& c) {
+                                 return c.hit.rowid == faqs[0].passage_rowid;
+                               });
         if (it != candidates.end()) {
           Candidate faq = std::move(*it);
           candidates.erase(it);
@@ -199,37 +213,23 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   }
 
   // 3. Coverage: the idf-weighted share of words the best passages have.
-  // Which words a passage has comes with the ranking query (one flag per
+  // Which words a passage has comes with the ranking (one flag per
   // phrase); a word is covered when a top passage has any of its
-  // alternatives, exactly what matching group.Match() against it says.
+  // alternatives.
   double coverage = 0;
   if (!candidates.empty()) {
     const std::vector<int> phrase_groups = query.PhraseGroups();
-    std::vector<int64_t> top;
     std::vector<bool> has_group(query.groups.size(), false);
-    bool phrases_known = true;
     for (size_t i = 0; i < candidates.size() && i < kCoveragePassages; ++i) {
-      top.push_back(candidates[i].hit.rowid);
-      const std::string& phrases = candidates[i].hit.phrases;
-      // Should the flags ever not line up with the groups' alternatives
-      // (FTS5 keeps even a phrase without tokens in its numbering today),
-      // ask per word instead.
-      phrases_known = phrases_known && phrases.size() == phrase_groups.size();
-      for (size_t p = 0; phrases_known && p < phrases.size(); ++p) {
-        if (phrases[p] != 0) has_group[static_cast<size_t>(phrase_groups[p])] = true;
+      const std::string& flags = candidates[i].hit.phrases;
+      for (size_t p = 0; p < flags.size() && p < phrase_groups.size(); ++p) {
+        if (flags[p] != 0)
+          has_group[static_cast<size_t>(phrase_groups[p])] = true;
       }
     }
     double covered_weight = 0;
     for (size_t g = 0; g < query.groups.size(); ++g) {
-      const TermGroup& group = query.groups[g];
-      const double weight = idf[group.word];
-      bool covered = has_group[g];
-      if (!phrases_known) {
-        CITEKB_ASSIGN_OR_RETURN(std::vector<int64_t> in_top,
-                                store.FilterMatching(group.Match(), top));
-        covered = !in_top.empty();
-      }
-      if (covered) covered_weight += weight;
+      if (has_group[g]) covered_weight += idf[query.groups[g].word];
     }
     coverage = total_weight > 0 ? covered_weight / total_weight : 0;
   }
@@ -258,12 +258,14 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   std::vector<ChosenSentence> chosen;
   absl::flat_hash_set<std::string> seen_text;
   const size_t passages_to_quote = std::min<size_t>(candidates.size(), 3);
-  for (size_t rank = 0; rank < passages_to_quote && chosen.size() < kMaxAnswerSentences;
+  for (size_t rank = 0;
+       rank < passages_to_quote && chosen.size() < kMaxAnswerSentences;
        ++rank) {
     const Candidate& candidate = candidates[rank];
-    CITEKB_ASSIGN_OR_RETURN(std::vector<StoredSentence> sentences,
-                            store.Sentences(candidate.hit.rowid));
-    const bool table_row = candidate.hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW;
+    const std::vector<StoredSentence>& sentences =
+        candidate.hit.stored->sentences;
+    const bool table_row =
+        candidate.hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW;
     const std::string row_key =
         table_row && !sentences.empty()
             ? sentences[0].text.substr(0, sentences[0].text.find(": ") + 2)
@@ -271,7 +273,8 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
     std::vector<std::pair<double, size_t>> scored;
     for (size_t i = 0; i < sentences.size(); ++i) {
       const std::string& text = sentences[i].text;
-      if (candidate.hit.passage.kind() == v1::PASSAGE_KIND_FAQ && i == 0) continue;
+      if (candidate.hit.passage.kind() == v1::PASSAGE_KIND_FAQ && i == 0)
+        continue;
       const std::string lower = absl::AsciiStrToLower(text);
       double score = 0;
       for (const TermGroup& g : query.groups) {
@@ -279,25 +282,29 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
       }
       scored.emplace_back(score, i);
     }
-    std::stable_sort(scored.begin(), scored.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(
+        scored.begin(), scored.end(),
+        [](const auto& a, const auto& b) { return a.first > b.first; });
     // The top passage may give up to three sentences (an FAQ answer reads
     // best whole); the others give their single best, if it matches at all.
     const size_t quota = rank == 0 ? 3 : 1;
     size_t taken = 0;
     for (const auto& [score, index] : scored) {
       if (taken == quota || chosen.size() == kMaxAnswerSentences) break;
-      if (score <= 0 && !(rank == 0 && (candidate.faq_boosted || taken < 2))) break;
+      if (score <= 0 && !(rank == 0 && (candidate.faq_boosted || taken < 2)))
+        break;
       std::string text = sentences[index].text;
       if (table_row && index > 0) text = absl::StrCat(row_key, text);
       if (!seen_text.insert(absl::AsciiStrToLower(text)).second) continue;
-      chosen.push_back({rank, index, std::move(text), sentences[index].source_ids,
-                        sentences[index].anecdotal, candidate.hit.passage.id()});
+      chosen.push_back({rank, index, std::move(text),
+                        sentences[index].source_ids, sentences[index].anecdotal,
+                        candidate.hit.passage.id()});
       ++taken;
     }
   }
   std::sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.passage_rank, a.ordinal) < std::tie(b.passage_rank, b.ordinal);
+    return std::tie(a.passage_rank, a.ordinal) <
+           std::tie(b.passage_rank, b.ordinal);
   });
 
   std::vector<std::string> parts;
@@ -305,7 +312,8 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   absl::flat_hash_set<std::string> cited;
   for (const ChosenSentence& sentence : chosen) {
     const std::string text = WithFinalPeriod(sentence.text);
-    parts.push_back(sentence.anecdotal ? absl::StrCat("(Anecdotal) ", text) : text);
+    parts.push_back(sentence.anecdotal ? absl::StrCat("(Anecdotal) ", text)
+                                       : text);
     v1::AnswerSentence* out = response.add_answer_sentences();
     out->set_text(text);
     out->set_passage_id(sentence.passage_id);
@@ -318,21 +326,25 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Store& store,
   response.set_answer(absl::StrJoin(parts, " "));
   response.set_answered(true);
   const double top_score = candidates[0].hit.passage.score();
-  response.set_confidence(
-      std::clamp(coverage * (candidates[0].faq_boosted ? 1.0 : top_score / (top_score + 4.0)),
-                 0.0, 1.0));
+  response.set_confidence(std::clamp(
+      coverage *
+          (candidates[0].faq_boosted ? 1.0 : top_score / (top_score + 4.0)),
+      0.0, 1.0));
   for (const std::string& id : citation_order) {
     CITEKB_ASSIGN_OR_RETURN(v1::Citation citation, store.CitationById(id));
     *response.add_citations() = std::move(citation);
   }
   absl::flat_hash_set<std::string> quoted_passages;
   for (const ChosenSentence& s : chosen) quoted_passages.insert(s.passage_id);
-  for (size_t i = 0; i < candidates.size() && response.passages_size() < max_passages; ++i) {
-    CITEKB_RETURN_IF_ERROR(store.AddCitationIds(candidates[i].hit));
-    *response.add_passages() = candidates[i].hit.passage;
+  for (size_t i = 0;
+       i < candidates.size() && response.passages_size() < max_passages; ++i) {
+    v1::Passage& passage = *response.add_passages() = candidates[i].hit.passage;
+    *passage.mutable_citation_ids() =
+        candidates[i].hit.stored->passage.citation_ids();
   }
   for (const v1::Faq& faq : all_faqs) {
-    if (!faq.answer_incomplete() && !quoted_passages.contains(faq.passage_id()) &&
+    if (!faq.answer_incomplete() &&
+        !quoted_passages.contains(faq.passage_id()) &&
         response.follow_ups_size() < 3) {
       response.add_follow_ups(faq.question());
     }

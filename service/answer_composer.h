@@ -16,13 +16,14 @@
 //      passages, duplicates removed, in passage then document order;
 //      anecdotal sentences are labelled "(Anecdotal)".
 //
-// Thread-safe (the store is).
+// Thread-safe (the searcher and the store are).
 
 #ifndef CITEKB_SERVICE_ANSWER_COMPOSER_H_
 #define CITEKB_SERVICE_ANSWER_COMPOSER_H_
 
 #include "absl/status/statusor.h"
 #include "citekb/v1/knowledge_base.pb.h"
+#include "service/searcher.h"
 #include "service/store.h"
 
 namespace citekb {
@@ -32,7 +33,8 @@ inline constexpr double kMinCoverage = 0.55;
 // `request` must be valid (KnowledgeBase::Ask validates); max_passages 0
 // means the default.
 absl::StatusOr<citekb::v1::AskResponse> ComposeAnswer(
-    const Store& store, const citekb::v1::AskRequest& request);
+    const Searcher& searcher, const Store& store,
+    const citekb::v1::AskRequest& request);
 
 }  // namespace citekb
 

@@ -36,16 +36,18 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text,
     return required ? Invalid(field, "must not be empty") : absl::OkStatus();
   }
   if (text.size() > max_bytes) {
-    return Invalid(field, absl::StrCat("is ", text.size(), " bytes; the limit is ",
-                                       max_bytes));
+    return Invalid(field, absl::StrCat("is ", text.size(),
+                                       " bytes; the limit is ", max_bytes));
   }
-  if (!IsStructurallyValidUtf8(text)) return Invalid(field, "is not valid UTF-8");
+  if (!IsStructurallyValidUtf8(text))
+    return Invalid(field, "is not valid UTF-8");
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char u = static_cast<unsigned char>(text[i]);
     const bool c0 = u < 0x20 && u != '\n' && u != '\t' && u != '\r';
     const bool c1 = u == 0xC2 && i + 1 < text.size() &&
                     static_cast<unsigned char>(text[i + 1]) < 0xA0;
-    if (c0 || u == 0x7F || c1) return Invalid(field, "contains control characters");
+    if (c0 || u == 0x7F || c1)
+      return Invalid(field, "contains control characters");
   }
   return absl::OkStatus();
 }
@@ -67,7 +69,8 @@ std::string PageToken(int offset, absl::string_view query_key) {
       absl::StrCat("v1:", offset, ":", Fingerprint(query_key)));
 }
 
-absl::StatusOr<int> ParsePageToken(absl::string_view token, absl::string_view query_key) {
+absl::StatusOr<int> ParsePageToken(absl::string_view token,
+                                   absl::string_view query_key) {
   if (token.empty()) return 0;
   std::string decoded;
   std::vector<std::string> parts;
@@ -106,7 +109,8 @@ void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
     if (static_cast<int>(sentences.size()) == kMaxStackAnswerSentences) break;
     v1::AnswerSentence& sentence = sentences.emplace_back();
     sentence.set_text(finding.message());
-    if (!finding.passage_ids().empty()) sentence.set_passage_id(finding.passage_ids(0));
+    if (!finding.passage_ids().empty())
+      sentence.set_passage_id(finding.passage_ids(0));
     *sentence.mutable_citation_ids() = finding.citation_ids();
     texts.push_back(finding.message());
   }
@@ -121,13 +125,14 @@ void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
   // the findings already rest on.
   std::vector<std::string> finding_passages;
   for (const v1::Finding& finding : evaluation.findings()) {
-    finding_passages.insert(finding_passages.end(), finding.passage_ids().begin(),
+    finding_passages.insert(finding_passages.end(),
+                            finding.passage_ids().begin(),
                             finding.passage_ids().end());
   }
   for (v1::AnswerSentence& sentence : *response.mutable_answer_sentences()) {
     if (static_cast<int>(texts.size()) >= kMaxStackAnswerSentences) break;
-    if (std::find(finding_passages.begin(), finding_passages.end(), sentence.passage_id()) !=
-        finding_passages.end()) {
+    if (std::find(finding_passages.begin(), finding_passages.end(),
+                  sentence.passage_id()) != finding_passages.end()) {
       continue;
     }
     texts.push_back(sentence.text());
@@ -141,7 +146,8 @@ void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
   response.set_confidence(std::max(response.confidence(), 0.9));
   for (const v1::Citation& citation : evaluation.citations()) {
     bool seen = false;
-    for (const v1::Citation& existing : response.citations()) seen |= existing.id() == citation.id();
+    for (const v1::Citation& existing : response.citations())
+      seen |= existing.id() == citation.id();
     if (!seen) *response.add_citations() = citation;
   }
 }
@@ -150,18 +156,23 @@ void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
 
 absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
     const std::string& index_path) {
-  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(index_path));
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                          Store::Open(index_path));
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Searcher> searcher,
+                          Searcher::Create(*store));
   std::unique_ptr<StackEvaluator> evaluator;
   if (!store->stack_rules_text().empty()) {
     rulespb::StackRules rules;
-    if (!google::protobuf::TextFormat::ParseFromString(store->stack_rules_text(), &rules)) {
-      return absl::DataLossError(
-          absl::StrCat(index_path, ": the stored stack rules cannot be read: rebuild the index"));
+    if (!google::protobuf::TextFormat::ParseFromString(
+            store->stack_rules_text(), &rules)) {
+      return absl::DataLossError(absl::StrCat(
+          index_path,
+          ": the stored stack rules cannot be read: rebuild the index"));
     }
     evaluator = std::make_unique<StackEvaluator>(std::move(rules));
     if (!evaluator->ok()) {
-      return absl::DataLossError(
-          absl::StrCat(index_path, ": the stored stack rules have unusable names"));
+      return absl::DataLossError(absl::StrCat(
+          index_path, ": the stored stack rules have unusable names"));
     }
   }
   absl::flat_hash_map<std::string, v1::Citation> finding_citations;
@@ -171,8 +182,9 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
         if (finding_citations.contains(id)) continue;
         absl::StatusOr<v1::Citation> citation = store->CitationById(id);
         if (!citation.ok()) {
-          return absl::DataLossError(absl::StrCat(index_path, ": the stack rules cite ", id,
-                                                  ", which the index lacks: rebuild it"));
+          return absl::DataLossError(
+              absl::StrCat(index_path, ": the stack rules cite ", id,
+                           ", which the index lacks: rebuild it"));
         }
         finding_citations.emplace(id, *std::move(citation));
       }
@@ -189,16 +201,19 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
       }
     }
   }
-  return std::unique_ptr<KnowledgeBase>(new KnowledgeBase(
-      std::move(store), std::move(evaluator), std::move(finding_citations)));
+  return std::unique_ptr<KnowledgeBase>(
+      new KnowledgeBase(std::move(store), std::move(searcher),
+                        std::move(evaluator), std::move(finding_citations)));
 }
 
-absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request) const {
+absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(
+    const v1::AskRequest& request) const {
   CITEKB_RETURN_IF_ERROR(
       ValidateText("question", request.question(), kMaxQuestionBytes, true));
   if (request.history_size() > kMaxHistoryTurns) {
-    return Invalid("history", absl::StrCat("has ", request.history_size(),
-                                           " turns; the limit is ", kMaxHistoryTurns));
+    return Invalid("history",
+                   absl::StrCat("has ", request.history_size(),
+                                " turns; the limit is ", kMaxHistoryTurns));
   }
   for (int i = 0; i < request.history_size(); ++i) {
     const std::string field = absl::StrCat("history[", i, "]");
@@ -206,15 +221,16 @@ absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request
       return Invalid(absl::StrCat(field, ".role"), "is not a known role");
     }
     CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".text"),
-                                        request.history(i).text(), kMaxQuestionBytes * 4,
-                                        false));
+                                        request.history(i).text(),
+                                        kMaxQuestionBytes * 4, false));
   }
   if (request.max_passages() < 0 || request.max_passages() > kMaxMaxPassages) {
-    return Invalid("max_passages",
-                   absl::StrCat("must be between 0 (default ", kDefaultMaxPassages,
-                                ") and ", kMaxMaxPassages));
+    return Invalid("max_passages", absl::StrCat("must be between 0 (default ",
+                                                kDefaultMaxPassages, ") and ",
+                                                kMaxMaxPassages));
   }
-  CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response, ComposeAnswer(*store_, request));
+  CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response,
+                          ComposeAnswer(*searcher_, *store_, request));
   if (stack_evaluator_ == nullptr) return response;
   std::optional<v1::EvaluateStackResponse> evaluation =
       stack_evaluator_->EvaluateQuestion(response.resolved_question());
@@ -227,26 +243,31 @@ absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(const v1::AskRequest& request
 
 absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
     const v1::SearchRequest& request) const {
-  CITEKB_RETURN_IF_ERROR(ValidateText("query", request.query(), kMaxQuestionBytes, true));
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("query", request.query(), kMaxQuestionBytes, true));
   if (!v1::PassageKind_IsValid(request.kind())) {
     return Invalid("kind", "is not a known passage kind");
   }
   CITEKB_RETURN_IF_ERROR(ValidateId("section_id", request.section_id()));
   CITEKB_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
-  const std::string query_key =
-      absl::StrCat(request.query(), "\x1f", request.kind(), "\x1f", request.section_id());
-  CITEKB_ASSIGN_OR_RETURN(int offset, ParsePageToken(request.page_token(), query_key));
+  const std::string query_key = absl::StrCat(
+      request.query(), "\x1f", request.kind(), "\x1f", request.section_id());
+  CITEKB_ASSIGN_OR_RETURN(int offset,
+                          ParsePageToken(request.page_token(), query_key));
   AnalyzedQuery query = AnalyzeQuery(request.query());
   if (query.empty()) {
-    return Invalid("query", "has no searchable words (only stop words or punctuation)");
+    return Invalid("query",
+                   "has no searchable words (only stop words or punctuation)");
   }
   int64_t total = 0;
   CITEKB_ASSIGN_OR_RETURN(
       std::vector<PassageHit> hits,
-      store_->SearchPassages(query.Match(), {request.kind(), request.section_id()},
-                             page_size, offset, &total, {.match_phrases = query.Phrases()}));
+      searcher_->SearchPassages(query.Phrases(),
+                                {request.kind(), request.section_id()},
+                                page_size, offset, &total));
   v1::SearchResponse response;
-  for (PassageHit& hit : hits) *response.add_passages() = std::move(hit.passage);
+  for (PassageHit& hit : hits)
+    *response.add_passages() = std::move(hit.passage);
   response.set_total_size(static_cast<int32_t>(total));
   // In 64 bits: a forged token may carry an offset near INT_MAX.
   if (int64_t{offset} + page_size < total) {
@@ -274,7 +295,8 @@ absl::StatusOr<v1::GetSectionResponse> KnowledgeBase::GetSection(
 absl::StatusOr<v1::ListFaqsResponse> KnowledgeBase::ListFaqs(
     const v1::ListFaqsRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> faqs, store_->ListFaqs(request.article_id()));
+  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> faqs,
+                          store_->ListFaqs(request.article_id()));
   v1::ListFaqsResponse response;
   for (v1::Faq& faq : faqs) *response.add_faqs() = std::move(faq);
   return response;
@@ -288,15 +310,17 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
   CITEKB_RETURN_IF_ERROR(ValidateId("section_id", request.section_id()));
   CITEKB_RETURN_IF_ERROR(ValidateId("pmid", request.pmid()));
   CITEKB_RETURN_IF_ERROR(ValidateId("doi", request.doi()));
-  CITEKB_RETURN_IF_ERROR(
-      ValidateText("cited_text", request.cited_text(), kMaxQuestionBytes, false));
+  CITEKB_RETURN_IF_ERROR(ValidateText("cited_text", request.cited_text(),
+                                      kMaxQuestionBytes, false));
   absl::string_view pmid_view = absl::StripAsciiWhitespace(request.pmid());
   absl::ConsumePrefix(&pmid_view, "pmid:");
   const std::string pmid(pmid_view);
-  if (!pmid.empty() && !std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
+  if (!pmid.empty() &&
+      !std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
     return Invalid("pmid", "must be digits, e.g. 11684396");
   }
-  const std::string lower_doi = absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.doi()));
+  const std::string lower_doi =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.doi()));
   absl::string_view doi_view = lower_doi;
   absl::ConsumePrefix(&doi_view, "doi:");
   absl::ConsumePrefix(&doi_view, "https://doi.org/");
@@ -310,13 +334,15 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
     filter.cited_text_match = words.MatchAll();
   }
   CITEKB_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
-  const std::string query_key = absl::StrCat(request.kind(), "\x1f", request.section_id(),
-                                             "\x1f", pmid, "\x1f", doi, "\x1f",
-                                             request.cited_text());
-  CITEKB_ASSIGN_OR_RETURN(int offset, ParsePageToken(request.page_token(), query_key));
+  const std::string query_key =
+      absl::StrCat(request.kind(), "\x1f", request.section_id(), "\x1f", pmid,
+                   "\x1f", doi, "\x1f", request.cited_text());
+  CITEKB_ASSIGN_OR_RETURN(int offset,
+                          ParsePageToken(request.page_token(), query_key));
   int64_t total = 0;
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Citation> citations,
-                          store_->ListCitations(filter, page_size, offset, &total));
+  CITEKB_ASSIGN_OR_RETURN(
+      std::vector<v1::Citation> citations,
+      store_->ListCitations(filter, page_size, offset, &total));
   v1::ListCitationsResponse response;
   for (v1::Citation& c : citations) *response.add_citations() = std::move(c);
   response.set_total_size(static_cast<int32_t>(total));
@@ -348,7 +374,8 @@ absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
     canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id));
   } else if (absl::StartsWith(lower, "10.")) {
     canonical = absl::StrCat("doi:", lower);
-  } else if (absl::StartsWith(lower, "http://") || absl::StartsWith(lower, "https://")) {
+  } else if (absl::StartsWith(lower, "http://") ||
+             absl::StartsWith(lower, "https://")) {
     ClassifiedLink link = ClassifyLink(id);
     if (link.source.has_value()) canonical = link.source->id;
   }
@@ -358,9 +385,10 @@ absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
   }
   absl::StatusOr<v1::Citation> by_url = store_->CitationByUrl(id);
   if (absl::IsNotFound(by_url.status())) {
-    return absl::NotFoundError(absl::StrCat(
-        "id: no citation \"", id,
-        "\" (give a citation id like pmid:11684396, a PMID, PMCID, DOI or URL)"));
+    return absl::NotFoundError(
+        absl::StrCat("id: no citation \"", id,
+                     "\" (give a citation id like pmid:11684396, a PMID, "
+                     "PMCID, DOI or URL)"));
   }
   return by_url;
 }
@@ -371,8 +399,9 @@ absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
   if (!v1::RelatedLinkKind_IsValid(request.kind())) {
     return Invalid("kind", "is not a known link kind");
   }
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::RelatedLink> links,
-                          store_->ListRelatedLinks(request.article_id(), request.kind()));
+  CITEKB_ASSIGN_OR_RETURN(
+      std::vector<v1::RelatedLink> links,
+      store_->ListRelatedLinks(request.article_id(), request.kind()));
   v1::ListRelatedLinksResponse response;
   for (v1::RelatedLink& link : links) *response.add_links() = std::move(link);
   return response;
@@ -380,16 +409,20 @@ absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
 
 absl::StatusOr<v1::EvaluateStackResponse> KnowledgeBase::EvaluateStack(
     const v1::EvaluateStackRequest& request) const {
-  CITEKB_RETURN_IF_ERROR(ValidateText("text", request.text(), kMaxStackTextBytes, false));
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("text", request.text(), kMaxStackTextBytes, false));
   for (int i = 0; i < request.doses_size() && i < kMaxStackDoses; ++i) {
     const v1::Dose& dose = request.doses(i);
     const std::string field = absl::StrCat("doses[", i, "]");
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".compound"),
+                                        dose.compound(), 200, false));
     CITEKB_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, ".compound"), dose.compound(), 200, false));
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
+        ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
+    CITEKB_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
   }
-  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications; ++i) {
+  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications;
+       ++i) {
     CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat("medications[", i, "]"),
                                         request.medications(i), 200, false));
   }

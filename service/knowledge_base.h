@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "citekb/v1/knowledge_base.pb.h"
+#include "service/searcher.h"
 #include "service/stack_evaluator.h"
 #include "service/store.h"
 
@@ -50,7 +51,8 @@ class KnowledgeBase {
   // the evaluation is returned in `stack_evaluation` and its most severe
   // findings open the answer.
   absl::StatusOr<v1::AskResponse> Ask(const v1::AskRequest& request) const;
-  absl::StatusOr<v1::SearchResponse> Search(const v1::SearchRequest& request) const;
+  absl::StatusOr<v1::SearchResponse> Search(
+      const v1::SearchRequest& request) const;
   absl::StatusOr<v1::ListSectionsResponse> ListSections(
       const v1::ListSectionsRequest& request) const;
   absl::StatusOr<v1::GetSectionResponse> GetSection(
@@ -59,7 +61,8 @@ class KnowledgeBase {
       const v1::ListFaqsRequest& request) const;
   absl::StatusOr<v1::ListCitationsResponse> ListCitations(
       const v1::ListCitationsRequest& request) const;
-  absl::StatusOr<v1::Citation> GetCitation(const v1::GetCitationRequest& request) const;
+  absl::StatusOr<v1::Citation> GetCitation(
+      const v1::GetCitationRequest& request) const;
   absl::StatusOr<v1::ListRelatedLinksResponse> ListRelatedLinks(
       const v1::ListRelatedLinksRequest& request) const;
   // Checks a stack against the rules stored in the index (stack_evaluator.h
@@ -73,16 +76,21 @@ class KnowledgeBase {
   absl::StatusOr<bool> HasSections() const { return store_->HasSections(); }
 
  private:
-  KnowledgeBase(std::unique_ptr<Store> store, std::unique_ptr<StackEvaluator> evaluator,
-                absl::flat_hash_map<std::string, v1::Citation> finding_citations)
+  KnowledgeBase(
+      std::unique_ptr<Store> store, std::unique_ptr<Searcher> searcher,
+      std::unique_ptr<StackEvaluator> evaluator,
+      absl::flat_hash_map<std::string, v1::Citation> finding_citations)
       : store_(std::move(store)),
+        searcher_(std::move(searcher)),
         stack_evaluator_(std::move(evaluator)),
         finding_citations_(std::move(finding_citations)) {}
 
   // Fills `response.citations` from the findings' citation ids.
-  absl::Status ResolveFindingCitations(v1::EvaluateStackResponse& response) const;
+  absl::Status ResolveFindingCitations(
+      v1::EvaluateStackResponse& response) const;
 
   std::unique_ptr<Store> store_;
+  std::unique_ptr<Searcher> searcher_;               // Reads store_.
   std::unique_ptr<StackEvaluator> stack_evaluator_;  // null without rules
   // Every citation the rules' evidence names, resolved once at Open: the
   // index never changes under a KnowledgeBase.

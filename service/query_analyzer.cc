@@ -15,30 +15,48 @@ namespace {
 
 bool IsStopWord(absl::string_view word) {
   static const auto* const kStopWords = new absl::flat_hash_set<std::string>{
-      "a", "about", "above", "after", "again", "all", "also", "am", "an", "and",
-      "any", "are", "as", "at", "be", "because", "been", "before", "being",
-      "between", "both", "but", "by", "can", "could", "did", "do", "does",
-      "doing", "during", "each", "for", "from", "further", "get", "had", "has",
-      "have", "having", "he", "her", "here", "him", "his", "how", "i", "if",
-      "in", "into", "is", "it", "its", "itself", "just", "me", "more", "most",
-      "my", "myself", "no", "nor", "not", "of", "off", "on", "once", "only",
-      "or", "other", "our", "out", "over", "own", "same", "she", "should", "so",
-      "some", "such", "than", "that", "the", "their", "them", "then", "there",
-      "these", "they", "this", "those", "through", "to", "too", "under",
-      "until", "up", "very", "was", "we", "were", "what", "where",
-      "which", "while", "who", "whom", "why", "will", "with", "would", "you",
-      "your", "yours", "tell", "explain", "please", "need", "know", "much",
-      "many", "really", "ok", "okay", "thanks", "hi", "hello", "s", "t", "don",
-      "doesn", "isn", "aren", "vs", "versus", "like", "use", "using", "used",
-      "thing", "things", "way", "ways", "say", "says", "said", "exactly",
-      "actually", "something", "anything", "article", "good", "bad", "best",
-      "help", "helps", "work", "works", "daily", "day", "days", "per", "enough",
-      "happen", "happens", "happening", "end", "ends", "role", "play", "plays",
-      "right", "mean", "means", "meaning", "often", "get", "got", "getting",
-      "low", "want", "wants", "go", "goes", "make", "makes", "anyone", "someone",
-      "people", "person", "everyone", "recommend", "recommended", "ideal",
-      "correct", "supposed", "matter", "matters", "important", "whether",
-      "instead", "still", "even", "ever", "am", "im", "ive", "d", "think"};
+      "a",         "about",       "above",     "after",    "again",
+      "all",       "also",        "am",        "an",       "and",
+      "any",       "are",         "as",        "at",       "be",
+      "because",   "been",        "before",    "being",    "between",
+      "both",      "but",         "by",        "can",      "could",
+      "did",       "do",          "does",      "doing",    "during",
+      "each",      "for",         "from",      "further",  "get",
+      "had",       "has",         "have",      "having",   "he",
+      "her",       "here",        "him",       "his",      "how",
+      "i",         "if",          "in",        "into",     "is",
+      "it",        "its",         "itself",    "just",     "me",
+      "more",      "most",        "my",        "myself",   "no",
+      "nor",       "not",         "of",        "off",      "on",
+      "once",      "only",        "or",        "other",    "our",
+      "out",       "over",        "own",       "same",     "she",
+      "should",    "so",          "some",      "such",     "than",
+      "that",      "the",         "their",     "them",     "then",
+      "there",     "these",       "they",      "this",     "those",
+      "through",   "to",          "too",       "under",    "until",
+      "up",        "very",        "was",       "we",       "were",
+      "what",      "where",       "which",     "while",    "who",
+      "whom",      "why",         "will",      "with",     "would",
+      "you",       "your",        "yours",     "tell",     "explain",
+      "please",    "need",        "know",      "much",     "many",
+      "really",    "ok",          "okay",      "thanks",   "hi",
+      "hello",     "s",           "t",         "don",      "doesn",
+      "isn",       "aren",        "vs",        "versus",   "like",
+      "use",       "using",       "used",      "thing",    "things",
+      "way",       "ways",        "say",       "says",     "said",
+      "exactly",   "actually",    "something", "anything", "article",
+      "good",      "bad",         "best",      "help",     "helps",
+      "work",      "works",       "daily",     "day",      "days",
+      "per",       "enough",      "happen",    "happens",  "happening",
+      "end",       "ends",        "role",      "play",     "plays",
+      "right",     "mean",        "means",     "meaning",  "often",
+      "get",       "got",         "getting",   "low",      "want",
+      "wants",     "go",          "goes",      "make",     "makes",
+      "anyone",    "someone",     "people",    "person",   "everyone",
+      "recommend", "recommended", "ideal",     "correct",  "supposed",
+      "matter",    "matters",     "important", "whether",  "instead",
+      "still",     "even",        "ever",      "am",       "im",
+      "ive",       "d",           "think"};
   return kStopWords->contains(word);
 }
 
@@ -120,7 +138,8 @@ std::string QuoteFts(absl::string_view text) {
   // quotes ("unterminated string"). A space separates words just the same.
   return absl::StrCat(
       "\"",
-      absl::StrReplaceAll(text, {{"\"", "\"\""}, {absl::string_view("\0", 1), " "}}),
+      absl::StrReplaceAll(text,
+                          {{"\"", "\"\""}, {absl::string_view("\0", 1), " "}}),
       "\"");
 }
 
@@ -133,12 +152,6 @@ std::string TermGroup::Match() const {
   return absl::StrCat("(", JoinAlternatives(quoted, " OR "), ")");
 }
 
-std::string AnalyzedQuery::Match() const {
-  std::vector<std::string> parts;
-  for (const TermGroup& group : groups) parts.push_back(group.Match());
-  return JoinAlternatives(parts, " OR ");
-}
-
 std::string AnalyzedQuery::MatchAll() const {
   std::vector<std::string> parts;
   for (const TermGroup& group : groups) parts.push_back(group.Match());
@@ -148,9 +161,8 @@ std::string AnalyzedQuery::MatchAll() const {
 std::vector<std::string> AnalyzedQuery::Phrases() const {
   std::vector<std::string> phrases;
   for (const TermGroup& group : groups) {
-    for (const std::string& alternative : group.alternatives) {
-      phrases.push_back(QuoteFts(alternative));
-    }
+    phrases.insert(phrases.end(), group.alternatives.begin(),
+                   group.alternatives.end());
   }
   return phrases;
 }
@@ -174,11 +186,16 @@ AnalyzedQuery AnalyzeQuery(absl::string_view text) {
     if ((word == "vitamin" || word == "vit") && i + 1 < words.size() &&
         words[i + 1].size() <= 2 &&
         (words[i + 1] == "d" || words[i + 1] == "k" || words[i + 1] == "a" ||
-         words[i + 1] == "d3" || words[i + 1] == "k2" || words[i + 1] == "k1")) {
+         words[i + 1] == "d3" || words[i + 1] == "k2" ||
+         words[i + 1] == "k1")) {
       const std::string& letter = words[++i];
-      word = letter == "d" ? "d3" : letter == "k" ? "k2" : letter == "a" ? "retinol" : letter;
+      word = letter == "d"   ? "d3"
+             : letter == "k" ? "k2"
+             : letter == "a" ? "retinol"
+                             : letter;
     }
-    if (word.size() > 40 || IsStopWord(word) || !seen.insert(word).second) continue;
+    if (word.size() > 40 || IsStopWord(word) || !seen.insert(word).second)
+      continue;
     if (word.size() == 1 && !absl::ascii_isdigit(word[0])) continue;
     TermGroup group;
     group.word = word;

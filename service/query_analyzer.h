@@ -1,9 +1,11 @@
-// Turns a user's question into safe FTS5 expressions.
+// Turns a user's question into the phrases to search for, and into safe
+// FTS5 expressions.
 //
-// User text never reaches FTS5 as syntax: the analyzer keeps only words
-// (letters and digits), drops stop words, joins compounds (`MK-7` -> `mk7`,
-// compound_terms.h) and writes every term as a quoted FTS5 string, so quotes,
-// `*`, `NEAR`, `AND`, `col:`, parentheses and control bytes are inert.
+// The analyzer keeps only words (letters and digits), drops stop words and
+// joins compounds (`MK-7` -> `mk7`, compound_terms.h). User text never
+// reaches FTS5 as syntax: MatchAll() writes every term as a quoted FTS5
+// string, so quotes, `*`, `NEAR`, `AND`, `col:`, parentheses and control
+// bytes are inert.
 //
 // Each content word becomes a TermGroup of alternatives that mean the same to
 // a reader of this knowledge base: `vitamin D`, `D3` and `cholecalciferol`;
@@ -12,7 +14,9 @@
 //
 //   AnalyzedQuery q = AnalyzeQuery("Why K2 with vitamin D?");
 //   q.groups.size() == 2
-//   q.Match() == R"(("k2" OR "menaquinone" OR "mk7") OR ("d3" OR ...))"
+//   q.Phrases() == {"k2", "menaquinone", "mk7", "d3", "cholecalciferol",
+//   "vitamin d"} q.MatchAll() == R"(("k2" OR "menaquinone" OR "mk7") AND ("d3"
+//   OR ...))"
 //
 // Thread-safe.
 
@@ -38,15 +42,14 @@ struct AnalyzedQuery {
   std::vector<TermGroup> groups;
 
   bool empty() const { return groups.empty(); }
-  // Any group: for ranking, where bm25 rewards passages matching more groups.
-  std::string Match() const;
-  // Every group: for filters such as "citing sentences with these words".
-  std::string MatchAll() const;
-  // The phrases of Match() in FTS5's order (every alternative of every
-  // group, in order), each a quoted FTS5 string; and the index of the group
-  // of each.
+  // Every alternative of every group, in order: what ranking looks for
+  // (searcher.h), where bm25 rewards passages having more of them. And the
+  // index of the group of each.
   std::vector<std::string> Phrases() const;
   std::vector<int> PhraseGroups() const;
+  // An FTS5 expression matching what has every group: for filters such as
+  // "citing sentences with these words".
+  std::string MatchAll() const;
 };
 
 // At most kMaxQueryTerms groups are kept (the first ones).

@@ -424,6 +424,7 @@ absl::StatusOr<RetrievalQuery> RetrievalIndex::Compile(
     }
     phrase.idf = Idf(phrase.list->rows);
     if (phrase.list->rows == 0) phrase.list = nullptr;
+    phrase.terms = std::move(ids);
   }
   return query;
 }

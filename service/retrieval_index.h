@@ -72,11 +72,13 @@ struct PostingList {
   std::string owned;  // The bytes of a phrase's list; terms' live in the index.
 };
 
-// One phrase of a compiled query: its rows (null when it matches nothing)
-// and its bm25 idf.
+// One phrase of a compiled query: its rows (null when it matches nothing),
+// its bm25 idf and its terms' ids (empty when some term is not in the
+// table: then it matches nothing).
 struct CompiledPhrase {
   std::shared_ptr<const PostingList> list;
   double idf = 0;
+  std::vector<uint32_t> terms;
 };
 
 struct RetrievalQuery {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -55,168 +56,6 @@ class Store::Lease {
 
 namespace {
 
-// FTS5 auxiliary function citekb_bm25(fts_table, w1, ..., wN, hits1, ...,
-// hitsP): FTS5's bm25() with column weights w1..wN (one per column), except
-// that the number of rows containing each of the P phrases of the MATCH
-// expression is passed in instead of counted. bm25() counts them at the start
-// of every query, walking each phrase's whole document list, while the
-// count of a phrase never changes in a read-only index; the caller remembers
-// it (Store::CountIn). The formula and the order of every floating-point
-// operation are bm25()'s, so the scores are identical bit for bit
-// (store_test compares them). Without the right number of counts it counts
-// like bm25().
-//
-// citekb_passage_bm25(passage_fts, ...) is the same function told each
-// row's length by Store::passage_tokens_ instead of asking FTS5, which reads
-// it from the passage_fts_docsize table: one b-tree lookup per matching row,
-// 40% of ranking's time at 10,000 articles, for a number that never
-// changes.
-struct Bm25Query {
-  double average_length = 0;      // Tokens per row, all columns.
-  std::vector<double> idf;        // Per phrase.
-  std::vector<double> frequency;  // Per phrase, for the current row.
-};
-
-constexpr double kBm25K1 = 1.2;
-constexpr double kBm25B = 0.75;
-
-int CountRowsCallback(const Fts5ExtensionApi*, Fts5Context*, void* count) {
-  ++*static_cast<sqlite3_int64*>(count);
-  return SQLITE_OK;
-}
-
-int PrepareBm25Query(const Fts5ExtensionApi* api, Fts5Context* fts, int argc,
-                     sqlite3_value** argv, Bm25Query** out) {
-  *out = static_cast<Bm25Query*>(api->xGetAuxdata(fts, 0));
-  if (*out != nullptr) return SQLITE_OK;
-  auto query = std::make_unique<Bm25Query>();
-  const int columns = api->xColumnCount(fts);
-  const int phrases = api->xPhraseCount(fts);
-  sqlite3_int64 rows = 0;
-  sqlite3_int64 tokens = 0;
-  int rc = api->xRowCount(fts, &rows);
-  if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
-  if (rc != SQLITE_OK) return rc;
-  query->average_length =
-      static_cast<double>(tokens) / static_cast<double>(rows);
-  const bool counts_given = argc == columns + phrases;
-  for (int i = 0; i < phrases; ++i) {
-    sqlite3_int64 hits = 0;
-    if (counts_given) {
-      hits = sqlite3_value_int64(argv[columns + i]);
-    } else if ((rc = api->xQueryPhrase(fts, i, &hits, CountRowsCallback)) !=
-               SQLITE_OK) {
-      return rc;
-    }
-    double idf = std::log((rows - hits + 0.5) / (hits + 0.5));
-    if (idf <= 0.0) idf = 1e-6;  // As bm25(): a phrase in most rows.
-    query->idf.push_back(idf);
-  }
-  query->frequency.resize(static_cast<size_t>(phrases));
-  rc = api->xSetAuxdata(fts, query.get(),
-                        [](void* p) { delete static_cast<Bm25Query*>(p); });
-  if (rc != SQLITE_OK) return rc;  // xSetAuxdata deleted it.
-  *out = query.release();
-  return SQLITE_OK;
-}
-
-void Bm25Function(const Fts5ExtensionApi* api, Fts5Context* fts,
-                  sqlite3_context* result, int argc, sqlite3_value** argv) {
-  Bm25Query* query = nullptr;
-  int rc = PrepareBm25Query(api, fts, argc, argv, &query);
-  if (rc == SQLITE_OK) {
-    // Phrase by phrase (xPhraseFirst) rather than through xInst, which
-    // first merges every phrase's instances into one sorted list; each
-    // phrase's instances come in the same order either way, so the sums are
-    // the same.
-    const int columns = api->xColumnCount(fts);
-    for (size_t phrase = 0; phrase < query->frequency.size(); ++phrase) {
-      double frequency = 0;
-      Fts5PhraseIter iter;
-      int column = 0, offset = 0;
-      rc = api->xPhraseFirst(fts, static_cast<int>(phrase), &iter, &column,
-                             &offset);
-      if (rc != SQLITE_OK) break;
-      for (; column >= 0; api->xPhraseNext(fts, &iter, &column, &offset)) {
-        // A column without a weight weighs 1, as in bm25().
-        frequency += column < std::min(argc, columns)
-                         ? sqlite3_value_double(argv[column])
-                         : 1.0;
-      }
-      query->frequency[phrase] = frequency;
-    }
-  }
-  int row_tokens = -1;
-  if (rc == SQLITE_OK) {
-    if (const auto* lengths =
-            static_cast<const std::vector<int32_t>*>(api->xUserData(fts));
-        lengths != nullptr) {
-      const sqlite3_int64 rowid = api->xRowid(fts);
-      if (rowid >= 0 && rowid < static_cast<sqlite3_int64>(lengths->size())) {
-        row_tokens = (*lengths)[static_cast<size_t>(rowid)];
-      }
-    }
-    if (row_tokens < 0) rc = api->xColumnSize(fts, -1, &row_tokens);
-  }
-  if (rc != SQLITE_OK) {
-    sqlite3_result_error_code(result, rc);
-    return;
-  }
-  const double length = static_cast<double>(row_tokens);
-  double score = 0.0;
-  for (size_t i = 0; i < query->idf.size(); ++i) {
-    const double f = query->frequency[i];
-    score += query->idf[i] *
-             ((f * (kBm25K1 + 1.0)) /
-              (f + kBm25K1 *
-                       (1 - kBm25B + kBm25B * length / query->average_length)));
-  }
-  sqlite3_result_double(result, -1.0 * score);
-}
-
-// FTS5 auxiliary function citekb_phrases(fts_table): a blob with one byte
-// per phrase of the row's MATCH expression, 1 when the row has the phrase
-// (in any column). One ranking query then tells which of the question's
-// words each passage has.
-void PhrasesFunction(const Fts5ExtensionApi* api, Fts5Context* fts,
-                     sqlite3_context* result, int, sqlite3_value**) {
-  const int count = api->xPhraseCount(fts);
-  std::string present(static_cast<size_t>(count), '\0');
-  for (int i = 0; i < count; ++i) {
-    Fts5PhraseIter iter;
-    int column = -1;
-    if (const int rc = api->xPhraseFirstColumn(fts, i, &iter, &column);
-        rc != SQLITE_OK) {
-      sqlite3_result_error_code(result, rc);
-      return;
-    }
-    present[static_cast<size_t>(i)] = column >= 0 ? 1 : 0;
-  }
-  sqlite3_result_blob(result, present.data(), count, SQLITE_TRANSIENT);
-}
-
-// `passage_tokens`: see citekb_passage_bm25.
-absl::Status RegisterFunctions(sqlite3* db,
-                               const std::vector<int32_t>* passage_tokens) {
-  // The documented way to reach FTS5's registration API from C.
-  fts5_api* api = nullptr;
-  CITEKB_ASSIGN_OR_RETURN(Statement query,
-                          Statement::Prepare(db, "SELECT fts5(?1)"));
-  sqlite3_bind_pointer(query.get(), 1, &api, "fts5_api_ptr", nullptr);
-  CITEKB_RETURN_IF_ERROR(query.Step().status());
-  if (api == nullptr || api->iVersion < 2 ||
-      api->xCreateFunction(api, "citekb_phrases", nullptr, PhrasesFunction,
-                           nullptr) != SQLITE_OK ||
-      api->xCreateFunction(api, "citekb_bm25", nullptr, Bm25Function,
-                           nullptr) != SQLITE_OK ||
-      api->xCreateFunction(api, "citekb_passage_bm25",
-                           const_cast<std::vector<int32_t>*>(passage_tokens),
-                           Bm25Function, nullptr) != SQLITE_OK) {
-    return absl::InternalError("cannot register an FTS5 function");
-  }
-  return absl::OkStatus();
-}
-
 // SQLite calls the progress handler after this many virtual-machine steps;
 // each call charges them to the current call's QueryBudget. Small enough to
 // stop a runaway statement within microseconds, large enough to cost
@@ -237,8 +76,7 @@ int ChargeCurrentBudget(void*) {
 // refuse to run), with extension loading off (OpenDatabase) and the
 // progress handler above. Pages are read straight from the image (mmap
 // mode), so connections add no copy of the index.
-absl::StatusOr<Database> OpenImage(absl::string_view image,
-                                   const std::vector<int32_t>* passage_tokens) {
+absl::StatusOr<Database> OpenImage(absl::string_view image) {
   CITEKB_ASSIGN_OR_RETURN(
       Database db,
       OpenDatabase(":memory:", SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
@@ -258,7 +96,6 @@ absl::StatusOr<Database> OpenImage(absl::string_view image,
   CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
   sqlite3_progress_handler(db.get(), kProgressSteps, &ChargeCurrentBudget,
                            nullptr);
-  CITEKB_RETURN_IF_ERROR(RegisterFunctions(db.get(), passage_tokens));
   return db;
 }
 
@@ -316,8 +153,8 @@ constexpr char kPassageColumns[] =
     "p.text, p.anecdotal, "
     "(SELECT answer_incomplete FROM faqs WHERE faqs.passage_id = p.id)";
 
-PassageHit ReadPassage(const Statement& row) {
-  PassageHit hit;
+StoredPassage ReadPassage(const Statement& row) {
+  StoredPassage hit;
   hit.rowid = row.ColumnInt(0);
   v1::Passage& p = hit.passage;
   p.set_id(Str(row.ColumnText(1)));
@@ -405,136 +242,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     CITEKB_ASSIGN_OR_RETURN(bool has_rules, rules->Step());
     if (has_rules) store->stack_rules_text_ = Str(rules->ColumnText(0));
   }  // The lease goes back before LoadLeadingFaqs takes one.
-  CITEKB_RETURN_IF_ERROR(store->LoadVocabulary());
   CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
-  CITEKB_RETURN_IF_ERROR(store->LoadPassageTokens());
   // quick_check read every page; serving needs only the ones queries touch.
   store->image_.ReleaseResidentPages();
   return store;
-}
-
-namespace {
-
-// One of SQLite's variable-length integers (FTS5 writes them too) from the
-// start of `bytes`, consumed. False when `bytes` ends inside it.
-bool ReadVarint(absl::string_view& bytes, uint64_t* value) {
-  *value = 0;
-  for (int i = 0; i < 9; ++i) {
-    if (bytes.empty()) return false;
-    const auto byte = static_cast<uint8_t>(bytes.front());
-    bytes.remove_prefix(1);
-    if (i == 8) {  // The ninth byte carries 8 bits.
-      *value = (*value << 8) | byte;
-      return true;
-    }
-    *value = (*value << 7) | (byte & 0x7f);
-    if ((byte & 0x80) == 0) return true;
-  }
-  return true;
-}
-
-}  // namespace
-
-absl::Status Store::LoadPassageTokens() {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  // FTS5 keeps each row's token count per column in its docsize table, as
-  // one varint per column.
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * rows,
-      c->Prepare("SELECT id, sz FROM passage_fts_docsize ORDER BY id"));
-  std::vector<int32_t> tokens;
-  while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, rows->Step());
-    if (!row) break;
-    const int64_t rowid = rows->ColumnInt(0);
-    absl::string_view sizes = rows->ColumnText(1);
-    uint64_t total = 0;
-    while (!sizes.empty()) {
-      uint64_t column = 0;
-      if (!ReadVarint(sizes, &column)) {
-        return absl::DataLossError(
-            absl::StrCat(path_,
-                         " is damaged (a bad passage length): rebuild it with "
-                         "citekb-index"));
-      }
-      total += column;
-    }
-    // Rowids are the passages' ids, 1 to n; anything else is not indexed
-    // here and FTS5 answers for it (-1).
-    if (rowid < 0 || rowid > passage_count_ || total > INT32_MAX) continue;
-    if (tokens.size() <= static_cast<size_t>(rowid))
-      tokens.resize(rowid + 1, -1);
-    tokens[static_cast<size_t>(rowid)] = static_cast<int32_t>(total);
-  }
-  // Connections read passage_tokens_ from now on; none ranks before Open
-  // returns.
-  passage_tokens_ = std::move(tokens);
-  return absl::OkStatus();
-}
-
-absl::Status Store::LoadVocabulary() {
-  // fts5vocab needs a (temporary) virtual table, which query_only forbids:
-  // a separate short-lived connection reads the vocabulary. Its main
-  // database is as read-only as every other; only its temp schema changes.
-  CITEKB_ASSIGN_OR_RETURN(Database db, OpenImage(image_.bytes(), nullptr));
-  CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = OFF"));
-  CITEKB_RETURN_IF_ERROR(Exec(db.get(),
-                              "CREATE VIRTUAL TABLE temp.passage_vocab USING "
-                              "fts5vocab(main, 'passage_fts', 'col')"));
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement terms,
-      Statement::Prepare(
-          db.get(),
-          "SELECT term, doc FROM temp.passage_vocab WHERE col = 'body'"));
-  while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, terms.Step());
-    if (!row) break;
-    vocabulary_[Str(terms.ColumnText(0))] = terms.ColumnInt(1);
-  }
-  return absl::OkStatus();
-}
-
-namespace {
-
-// Levenshtein distance, giving up (returning limit + 1) past `limit`.
-size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
-  if (a.size() > b.size() + limit || b.size() > a.size() + limit)
-    return limit + 1;
-  std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    current[0] = i;
-    size_t best = current[0];
-    for (size_t j = 1; j <= b.size(); ++j) {
-      current[j] = std::min({previous[j] + 1, current[j - 1] + 1,
-                             previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      best = std::min(best, current[j]);
-    }
-    if (best > limit) return limit + 1;
-    std::swap(previous, current);
-  }
-  return previous[b.size()];
-}
-
-}  // namespace
-
-std::string Store::CorrectSpelling(const std::string& word) const {
-  if (word.size() < 5 || vocabulary_.contains(word)) return "";
-  for (const std::string& stem :
-       {word.substr(0, word.size() - 1), word.substr(0, word.size() - 2)}) {
-    if (vocabulary_.contains(stem)) return "";  // "bones" is "bone".
-  }
-  const size_t limit = word.size() >= 8 ? 2 : 1;
-  std::string best;
-  int64_t best_count = 0;
-  for (const auto& [term, count] : vocabulary_) {
-    if (term.size() < 4 || count <= best_count) continue;
-    if (EditDistance(word, term, limit) <= limit) {
-      best = term;
-      best_count = count;
-    }
-  }
-  return best;
 }
 
 Store::Store(std::string path, MappedFile image)
@@ -567,7 +278,7 @@ absl::StatusOr<Store::Lease> Store::Acquire() const {
   // One connection per concurrently running query, up to the limit; they
   // stay open for reuse.
   auto connection = std::make_unique<Connection>();
-  absl::StatusOr<Database> db = OpenImage(image_.bytes(), &passage_tokens_);
+  absl::StatusOr<Database> db = OpenImage(image_.bytes());
   if (!db.ok()) {
     absl::MutexLock lock(&mutex_);
     --open_connections_;
@@ -612,335 +323,28 @@ absl::Status ReadCitationIds(Store::Connection& c, int64_t passage_rowid,
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<PassageHit>> Store::SearchPassages(
-    const std::string& match, const PassageFilter& filter, int limit,
-    int offset, int64_t* total, const SearchOptions& options) const {
-  const char* kind = PassageKindName(filter.kind);
-  if (total != nullptr) {
-    if (*kind == '\0' && filter.section_id.empty()) {
-      // Every passage has a section: without filters the count needs no
-      // join, and it is the same count Ask asks for.
-      CITEKB_ASSIGN_OR_RETURN(*total, CountIn("passage_fts", match));
-    } else {
-      CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-      CITEKB_ASSIGN_OR_RETURN(
-          Statement * count,
-          c->Prepare(
-              "SELECT count(*) FROM passage_fts JOIN passages p ON p.id = "
-              "passage_fts.rowid JOIN sections sec ON sec.id = p.section_id "
-              "WHERE passage_fts MATCH ?1 AND (?2 = '' OR p.kind = ?2) "
-              "AND (?3 = '' OR sec.public_id = ?3)"));
-      count->Bind(1, match).Bind(2, kind).Bind(3, filter.section_id);
-      CITEKB_ASSIGN_OR_RETURN(bool row, count->Step());
-      *total = row ? count->ColumnInt(0) : 0;
-    }
-  }
-  std::vector<int64_t> phrase_rows;
-  int64_t rows_to_score = 0;
-  for (const std::string& phrase : options.match_phrases) {
-    CITEKB_ASSIGN_OR_RETURN(phrase_rows.emplace_back(),
-                            CountIn("passage_fts", phrase));
-    rows_to_score += phrase_rows.back();
-  }
-  const RankedQuery query{.match = match,
-                          .kind = kind,
-                          .section_id = filter.section_id,
-                          .limit = limit,
-                          .offset = offset,
-                          .phrases = options.phrases,
-                          .phrase_rows = phrase_rows};
-  CITEKB_ASSIGN_OR_RETURN(std::vector<PassageHit> hits,
-                          rows_to_score >= kMinRowsForBoundedSort
-                              ? RankByBoundedSort(query)
-                              : RankByFts5(query, options.match_phrases));
-  if (options.citation_ids) {
-    CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-    for (PassageHit& hit : hits) {
-      CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
-    }
-  }
-  return hits;
-}
-
-absl::StatusOr<std::vector<PassageHit>> Store::RankByFts5(
-    const RankedQuery& query,
-    const std::vector<std::string>& match_phrases) const {
-  CITEKB_ASSIGN_OR_RETURN(
-      const std::string rank,
-      RankFunction("passage_fts",
-                   absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ",
-                                kCompoundWeight),
-                   match_phrases));
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  // Ordered by FTS5's rank column (set to the weighted bm25) rather than by
-  // a bm25() expression: FTS5 then sorts rowids by score itself and the
-  // query stops after LIMIT rows, so the snippet and the joined columns are
-  // computed for the passages returned, not for every passage that matches.
-  // The scores, and their order, are the same.
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * ranked,
-      c->Prepare(absl::StrCat(
-          "SELECT ", kPassageColumns,
-          ", snippet(passage_fts, 1, '[', ']', '…', 24), -rank, "
-          "CASE WHEN ?6 THEN citekb_phrases(passage_fts) END "
-          "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
-          "JOIN sections sec ON sec.id = p.section_id "
-          "WHERE passage_fts MATCH ?1 AND rank MATCH ?7 "
-          "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) "
-          "ORDER BY rank LIMIT ?4 OFFSET ?5")));
-  ranked->Bind(1, query.match)
-      .Bind(2, query.kind)
-      .Bind(3, query.section_id)
-      .Bind(4, query.limit)
-      .Bind(5, query.offset)
-      .Bind(6, query.phrases ? 1 : 0)
-      .Bind(7, rank);
-  std::vector<PassageHit> hits;
-  while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, ranked->Step());
-    if (!row) break;
-    PassageHit hit = ReadPassage(*ranked);
-    hit.passage.set_snippet(Str(ranked->ColumnText(9)));
-    hit.passage.set_score(ranked->ColumnDouble(10));
-    if (query.phrases) hit.phrases = Str(ranked->ColumnText(11));
-    hits.push_back(std::move(hit));
-  }
-  return hits;
-}
-
-absl::StatusOr<std::vector<PassageHit>> Store::RankByBoundedSort(
-    const RankedQuery& query) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  // FTS5's rank ordering sorts every match before the first row comes out.
-  // SQLite's own ORDER BY ... LIMIT keeps only the best `offset + limit` as
-  // rows come. Without a filter there is no join either: it would look up
-  // every matching passage, not only the ones kept. Equal scores keep rowid
-  // order, as FTS5's sort does.
-  const bool filtered = *query.kind != '\0' || !query.section_id.empty();
-  std::string score = "citekb_passage_bm25(passage_fts, ?6, ?7, ?8";
-  for (size_t i = 0; i < query.phrase_rows.size(); ++i)
-    absl::StrAppend(&score, ", ?", i + 9);
-  score += ")";
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * ranked,
-      c->Prepare(absl::StrCat(
-          "SELECT passage_fts.rowid, ", score, " AS score FROM passage_fts ",
-          filtered ? "JOIN passages p ON p.id = passage_fts.rowid "
-                     "JOIN sections sec ON sec.id = p.section_id "
-                   : "",
-          "WHERE passage_fts MATCH ?1 ",
-          filtered ? "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR "
-                     "sec.public_id = ?3) "
-                   : "AND ?2 = '' AND ?3 = '' ",
-          "ORDER BY score, passage_fts.rowid LIMIT ?4 OFFSET ?5")));
-  ranked->Bind(1, query.match)
-      .Bind(2, query.kind)
-      .Bind(3, query.section_id)
-      .Bind(4, query.limit)
-      .Bind(5, query.offset)
-      .Bind(6, kSectionTitleWeight)
-      .Bind(7, kBodyWeight)
-      .Bind(8, kCompoundWeight);
-  for (size_t i = 0; i < query.phrase_rows.size(); ++i) {
-    ranked->Bind(static_cast<int>(i) + 9, query.phrase_rows[i]);
-  }
-  std::vector<std::pair<int64_t, double>> best;
-  while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, ranked->Step());
-    if (!row) break;
-    best.emplace_back(ranked->ColumnInt(0), -ranked->ColumnDouble(1));
-  }
-  // Then the passage, its snippet and phrase flags for the rows kept.
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * passage,
-      c->Prepare(absl::StrCat(
-          "SELECT ", kPassageColumns,
-          ", snippet(passage_fts, 1, '[', ']', '…', 24), "
-          "CASE WHEN ?3 THEN citekb_phrases(passage_fts) END "
-          "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
-          "JOIN sections sec ON sec.id = p.section_id "
-          "WHERE passage_fts MATCH ?1 AND passage_fts.rowid = ?2")));
-  std::vector<PassageHit> hits;
-  for (const auto& [rowid, passage_score] : best) {
-    passage->Reset();
-    passage->Bind(1, query.match).Bind(2, rowid).Bind(3, query.phrases ? 1 : 0);
-    CITEKB_ASSIGN_OR_RETURN(bool row, passage->Step());
-    if (!row) {
-      return absl::InternalError(
-          absl::StrCat("ranked passage ", rowid, " vanished"));
-    }
-    PassageHit hit = ReadPassage(*passage);
-    hit.passage.set_snippet(Str(passage->ColumnText(9)));
-    hit.passage.set_score(passage_score);
-    if (query.phrases) hit.phrases = Str(passage->ColumnText(10));
-    hits.push_back(std::move(hit));
-  }
-  return hits;
-}
-
-absl::Status Store::AddCitationIds(PassageHit& hit) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  return ReadCitationIds(*c, hit.rowid, hit.passage);
-}
-
-absl::StatusOr<int64_t> Store::CountMatching(const std::string& match) const {
-  return CountIn("passage_fts", match);
-}
-
-absl::StatusOr<int64_t> Store::CountIn(const char* table,
-                                       const std::string& match) const {
-  const std::string key = absl::StrCat(table, "\x1f", match);
-  {
-    absl::MutexLock lock(&counts_mutex_);
-    auto it = counts_.find(key);
-    if (it != counts_.end()) return it->second;
-  }
-  // Counting walks every matching row (a few ms for a common word at
-  // 10,000 articles) while the answer never changes, and questions share
-  // their words: remember it.
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
-      c->Prepare(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ", table,
-                              " MATCH ?1")));
-  query->Bind(1, match);
-  CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
-  const int64_t count = row ? query->ColumnInt(0) : 0;
-  absl::MutexLock lock(&counts_mutex_);
-  if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, count);
-  return count;
-}
-
-absl::StatusOr<std::string> Store::RankFunction(
-    const char* table, absl::string_view weights,
-    const std::vector<std::string>& phrases) const {
-  if (phrases.empty()) return absl::StrCat("bm25(", weights, ")");
-  std::string rank = absl::StrCat(absl::string_view(table) == "passage_fts"
-                                      ? "citekb_passage_bm25("
-                                      : "citekb_bm25(",
-                                  weights);
-  for (const std::string& phrase : phrases) {
-    CITEKB_ASSIGN_OR_RETURN(int64_t hits, CountIn(table, phrase));
-    absl::StrAppend(&rank, ", ", hits);
-  }
-  return absl::StrCat(rank, ")");
-}
-
-absl::StatusOr<std::vector<int64_t>> Store::FilterMatching(
-    const std::string& match, const std::vector<int64_t>& rowids) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(Statement * query,
-                          c->Prepare("SELECT 1 FROM passage_fts WHERE "
-                                     "passage_fts MATCH ?1 AND rowid = ?2"));
-  std::vector<int64_t> matching;
-  for (int64_t rowid : rowids) {
-    query->Reset();
-    query->Bind(1, match).Bind(2, rowid);
-    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
-    if (row) matching.push_back(rowid);
-  }
-  return matching;
-}
-
-absl::StatusOr<std::vector<StoredSentence>> Store::Sentences(
-    int64_t passage_rowid) const {
-  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * query,
-      c->Prepare(
-          "SELECT s.text, s.anecdotal, (SELECT group_concat(source_id, ' ') "
-          "FROM sentence_sources WHERE sentence_id = s.id) "
-          "FROM sentences s WHERE s.passage_id = ?1 ORDER BY s.ordinal"));
-  query->Bind(1, passage_rowid);
-  std::vector<StoredSentence> sentences;
-  while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
-    if (!row) break;
-    StoredSentence sentence;
-    sentence.text = Str(query->ColumnText(0));
-    sentence.anecdotal = query->ColumnInt(1) != 0;
-    for (absl::string_view id :
-         absl::StrSplit(query->ColumnText(2), ' ', absl::SkipEmpty())) {
-      sentence.source_ids.emplace_back(id);
-    }
-    sentences.push_back(std::move(sentence));
-  }
-  return sentences;
-}
-
-namespace {
-
 constexpr char kFaqColumns[] =
     "f.public_id, f.question, f.answer, f.answer_incomplete, p.public_id, p.id";
 
 }  // namespace
 
-absl::StatusOr<std::vector<FaqHit>> Store::MatchFaqs(
-    const std::string& match, int limit,
-    const std::vector<std::string>& match_phrases) const {
-  // bm25(faq_fts) (one column, weight 1), or the same with each phrase's
-  // remembered row count (see Bm25Function) bound as ?3, ?4, ...
-  std::string score = "bm25(faq_fts)";
-  std::vector<int64_t> hits_per_phrase;
-  if (!match_phrases.empty()) {
-    score = "citekb_bm25(faq_fts, 1.0";
-    for (size_t i = 0; i < match_phrases.size(); ++i) {
-      CITEKB_ASSIGN_OR_RETURN(int64_t hits,
-                              CountIn("faq_fts", match_phrases[i]));
-      hits_per_phrase.push_back(hits);
-      absl::StrAppend(&score, ", ?", i + 3);
-    }
-    score += ")";
-  }
+absl::StatusOr<std::unique_ptr<RetrievalIndex>> Store::LoadRetrievalIndex(
+    absl::string_view fts_table, std::vector<double> column_weights) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
-  // Two steps. Only rowids and scores in the ranking query, ordered by
-  // SQLite's bounded sort: LIMIT keeps `limit` rows as they come instead of
-  // sorting every match, and there is no per-query sort statement as with
-  // FTS5's rank column. Then the FAQ rows for the few kept. Equal scores
-  // keep rowid order either way.
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * ranked,
-      c->Prepare(absl::StrCat("SELECT rowid, ", score,
-                              " AS score FROM faq_fts WHERE faq_fts MATCH ?1 "
-                              "ORDER BY score LIMIT ?2")));
-  ranked->Bind(1, match).Bind(2, limit);
-  for (size_t i = 0; i < hits_per_phrase.size(); ++i) {
-    ranked->Bind(static_cast<int>(i) + 3, hits_per_phrase[i]);
+  absl::StatusOr<std::unique_ptr<RetrievalIndex>> index =
+      RetrievalIndex::Load(c->db.get(), fts_table, std::move(column_weights));
+  if (!index.ok() && absl::IsDataLoss(index.status())) {
+    return absl::DataLossError(
+        absl::StrCat(path_, ": ", index.status().message()));
   }
-  std::vector<std::pair<int64_t, double>> best;
-  while (true) {
-    CITEKB_ASSIGN_OR_RETURN(bool row, ranked->Step());
-    if (!row) break;
-    best.emplace_back(ranked->ColumnInt(0), -ranked->ColumnDouble(1));
-  }
-  CITEKB_ASSIGN_OR_RETURN(
-      Statement * faq,
-      c->Prepare(
-          absl::StrCat("SELECT ", kFaqColumns,
-                       " FROM faqs f JOIN passages p ON p.id = f.passage_id "
-                       "WHERE f.id = ?1")));
-  std::vector<FaqHit> hits;
-  for (const auto& [rowid, faq_score] : best) {
-    faq->Reset();
-    faq->Bind(1, rowid);
-    CITEKB_ASSIGN_OR_RETURN(bool row, faq->Step());
-    if (!row) continue;  // Every faq_fts row has its faqs row.
-    FaqHit hit;
-    hit.faq.set_id(Str(faq->ColumnText(0)));
-    hit.faq.set_question(Str(faq->ColumnText(1)));
-    hit.faq.set_answer(Str(faq->ColumnText(2)));
-    hit.faq.set_answer_incomplete(faq->ColumnInt(3) != 0);
-    hit.faq.set_passage_id(Str(faq->ColumnText(4)));
-    hit.passage_rowid = faq->ColumnInt(5);
-    hit.score = faq_score;
-    hits.push_back(std::move(hit));
-  }
-  return hits;
+  return index;
 }
 
-absl::StatusOr<PassageHit> Store::PassageByRowid(int64_t rowid) const {
+absl::StatusOr<std::shared_ptr<const StoredPassage>> Store::Passage(
+    int64_t rowid) const {
+  if (std::shared_ptr<const StoredPassage> cached = passages_.Find(rowid)) {
+    return cached;
+  }
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   CITEKB_ASSIGN_OR_RETURN(
       Statement * query,
@@ -950,9 +354,96 @@ absl::StatusOr<PassageHit> Store::PassageByRowid(int64_t rowid) const {
   query->Bind(1, rowid);
   CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
   if (!row) return absl::NotFoundError(absl::StrCat("no passage ", rowid));
-  PassageHit hit = ReadPassage(*query);
-  CITEKB_RETURN_IF_ERROR(ReadCitationIds(*c, hit.rowid, hit.passage));
-  return hit;
+  auto passage = std::make_shared<StoredPassage>(ReadPassage(*query));
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * sentences,
+      c->Prepare(
+          "SELECT s.text, s.anecdotal, (SELECT group_concat(source_id, ' ') "
+          "FROM sentence_sources WHERE sentence_id = s.id) "
+          "FROM sentences s WHERE s.passage_id = ?1 ORDER BY s.ordinal"));
+  sentences->Bind(1, rowid);
+  size_t bytes = sizeof(StoredPassage) + passage->passage.ByteSizeLong();
+  // The passage's sources in order of first citation: sentence by sentence,
+  // and within a sentence in source id order (sentence_sources' key).
+  absl::flat_hash_set<absl::string_view> cited;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool more, sentences->Step());
+    if (!more) break;
+    StoredSentence& sentence = passage->sentences.emplace_back();
+    sentence.text = Str(sentences->ColumnText(0));
+    sentence.anecdotal = sentences->ColumnInt(1) != 0;
+    for (absl::string_view id :
+         absl::StrSplit(sentences->ColumnText(2), ' ', absl::SkipEmpty())) {
+      sentence.source_ids.emplace_back(id);
+    }
+    bytes += sizeof(StoredSentence) + sentence.text.size();
+  }
+  for (const StoredSentence& sentence : passage->sentences) {
+    for (const std::string& id : sentence.source_ids) {
+      bytes += id.size();
+      if (cited.insert(id).second) passage->passage.add_citation_ids(id);
+    }
+  }
+  return passages_.Insert(rowid, std::move(passage), bytes);
+}
+
+absl::StatusOr<std::vector<PassageRow>> Store::PassageRows() const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT id, kind, section_id FROM passages ORDER BY id"));
+  std::vector<PassageRow> rows(static_cast<size_t>(passage_count_) + 1);
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row) break;
+    const int64_t rowid = query->ColumnInt(0);
+    if (rowid < 1 || rowid > passage_count_) {
+      return absl::DataLossError(
+          absl::StrCat(path_, " has a passage with rowid ", rowid,
+                       " beyond its count: rebuild it with citekb-index"));
+    }
+    rows[static_cast<size_t>(rowid)] = {
+        PassageKindFromName(query->ColumnText(1)), query->ColumnInt(2)};
+  }
+  return rows;
+}
+
+absl::StatusOr<int64_t> Store::SectionRowid(
+    const std::string& section_id) const {
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare("SELECT id FROM sections WHERE public_id = ?1"));
+  query->Bind(1, section_id);
+  CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+  if (!row)
+    return absl::NotFoundError(absl::StrCat("no section \"", section_id, "\""));
+  return query->ColumnInt(0);
+}
+
+absl::StatusOr<std::shared_ptr<const StoredFaq>> Store::Faq(
+    int64_t rowid) const {
+  if (std::shared_ptr<const StoredFaq> cached = faqs_.Find(rowid))
+    return cached;
+  CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement * query,
+      c->Prepare(
+          absl::StrCat("SELECT ", kFaqColumns,
+                       " FROM faqs f JOIN passages p ON p.id = f.passage_id "
+                       "WHERE f.id = ?1")));
+  query->Bind(1, rowid);
+  CITEKB_ASSIGN_OR_RETURN(bool row, query->Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no FAQ entry ", rowid));
+  auto faq = std::make_shared<StoredFaq>();
+  faq->faq.set_id(Str(query->ColumnText(0)));
+  faq->faq.set_question(Str(query->ColumnText(1)));
+  faq->faq.set_answer(Str(query->ColumnText(2)));
+  faq->faq.set_answer_incomplete(query->ColumnInt(3) != 0);
+  faq->faq.set_passage_id(Str(query->ColumnText(4)));
+  faq->passage_rowid = query->ColumnInt(5);
+  const size_t bytes = sizeof(StoredFaq) + faq->faq.ByteSizeLong();
+  return faqs_.Insert(rowid, std::move(faq), bytes);
 }
 
 absl::StatusOr<bool> Store::HasSections() const {
@@ -1033,7 +524,7 @@ absl::StatusOr<v1::GetSectionResponse> Store::GetSection(
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, passages->Step());
     if (!row) break;
-    PassageHit hit = ReadPassage(*passages);
+    StoredPassage hit = ReadPassage(*passages);
     const int64_t position = passages->ColumnInt(9);
     if (passages->ColumnIsNull(10)) {
       passage_rowids.emplace_back(blocks.size(), hit.rowid);
@@ -1293,6 +784,16 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
 }
 
 absl::StatusOr<v1::Citation> Store::CitationById(const std::string& id) const {
+  if (std::shared_ptr<const v1::Citation> cached = citations_.Find(id)) {
+    return *cached;
+  }
+  CITEKB_ASSIGN_OR_RETURN(v1::Citation citation, ReadCitation(id));
+  const size_t bytes = sizeof(v1::Citation) + citation.ByteSizeLong();
+  return *citations_.Insert(
+      id, std::make_shared<v1::Citation>(std::move(citation)), bytes);
+}
+
+absl::StatusOr<v1::Citation> Store::ReadCitation(const std::string& id) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   v1::Citation citation;
   if (absl::StartsWith(id, kArticleCitationPrefix)) {

@@ -1,27 +1,31 @@
-// Read-only access to a citekb index file (indexer/index_schema.h).
+// Read-only access to a citekb index file (indexer/index_schema.h): the
+// rows behind every answer (passages with their sentences and sources,
+// sections, FAQ entries, citations, links) and the postings that
+// searcher.h ranks with.
 //
-// Open() reads the whole file into memory once and checks it (schema
-// version, then SQLite's quick_check of every page); every query then runs
-// on a pooled SQLite connection over that in-memory image. So a Store is a
-// snapshot: replacing or rewriting the file later never changes what an
-// open Store answers, and a new Store is how a new file is picked up
-// (serving_index.h does that for the server).
+// Open() maps the file and checks it (schema version, then SQLite's
+// quick_check of every page); every query then runs on a pooled SQLite
+// connection over that mapping. So a Store is a snapshot: replacing or
+// rewriting the file later never changes what an open Store answers, and a
+// new Store is how a new file is picked up (serving_index.h does that for
+// the server).
 //
 // Connections are defensive: the image is attached read-only and
 // query_only, extension loading is off, SQLITE_DBCONFIG_DEFENSIVE is on and
 // the file's schema is not trusted to call functions. Statements are
-// prepared once per connection and every value is bound. FTS5 expressions
-// passed in must come from QueryBuilder (query_builder.h), which quotes user
-// words. Every connection has a progress handler that charges the calling
-// thread's QueryBudget (query_budget.h) and interrupts the statement when the
-// budget is spent; the statement then fails, and the budget says why.
+// prepared once per connection and every value is bound; the one FTS5
+// expression taken (CitationFilter::cited_text_match) must come from the
+// query analyzer, which quotes user words. Every connection has a progress
+// handler that charges the calling thread's QueryBudget (query_budget.h) and
+// interrupts the statement when the budget is spent; the statement then
+// fails, and the budget says why.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
-//   CITEKB_ASSIGN_OR_RETURN(auto hits, store->SearchPassages(match, {}, 5, 0));
+//   CITEKB_ASSIGN_OR_RETURN(auto passage, store->Passage(rowid));
 //
-// Each connection registers two FTS5 auxiliary functions: citekb_phrases()
-// (which phrases of the MATCH expression a row has) and citekb_bm25() (bm25
-// given each phrase's row count); see store.cc.
+// What every Ask reads again (passages, FAQ entries, citations) is kept in
+// bounded caches after the first read: the index never changes under a
+// Store.
 //
 // Thread-safe: a connection is used by one thread at a time. At most
 // max_connections() queries run at once (twice the cores, at least 2);
@@ -36,14 +40,15 @@
 #include <string>
 #include <vector>
 
-#include "absl/algorithm/container.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.pb.h"
-#include "service/mapped_file.h"
 #include "indexer/sqlite.h"
+#include "service/lru_cache.h"
+#include "service/mapped_file.h"
+#include "service/retrieval_index.h"
 
 namespace citekb {
 
@@ -53,40 +58,26 @@ struct StoredSentence {
   bool anecdotal = false;
 };
 
-// A passage as search returns it: the API message (with snippet and score)
-// plus what answer composition needs.
-struct PassageHit {
-  citekb::v1::Passage passage;
+// A passage as answers need it, read once and then cached: the API message
+// (with citation_ids, without snippet and score), its sentences in order and
+// the sources each cites.
+struct StoredPassage {
   int64_t rowid = 0;
+  citekb::v1::Passage passage;
   bool incomplete_faq = false;  // An FAQ whose answer was cut off.
-  // With SearchOptions::phrases: one byte per phrase of the MATCH expression
-  // (FTS5 numbers them in order of appearance), 1 when this passage has it.
-  std::string phrases;
+  std::vector<StoredSentence> sentences;
 };
 
-struct SearchOptions {
-  // Fill passage.citation_ids (else see Store::AddCitationIds).
-  bool citation_ids = true;
-  // Fill PassageHit::phrases.
-  bool phrases = false;
-  // The phrases of the MATCH expression in order, each a quoted FTS5 string
-  // (AnalyzedQuery::Phrases()). When given, ranking takes each phrase's
-  // passage count from what CountMatching remembers instead of FTS5
-  // counting it again on every query; the scores are the same. A list of
-  // another length than the expression's phrases is ignored (FTS5 counts);
-  // one of the right length with other phrases would give wrong scores.
-  std::vector<std::string> match_phrases;
-};
-
-struct PassageFilter {
-  citekb::v1::PassageKind kind = citekb::v1::PASSAGE_KIND_UNSPECIFIED;
-  std::string section_id;  // Public section id; empty for any.
-};
-
-struct FaqHit {
+// An FAQ entry (without citation_ids) and the rowid of its passage.
+struct StoredFaq {
   citekb::v1::Faq faq;
   int64_t passage_rowid = 0;
-  double score = 0;  // -bm25: higher is better.
+};
+
+// What filters need to know of every passage, by rowid.
+struct PassageRow {
+  citekb::v1::PassageKind kind = citekb::v1::PASSAGE_KIND_UNSPECIFIED;
+  int64_t section_rowid = 0;
 };
 
 struct CitationFilter {
@@ -105,61 +96,30 @@ class Store {
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
 
-  // Passages matching an FTS5 expression, best first (bm25 with the index's
-  // column weights), `offset`/`limit` applied; `total` gets the match count.
-  // `options` says what to fill in beyond the passage itself: Ask ranks more
-  // passages than it returns, and learns which words each one has from the
-  // same query instead of one more query per word.
-  absl::StatusOr<std::vector<PassageHit>> SearchPassages(
-      const std::string& match, const PassageFilter& filter, int limit,
-      int offset, int64_t* total, const SearchOptions& options = {}) const;
+  // The in-memory ranking index of `fts_table` (retrieval_index.h), read
+  // from this file. DATA_LOSS for damaged postings.
+  absl::StatusOr<std::unique_ptr<RetrievalIndex>> LoadRetrievalIndex(
+      absl::string_view fts_table, std::vector<double> column_weights) const;
 
-  // Fills `hit.passage.citation_ids`: the sources its sentences cite, in
-  // order of first citation.
-  absl::Status AddCitationIds(PassageHit& hit) const;
+  // The passage with this rowid (1 to passage_count()), cached after the
+  // first read. NOT_FOUND for another rowid.
+  absl::StatusOr<std::shared_ptr<const StoredPassage>> Passage(
+      int64_t rowid) const;
+  // Kind and section of every passage, indexed by rowid (0 unused).
+  absl::StatusOr<std::vector<PassageRow>> PassageRows() const;
+  // The rowid of the section with this public id; NOT_FOUND when none.
+  absl::StatusOr<int64_t> SectionRowid(const std::string& section_id) const;
+  // The FAQ entry with this faq_fts rowid, cached after the first read.
+  absl::StatusOr<std::shared_ptr<const StoredFaq>> Faq(int64_t rowid) const;
 
-  // For a word the index has never seen, the indexed term one typo away
-  // (two for long words) that most passages have: "vitmin" -> "vitamin".
-  // Empty when the word is known or nothing is close. Indexed terms are
-  // Porter stems, so the result is a stem ("dosag") that FTS5 matches as is.
-  std::string CorrectSpelling(const std::string& word) const;
-
-  // Passages in the index, for idf.
+  // Passages in the index.
   int64_t passage_count() const { return passage_count_; }
-  // Passages whose length ranking knows without asking FTS5 (see
-  // citekb_passage_bm25 in store.cc): all of them in a sound index.
-  int64_t passages_with_known_length() const {
-    return absl::c_count_if(passage_tokens_,
-                            [](int32_t tokens) { return tokens >= 0; });
-  }
 
   // The stack evaluator's rules as the indexer stored them (protobuf text
   // format of citekb.rules.v1.StackRules); empty when the index has none.
   const std::string& stack_rules_text() const { return stack_rules_text_; }
 
   int max_connections() const { return max_connections_; }
-
-  // How many passages match `match`. Remembered per expression (the index
-  // never changes under a Store), for the first kMaxCachedCounts of them.
-  absl::StatusOr<int64_t> CountMatching(const std::string& match) const;
-  static constexpr size_t kMaxCachedCounts = 100000;
-  // Rankings whose phrases have at least this many passages in all keep
-  // the best rows with SQLite's bounded sort rather than FTS5's full one.
-  static constexpr int64_t kMinRowsForBoundedSort = 2000;
-
-  // Of `rowids`, those that match `match`.
-  absl::StatusOr<std::vector<int64_t>> FilterMatching(
-      const std::string& match, const std::vector<int64_t>& rowids) const;
-
-  absl::StatusOr<std::vector<StoredSentence>> Sentences(
-      int64_t passage_rowid) const;
-
-  // Complete-or-not FAQ entries whose question matches, best first.
-  // `match_phrases` as in SearchOptions.
-  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(
-      const std::string& match, int limit,
-      const std::vector<std::string>& match_phrases = {}) const;
-  absl::StatusOr<PassageHit> PassageByRowid(int64_t rowid) const;
 
   absl::StatusOr<std::vector<citekb::v1::Section>> ListSections(
       const std::string& article_id) const;
@@ -183,8 +143,9 @@ class Store {
   absl::StatusOr<std::vector<citekb::v1::Citation>> ListCitations(
       const CitationFilter& filter, int limit, int offset,
       int64_t* total) const;
-  // By citation id ("pmid:1"); NOT_FOUND when absent. "article:<id>" stands
-  // for a whole article (CITATION_KIND_ARTICLE, labelled with its title).
+  // By citation id ("pmid:1"), cached after the first read; NOT_FOUND when
+  // absent. "article:<id>" stands for a whole article
+  // (CITATION_KIND_ARTICLE, labelled with its title).
   absl::StatusOr<citekb::v1::Citation> CitationById(
       const std::string& id) const;
   // By exact URL; NOT_FOUND when absent.
@@ -204,40 +165,12 @@ class Store {
   // connection leased that would wait forever.
   absl::StatusOr<Lease> Acquire() const;
   bool CanAcquire() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  absl::Status LoadVocabulary();
   absl::Status LoadLeadingFaqs();
-  absl::Status LoadPassageTokens();
   void Release(std::unique_ptr<Connection> connection) const;
   absl::Status FillCitation(Connection& c,
                             citekb::v1::Citation& citation) const;
-  // CountMatching for `table` ("passage_fts" or "faq_fts").
-  absl::StatusOr<int64_t> CountIn(const char* table,
-                                  const std::string& match) const;
-  // One ranking of passages, as SearchPassages was asked for it.
-  struct RankedQuery {
-    const std::string& match;
-    const char* kind;               // Passage kind name; "" for any.
-    const std::string& section_id;  // Public section id; "" for any.
-    int limit;
-    int offset;
-    bool phrases;                             // Fill PassageHit::phrases.
-    const std::vector<int64_t>& phrase_rows;  // Passages per phrase, in order.
-  };
-  // FTS5 sorts every match by bm25 (with the remembered counts of
-  // `match_phrases`, if given), and SQLite stops after the page.
-  absl::StatusOr<std::vector<PassageHit>> RankByFts5(
-      const RankedQuery& query,
-      const std::vector<std::string>& match_phrases) const;
-  // The same page, for many matches: SQLite's bounded sort keeps the page's
-  // rows as they come, then reads their passages. Needs `phrase_rows`.
-  absl::StatusOr<std::vector<PassageHit>> RankByBoundedSort(
-      const RankedQuery& query) const;
-
-  // The value for `rank MATCH`: bm25 with `weights`, given each phrase's row
-  // count when `phrases` is not empty.
-  absl::StatusOr<std::string> RankFunction(
-      const char* table, absl::string_view weights,
-      const std::vector<std::string>& phrases) const;
+  absl::StatusOr<citekb::v1::Citation> ReadCitation(
+      const std::string& id) const;
 
   const std::string path_;
   // The index file's bytes; connections read it in place, so it is declared
@@ -246,18 +179,25 @@ class Store {
   const int max_connections_;
   int64_t passage_count_ = 0;
   std::string stack_rules_text_;
-  // Indexed terms of passage bodies with their passage counts; read once.
-  absl::flat_hash_map<std::string, int64_t> vocabulary_;
   std::vector<citekb::v1::Faq> leading_faqs_;
-  // Tokens of passage_fts row i (all columns), -1 where unknown; read once.
-  std::vector<int32_t> passage_tokens_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_
       ABSL_GUARDED_BY(mutex_);
   mutable int open_connections_ ABSL_GUARDED_BY(mutex_) = 0;
   mutable absl::Mutex counts_mutex_;
+  // ListCitations' totals per filter (the index never changes under a
+  // Store), for the first kMaxCachedCounts filters.
   mutable absl::flat_hash_map<std::string, int64_t> counts_
       ABSL_GUARDED_BY(counts_mutex_);
+  static constexpr size_t kMaxCachedCounts = 100000;
+  // What Ask reads on every call, kept after the first read: questions
+  // share their best passages, FAQ entries and sources.
+  static constexpr size_t kPassageCacheBytes = 16 << 20;
+  static constexpr size_t kFaqCacheBytes = 2 << 20;
+  static constexpr size_t kCitationCacheBytes = 4 << 20;
+  LruCache<int64_t, StoredPassage> passages_{kPassageCacheBytes};
+  LruCache<int64_t, StoredFaq> faqs_{kFaqCacheBytes};
+  LruCache<std::string, citekb::v1::Citation> citations_{kCitationCacheBytes};
 };
 
 }  // namespace citekb

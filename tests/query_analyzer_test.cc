@@ -27,7 +27,9 @@ TEST(AnalyzeQueryTest, SynonymsBecomeAlternatives) {
   AnalyzedQuery q = AnalyzeQuery("menaquinone");
   ASSERT_EQ(q.groups.size(), 1u);
   EXPECT_THAT(q.groups[0].alternatives, ElementsAre("menaquinone", "k2", "mk7"));
-  EXPECT_EQ(q.Match(), R"(("menaquinone" OR "k2" OR "mk7"))");
+  EXPECT_EQ(q.MatchAll(), R"(("menaquinone" OR "k2" OR "mk7"))");
+  EXPECT_THAT(AnalyzeQuery("why K2 with vitamin D?").Phrases(),
+              ElementsAre("k2", "menaquinone", "mk7", "d3", "cholecalciferol", "vitamin d"));
   EXPECT_EQ(AnalyzeQuery("vitamin a").groups[0].Match(), R"(("retinol" OR "vitamin a"))");
 }
 
@@ -47,7 +49,8 @@ TEST(AnalyzeQueryTest, FtsSyntaxInUserTextIsInert) {
   EXPECT_EQ(QuoteFts("a\"b"), "\"a\"\"b\"");
   // Found by fts_query_fuzzer: FTS5 stops reading at a NUL.
   EXPECT_EQ(QuoteFts(absl::string_view("a\0b", 3)), "\"a b\"");
-  EXPECT_EQ(AnalyzeQuery("NEAR AND k2").Match(), R"("near" OR ("k2" OR "menaquinone" OR "mk7"))");
+  EXPECT_EQ(AnalyzeQuery("NEAR AND k2").MatchAll(),
+            R"("near" AND ("k2" OR "menaquinone" OR "mk7"))");
 }
 
 TEST(AnalyzeQueryTest, PhraseGroupsNumberMatchPhrasesInOrder) {

@@ -1,8 +1,8 @@
 // libFuzzer target: the FTS5 query builder (service/query_analyzer.h).
 //
 // The contract under test: user text never reaches FTS5 as syntax. Every
-// expression the analyzer builds from any text (Match, MatchAll, each
-// group's Match, and QuoteFts of the raw text) must be accepted by SQLite's
+// expression the analyzer builds from any text (MatchAll, each group's
+// Match, each phrase quoted, and QuoteFts of the raw text) must be accepted by SQLite's
 // FTS5 parser on tables made like the index's (same columns, same
 // tokenizer), and matching must not fail. An FTS5 error here would be an
 // INTERNAL error, or worse an injected operator, in the server.
@@ -110,9 +110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   MustMatch(f.passages, citekb::QuoteFts(text), text);
   if (query.empty()) return 0;
-  MustMatch(f.passages, query.Match(), text);
   MustMatch(f.passages, query.MatchAll(), text);
-  MustMatch(f.faqs, query.Match(), text);
+  for (const std::string& phrase : query.Phrases()) {
+    MustMatch(f.faqs, citekb::QuoteFts(phrase), text);
+  }
   for (const citekb::TermGroup& group : query.groups) {
     if (group.alternatives.empty()) Die("a term group without alternatives");
     MustMatch(f.passages, group.Match(), text);

@@ -1,0 +1,255 @@
+#include "service/searcher.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "indexer/index_schema.h"
+
+namespace citekb {
+namespace {
+
+namespace v1 = ::citekb::v1;
+
+// The body is passage_fts's second column: snippets come from it, and the
+// spelling vocabulary is its terms.
+constexpr int kBodyColumn = 1;
+constexpr int kSnippetTokens = 24;
+
+// Levenshtein distance, giving up (returning limit + 1) past `limit`.
+size_t EditDistance(absl::string_view a, absl::string_view b, size_t limit) {
+  if (a.size() > b.size() + limit || b.size() > a.size() + limit)
+    return limit + 1;
+  std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    size_t best = current[0];
+    for (size_t j = 1; j <= b.size(); ++j) {
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1,
+                             previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      best = std::min(best, current[j]);
+    }
+    if (best > limit) return limit + 1;
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+// A phrase list as one cache key; \x1f never occurs in a question's words.
+std::string Key(absl::string_view kind,
+                const std::vector<std::string>& phrases) {
+  return absl::StrCat(kind, "\x1e", absl::StrJoin(phrases, "\x1f"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const Store& store) {
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<FtsTokenizer> tokenizer,
+                          FtsTokenizer::Create(kFtsTokenizer));
+  CITEKB_ASSIGN_OR_RETURN(
+      std::unique_ptr<RetrievalIndex> passages,
+      store.LoadRetrievalIndex(
+          "passage_fts", {kSectionTitleWeight, kBodyWeight, kCompoundWeight}));
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<RetrievalIndex> faqs,
+                          store.LoadRetrievalIndex("faq_fts", {1.0}));
+  if (passages->rows() != store.passage_count()) {
+    return absl::DataLossError(absl::StrCat(
+        "the index's postings cover ", passages->rows(), " passages of ",
+        store.passage_count(), ": rebuild it with citekb-index"));
+  }
+  CITEKB_ASSIGN_OR_RETURN(std::vector<PassageRow> rows, store.PassageRows());
+  absl::flat_hash_map<std::string, int64_t> vocabulary =
+      passages->TermRows(kBodyColumn);
+  return std::unique_ptr<Searcher>(
+      new Searcher(store, std::move(tokenizer), std::move(passages),
+                   std::move(faqs), std::move(rows), std::move(vocabulary)));
+}
+
+absl::StatusOr<std::vector<std::vector<std::string>>> Searcher::Terms(
+    const std::vector<std::string>& phrases) const {
+  std::vector<std::vector<std::string>> terms;
+  terms.reserve(phrases.size());
+  for (const std::string& phrase : phrases) {
+    CITEKB_ASSIGN_OR_RETURN(terms.emplace_back(), tokenizer_->Terms(phrase));
+  }
+  return terms;
+}
+
+absl::StatusOr<std::vector<PassageHit>> Searcher::SearchPassages(
+    const std::vector<std::string>& phrases, const PassageFilter& filter,
+    int limit, int offset, int64_t* total, const SearchOptions& options) const {
+  CITEKB_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> terms,
+                          Terms(phrases));
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query, passages_->Compile(terms));
+
+  // A filter by section names it; a section that does not exist has no
+  // passages (as a join on it would find none).
+  int64_t section_rowid = 0;
+  if (!filter.section_id.empty()) {
+    absl::StatusOr<int64_t> rowid = store_.SectionRowid(filter.section_id);
+    if (absl::IsNotFound(rowid.status())) {
+      if (total != nullptr) *total = 0;
+      return std::vector<PassageHit>();
+    }
+    CITEKB_RETURN_IF_ERROR(rowid.status());
+    section_rowid = *rowid;
+  }
+  const bool filtered =
+      filter.kind != v1::PASSAGE_KIND_UNSPECIFIED || section_rowid != 0;
+  auto accept = [&](int64_t row) {
+    const PassageRow& passage = rows_[static_cast<size_t>(row)];
+    return (filter.kind == v1::PASSAGE_KIND_UNSPECIFIED ||
+            passage.kind == filter.kind) &&
+           (section_rowid == 0 || passage.section_rowid == section_rowid);
+  };
+
+  if (total != nullptr) {
+    if (!filtered) {
+      CITEKB_ASSIGN_OR_RETURN(*total, CountMatching(phrases));
+    } else {
+      // Every page of a listing asks again; the answer never changes.
+      const std::string key = Key(
+          absl::StrCat("filtered\x1d", filter.kind, "\x1d", filter.section_id),
+          phrases);
+      bool known = false;
+      {
+        absl::MutexLock lock(&counts_mu_);
+        if (auto it = counts_.find(key); it != counts_.end()) {
+          *total = it->second;
+          known = true;
+        }
+      }
+      if (!known) {
+        CITEKB_ASSIGN_OR_RETURN(*total, passages_->Count(query, accept));
+        absl::MutexLock lock(&counts_mu_);
+        if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, *total);
+      }
+    }
+  }
+
+  const RankOptions rank{
+      .offset = offset, .limit = limit, .phrase_flags = options.phrases};
+  CITEKB_ASSIGN_OR_RETURN(std::vector<RankedRow> ranked,
+                          filtered ? passages_->Rank(query, rank, accept)
+                                   : passages_->Rank(query, rank));
+  std::vector<PassageHit> hits;
+  hits.reserve(ranked.size());
+  for (RankedRow& row : ranked) {
+    CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredPassage> stored,
+                            store_.Passage(row.row));
+    PassageHit& hit = hits.emplace_back();
+    hit.passage = stored->passage;
+    if (!options.citation_ids) hit.passage.clear_citation_ids();
+    hit.passage.set_score(row.score);
+    CITEKB_ASSIGN_OR_RETURN(*hit.passage.mutable_snippet(),
+                            Snippet(*stored, query));
+    hit.rowid = row.row;
+    hit.incomplete_faq = stored->incomplete_faq;
+    hit.phrases = std::move(row.phrases);
+    hit.stored = std::move(stored);
+  }
+  return hits;
+}
+
+absl::StatusOr<int64_t> Searcher::CountMatching(
+    const std::vector<std::string>& phrases) const {
+  const std::string key = Key("passages", phrases);
+  {
+    absl::MutexLock lock(&counts_mu_);
+    if (auto it = counts_.find(key); it != counts_.end()) return it->second;
+  }
+  // A union over every phrase's postings: cheap for rare words, a few
+  // milliseconds for common ones at 10,000 articles, and questions share
+  // their words.
+  CITEKB_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> terms,
+                          Terms(phrases));
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query, passages_->Compile(terms));
+  CITEKB_ASSIGN_OR_RETURN(const int64_t count, passages_->Count(query));
+  absl::MutexLock lock(&counts_mu_);
+  if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, count);
+  return count;
+}
+
+absl::StatusOr<std::vector<FaqHit>> Searcher::MatchFaqs(
+    const std::vector<std::string>& phrases, int limit) const {
+  CITEKB_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> terms,
+                          Terms(phrases));
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query, faqs_->Compile(terms));
+  CITEKB_ASSIGN_OR_RETURN(std::vector<RankedRow> ranked,
+                          faqs_->Rank(query, {.limit = limit}));
+  std::vector<FaqHit> hits;
+  for (const RankedRow& row : ranked) {
+    CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredFaq> faq,
+                            store_.Faq(row.row));
+    hits.push_back({faq->faq, faq->passage_rowid, row.score});
+  }
+  return hits;
+}
+
+absl::StatusOr<std::shared_ptr<const Searcher::BodyTokens>> Searcher::Tokens(
+    const StoredPassage& passage) const {
+  if (std::shared_ptr<const BodyTokens> cached = tokens_.Find(passage.rowid))
+    return cached;
+  auto tokens = std::make_shared<BodyTokens>();
+  CITEKB_RETURN_IF_ERROR(tokenizer_->Tokenize(
+      passage.passage.text(), FtsTokenizer::Purpose::kAux,
+      [&](const FtsTokenizer::Token& token) {
+        if (token.colocated) return;
+        tokens->spans.push_back({token.start, token.end});
+        const int64_t id = passages_->TermId(token.term);
+        // Every body term is in the index; should one not be, it matches
+        // no phrase.
+        tokens->terms.push_back(id < 0 ? UINT32_MAX
+                                       : static_cast<uint32_t>(id));
+      }));
+  const size_t bytes =
+      sizeof(BodyTokens) +
+      tokens->spans.size() * (sizeof(TokenSpan) + sizeof(uint32_t));
+  return tokens_.Insert(passage.rowid, std::move(tokens), bytes);
+}
+
+absl::StatusOr<std::string> Searcher::Snippet(
+    const StoredPassage& passage, const RetrievalQuery& query) const {
+  CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const BodyTokens> tokens,
+                          Tokens(passage));
+  std::vector<std::vector<uint32_t>> phrases;
+  phrases.reserve(query.phrases.size());
+  for (const CompiledPhrase& phrase : query.phrases)
+    phrases.push_back(phrase.terms);
+  const std::vector<PhraseInstance> instances =
+      FindPhraseInstances(tokens->terms, phrases);
+  return citekb::Snippet(passage.passage.text(), tokens->spans, instances,
+                         static_cast<int>(phrases.size()),
+                         {.open = "[",
+                          .close = "]",
+                          .ellipsis = "…",
+                          .max_tokens = kSnippetTokens});
+}
+
+std::string Searcher::CorrectSpelling(const std::string& word) const {
+  if (word.size() < 5 || vocabulary_.contains(word)) return "";
+  for (const std::string& stem :
+       {word.substr(0, word.size() - 1), word.substr(0, word.size() - 2)}) {
+    if (vocabulary_.contains(stem)) return "";  // "bones" is "bone".
+  }
+  const size_t limit = word.size() >= 8 ? 2 : 1;
+  std::string best;
+  int64_t best_count = 0;
+  for (const auto& [term, count] : vocabulary_) {
+    // Most passages first, then the term's order: the same answer whatever
+    // order the map iterates in.
+    if (term.size() < 4 || count < best_count ||
+        (count == best_count && term >= best)) {
+      continue;
+    }
+    if (EditDistance(word, term, limit) <= limit) {
+      best = term;
+      best_count = count;
+    }
+  }
+  return best;
+}
+
+}  // namespace citekb

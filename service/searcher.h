@@ -1,0 +1,150 @@
+// Ranked search over an index: passages and FAQ entries that have any of a
+// question's phrases, best first, with FTS5's bm25 scores and snippets; how
+// many passages have them; typo correction against the indexed terms.
+//
+// Ranking runs in memory on the index's own postings (retrieval_index.h),
+// the rows behind the hits come from the store (store.h, cached there), and
+// each passage's snippet is FTS5's snippet(passage_fts, 1, '[', ']', '…',
+// 24), computed from the passage's tokens (snippet.h). So a search costs no
+// SQL once its passages have been read.
+//
+//   CITEKB_ASSIGN_OR_RETURN(auto searcher, Searcher::Create(*store));
+//   CITEKB_ASSIGN_OR_RETURN(std::vector<PassageHit> hits,
+//                           searcher->SearchPassages({"k2", "vitamin d"}, {},
+//                           5, 0));
+//
+// A phrase is a word or words as a question has them ("vitamin d", "mk7");
+// FTS5's tokenizer (fts_tokenizer.h) splits and stems it exactly as the
+// indexer did. A passage has the phrase when its words stand in a row in
+// one of its columns (section title, text, joined compounds).
+//
+// Thread-safe: all methods are const and may run concurrently.
+
+#ifndef CITEKB_SERVICE_SEARCHER_H_
+#define CITEKB_SERVICE_SEARCHER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "citekb/v1/knowledge_base.pb.h"
+#include "indexer/fts_tokenizer.h"
+#include "service/lru_cache.h"
+#include "service/retrieval_index.h"
+#include "service/snippet.h"
+#include "service/store.h"
+
+namespace citekb {
+
+// A passage as search returns it: the API message (with snippet and score)
+// plus what answer composition needs.
+struct PassageHit {
+  citekb::v1::Passage passage;
+  int64_t rowid = 0;
+  bool incomplete_faq = false;  // An FAQ whose answer was cut off.
+  // With SearchOptions::phrases: one byte per phrase searched for, 1 when
+  // this passage has it.
+  std::string phrases;
+  // The stored passage: its sentences and the sources they cite.
+  std::shared_ptr<const StoredPassage> stored;
+};
+
+struct SearchOptions {
+  // Fill passage.citation_ids.
+  bool citation_ids = true;
+  // Fill PassageHit::phrases.
+  bool phrases = false;
+};
+
+struct PassageFilter {
+  citekb::v1::PassageKind kind = citekb::v1::PASSAGE_KIND_UNSPECIFIED;
+  std::string section_id;  // Public section id; empty for any.
+};
+
+struct FaqHit {
+  citekb::v1::Faq faq;  // Without citation ids.
+  int64_t passage_rowid = 0;
+  double score = 0;  // -bm25: higher is better.
+};
+
+class Searcher {
+ public:
+  // Loads the store's postings. DATA_LOSS when they are damaged.
+  static absl::StatusOr<std::unique_ptr<Searcher>> Create(const Store& store);
+
+  // Passages having any of `phrases`, best first (bm25 with the index's
+  // column weights; equal scores in index order), `offset`/`limit` applied;
+  // `total` (when not null) gets how many passages match.
+  absl::StatusOr<std::vector<PassageHit>> SearchPassages(
+      const std::vector<std::string>& phrases, const PassageFilter& filter,
+      int limit, int offset, int64_t* total,
+      const SearchOptions& options = {}) const;
+
+  // How many passages have any of `phrases`. Remembered per phrase list
+  // (the index never changes under a Searcher), for the first
+  // kMaxCachedCounts lists.
+  absl::StatusOr<int64_t> CountMatching(
+      const std::vector<std::string>& phrases) const;
+  static constexpr size_t kMaxCachedCounts = 100000;
+
+  // FAQ entries (complete or not) whose question has any of `phrases`,
+  // best first.
+  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(
+      const std::vector<std::string>& phrases, int limit) const;
+
+  // For a word the index has never seen, the indexed term one typo away
+  // (two for long words) that most passages have: "vitmin" -> "vitamin".
+  // Empty when the word is known or nothing is close. Indexed terms are
+  // Porter stems, so the result is a stem ("dosag") that matches as is.
+  std::string CorrectSpelling(const std::string& word) const;
+
+  // Passages in the index, for idf.
+  int64_t passage_count() const { return passages_->rows(); }
+
+ private:
+  // A passage body's tokens, for its snippets.
+  struct BodyTokens {
+    std::vector<TokenSpan> spans;
+    std::vector<uint32_t> terms;  // Term ids of the passage index.
+  };
+
+  Searcher(const Store& store, std::unique_ptr<FtsTokenizer> tokenizer,
+           std::unique_ptr<RetrievalIndex> passages,
+           std::unique_ptr<RetrievalIndex> faqs, std::vector<PassageRow> rows,
+           absl::flat_hash_map<std::string, int64_t> vocabulary)
+      : store_(store),
+        tokenizer_(std::move(tokenizer)),
+        passages_(std::move(passages)),
+        faqs_(std::move(faqs)),
+        rows_(std::move(rows)),
+        vocabulary_(std::move(vocabulary)) {}
+
+  // Each phrase's terms, as FTS5 would split a quoted string of it.
+  absl::StatusOr<std::vector<std::vector<std::string>>> Terms(
+      const std::vector<std::string>& phrases) const;
+  absl::StatusOr<std::string> Snippet(const StoredPassage& passage,
+                                      const RetrievalQuery& query) const;
+  absl::StatusOr<std::shared_ptr<const BodyTokens>> Tokens(
+      const StoredPassage& passage) const;
+
+  const Store& store_;
+  const std::unique_ptr<FtsTokenizer> tokenizer_;
+  const std::unique_ptr<RetrievalIndex> passages_;
+  const std::unique_ptr<RetrievalIndex> faqs_;
+  const std::vector<PassageRow> rows_;  // By passage rowid.
+  // Terms of passage bodies with their passage counts, for spelling.
+  const absl::flat_hash_map<std::string, int64_t> vocabulary_;
+  static constexpr size_t kTokenCacheBytes = 8 << 20;
+  LruCache<int64_t, BodyTokens> tokens_{kTokenCacheBytes};
+  mutable absl::Mutex counts_mu_;
+  mutable absl::flat_hash_map<std::string, int64_t> counts_
+      ABSL_GUARDED_BY(counts_mu_);
+};
+
+}  // namespace citekb
+
+#endif  // CITEKB_SERVICE_SEARCHER_H_
