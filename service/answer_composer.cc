@@ -152,12 +152,13 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
 
   // 2. Retrieval.
   std::vector<Candidate> candidates;
-  const std::vector<std::string> phrases = query.Phrases();
+  CITEKB_ASSIGN_OR_RETURN(const PhraseQuery phrase_query,
+                          searcher.Prepare(query.Phrases()));
   if (!query.empty()) {
     CITEKB_ASSIGN_OR_RETURN(
         std::vector<PassageHit> hits,
-        searcher.SearchPassages(phrases, {}, kCandidatePassages, 0, nullptr,
-                                {.citation_ids = false, .phrases = true}));
+        searcher.SearchPassages(phrase_query, {}, kCandidatePassages, 0,
+                                nullptr, {.snippets = false, .phrases = true}));
     // A table row is short, so BM25 ranks it high for any word it has; it
     // answers "how much" questions, while prose answers "why" and "how".
     const std::string lower_resolved = absl::AsciiStrToLower(resolved);
@@ -165,12 +166,13 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
                              absl::StrContains(lower_resolved, "how many");
     const bool asks_safety = AsksAboutSafety(lower_resolved);
     for (PassageHit& hit : hits) {
-      if (hit.incomplete_faq) continue;
-      if (hit.passage.article_id() == kSafetyReferencesArticleId &&
+      if (hit.stored->incomplete_faq) continue;
+      if (hit.stored_passage().article_id() == kSafetyReferencesArticleId &&
           !asks_safety) {
-        hit.passage.set_score(hit.passage.score() * kSafetyReferenceWeight);
+        hit.score *= kSafetyReferenceWeight;
       }
-      if (hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW && !asks_amount) {
+      if (hit.stored_passage().kind() == v1::PASSAGE_KIND_TABLE_ROW &&
+          !asks_amount) {
         bool mentions_amount = false;
         for (const TermGroup& g : query.groups) {
           mentions_amount = mentions_amount || g.word == "dose" ||
@@ -178,18 +180,16 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
                             g.word == "mcg" || g.word == "iu" ||
                             g.word == "mg" || g.word == "amount";
         }
-        if (!mentions_amount)
-          hit.passage.set_score(hit.passage.score() * kTableRowWeight);
+        if (!mentions_amount) hit.score *= kTableRowWeight;
       }
       candidates.push_back({std::move(hit), false});
     }
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const auto& a, const auto& b) {
-                       return a.hit.passage.score() > b.hit.passage.score();
-                     });
+    std::stable_sort(
+        candidates.begin(), candidates.end(),
+        [](const auto& a, const auto& b) { return a.hit.score > b.hit.score; });
     // An FAQ whose question says what the user asked is the best answer.
     CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs,
-                            searcher.MatchFaqs(phrases, 1));
+                            searcher.MatchFaqs(phrase_query, 1));
     if (!faqs.empty() && !faqs[0].faq.answer_incomplete()) {
       const std::string question =
           absl::AsciiStrToLower(faqs[0].faq.question());
@@ -200,7 +200,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
       if (covered >= 0.6 * total_weight) {
         auto it = std::find_if(candidates.begin(), candidates.end(),
                                [&](const Candidate& c) {
-                                 return c.hit.rowid == faqs[0].passage_rowid;
+                                 return c.hit.rowid() == faqs[0].passage_rowid;
                                });
         if (it != candidates.end()) {
           Candidate faq = std::move(*it);
@@ -265,7 +265,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
     const std::vector<StoredSentence>& sentences =
         candidate.hit.stored->sentences;
     const bool table_row =
-        candidate.hit.passage.kind() == v1::PASSAGE_KIND_TABLE_ROW;
+        candidate.hit.stored_passage().kind() == v1::PASSAGE_KIND_TABLE_ROW;
     const std::string row_key =
         table_row && !sentences.empty()
             ? sentences[0].text.substr(0, sentences[0].text.find(": ") + 2)
@@ -273,7 +273,8 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
     std::vector<std::pair<double, size_t>> scored;
     for (size_t i = 0; i < sentences.size(); ++i) {
       const std::string& text = sentences[i].text;
-      if (candidate.hit.passage.kind() == v1::PASSAGE_KIND_FAQ && i == 0)
+      if (candidate.hit.stored_passage().kind() == v1::PASSAGE_KIND_FAQ &&
+          i == 0)
         continue;
       const std::string lower = absl::AsciiStrToLower(text);
       double score = 0;
@@ -298,7 +299,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
       if (!seen_text.insert(absl::AsciiStrToLower(text)).second) continue;
       chosen.push_back({rank, index, std::move(text),
                         sentences[index].source_ids, sentences[index].anecdotal,
-                        candidate.hit.passage.id()});
+                        candidate.hit.stored_passage().id()});
       ++taken;
     }
   }
@@ -325,7 +326,7 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
   }
   response.set_answer(absl::StrJoin(parts, " "));
   response.set_answered(true);
-  const double top_score = candidates[0].hit.passage.score();
+  const double top_score = candidates[0].hit.score;
   response.set_confidence(std::clamp(
       coverage *
           (candidates[0].faq_boosted ? 1.0 : top_score / (top_score + 4.0)),
@@ -336,12 +337,17 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
   }
   absl::flat_hash_set<std::string> quoted_passages;
   for (const ChosenSentence& s : chosen) quoted_passages.insert(s.passage_id);
-  for (size_t i = 0;
-       i < candidates.size() && response.passages_size() < max_passages; ++i) {
-    v1::Passage& passage = *response.add_passages() = candidates[i].hit.passage;
-    *passage.mutable_citation_ids() =
-        candidates[i].hit.stored->passage.citation_ids();
+  // Snippets only for the passages returned: candidates beyond them were
+  // ranked but are not shown.
+  std::vector<PassageHit*> returned;
+  for (size_t i = 0; i < candidates.size() &&
+                     static_cast<int>(returned.size()) < max_passages;
+       ++i) {
+    returned.push_back(&candidates[i].hit);
   }
+  CITEKB_RETURN_IF_ERROR(searcher.AddSnippets(phrase_query, returned));
+  for (const PassageHit* hit : returned)
+    *response.add_passages() = hit->ToPassage();
   for (const v1::Faq& faq : all_faqs) {
     if (!faq.answer_incomplete() &&
         !quoted_passages.contains(faq.passage_id()) &&

@@ -260,14 +260,14 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
                    "has no searchable words (only stop words or punctuation)");
   }
   int64_t total = 0;
+  CITEKB_ASSIGN_OR_RETURN(const PhraseQuery phrases,
+                          searcher_->Prepare(query.Phrases()));
   CITEKB_ASSIGN_OR_RETURN(
       std::vector<PassageHit> hits,
-      searcher_->SearchPassages(query.Phrases(),
-                                {request.kind(), request.section_id()},
+      searcher_->SearchPassages(phrases, {request.kind(), request.section_id()},
                                 page_size, offset, &total));
   v1::SearchResponse response;
-  for (PassageHit& hit : hits)
-    *response.add_passages() = std::move(hit.passage);
+  for (const PassageHit& hit : hits) *response.add_passages() = hit.ToPassage();
   response.set_total_size(static_cast<int32_t>(total));
   // In 64 bits: a forged token may carry an offset near INT_MAX.
   if (int64_t{offset} + page_size < total) {

@@ -34,7 +34,8 @@ class LruCache {
 
   // The value under `key`, now the most recently used; null when absent.
   template <typename K>
-  std::shared_ptr<const Value> Find(const K& key) const ABSL_LOCKS_EXCLUDED(mu_) {
+  std::shared_ptr<const Value> Find(const K& key) const
+      ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     auto it = index_.find(key);
     if (it == index_.end()) return nullptr;
@@ -45,10 +46,13 @@ class LruCache {
   // Stores `value` under `key` (unless another thread stored one first:
   // then that one is kept) and returns what is stored. A value costing more
   // than the whole bound is returned but not kept.
-  std::shared_ptr<const Value> Insert(Key key, std::shared_ptr<const Value> value,
-                                      size_t cost) const ABSL_LOCKS_EXCLUDED(mu_) {
+  std::shared_ptr<const Value> Insert(Key key,
+                                      std::shared_ptr<const Value> value,
+                                      size_t cost) const
+      ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
-    if (auto it = index_.find(key); it != index_.end()) return it->second->value;
+    if (auto it = index_.find(key); it != index_.end())
+      return it->second->value;
     if (cost > max_cost_) return value;
     entries_.push_back({key, value, cost});
     index_.emplace(std::move(key), std::prev(entries_.end()));

@@ -67,22 +67,32 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const Store& store) {
                    std::move(faqs), std::move(rows), std::move(vocabulary)));
 }
 
-absl::StatusOr<std::vector<std::vector<std::string>>> Searcher::Terms(
-    const std::vector<std::string>& phrases) const {
-  std::vector<std::vector<std::string>> terms;
-  terms.reserve(phrases.size());
+v1::Passage PassageHit::ToPassage(bool citation_ids) const {
+  v1::Passage passage = stored->passage;
+  if (!citation_ids) passage.clear_citation_ids();
+  passage.set_score(score);
+  passage.set_snippet(snippet);
+  return passage;
+}
+
+absl::StatusOr<PhraseQuery> Searcher::Prepare(
+    std::vector<std::string> phrases) const {
+  PhraseQuery query;
+  query.terms.reserve(phrases.size());
   for (const std::string& phrase : phrases) {
-    CITEKB_ASSIGN_OR_RETURN(terms.emplace_back(), tokenizer_->Terms(phrase));
+    CITEKB_ASSIGN_OR_RETURN(query.terms.emplace_back(),
+                            tokenizer_->Terms(phrase));
   }
-  return terms;
+  query.phrases = std::move(phrases);
+  return query;
 }
 
 absl::StatusOr<std::vector<PassageHit>> Searcher::SearchPassages(
-    const std::vector<std::string>& phrases, const PassageFilter& filter,
-    int limit, int offset, int64_t* total, const SearchOptions& options) const {
-  CITEKB_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> terms,
-                          Terms(phrases));
-  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query, passages_->Compile(terms));
+    const PhraseQuery& phrase_query, const PassageFilter& filter, int limit,
+    int offset, int64_t* total, const SearchOptions& options) const {
+  const std::vector<std::string>& phrases = phrase_query.phrases;
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
+                          passages_->Compile(phrase_query.terms));
 
   // A filter by section names it; a section that does not exist has no
   // passages (as a join on it would find none).
@@ -137,20 +147,25 @@ absl::StatusOr<std::vector<PassageHit>> Searcher::SearchPassages(
   std::vector<PassageHit> hits;
   hits.reserve(ranked.size());
   for (RankedRow& row : ranked) {
-    CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredPassage> stored,
-                            store_.Passage(row.row));
     PassageHit& hit = hits.emplace_back();
-    hit.passage = stored->passage;
-    if (!options.citation_ids) hit.passage.clear_citation_ids();
-    hit.passage.set_score(row.score);
-    CITEKB_ASSIGN_OR_RETURN(*hit.passage.mutable_snippet(),
-                            Snippet(*stored, query));
-    hit.rowid = row.row;
-    hit.incomplete_faq = stored->incomplete_faq;
+    CITEKB_ASSIGN_OR_RETURN(hit.stored, store_.Passage(row.row));
+    hit.score = row.score;
+    if (options.snippets) {
+      CITEKB_ASSIGN_OR_RETURN(hit.snippet, Snippet(*hit.stored, query));
+    }
     hit.phrases = std::move(row.phrases);
-    hit.stored = std::move(stored);
   }
   return hits;
+}
+
+absl::Status Searcher::AddSnippets(const PhraseQuery& phrase_query,
+                                   absl::Span<PassageHit* const> hits) const {
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
+                          passages_->Compile(phrase_query.terms));
+  for (PassageHit* hit : hits) {
+    CITEKB_ASSIGN_OR_RETURN(hit->snippet, Snippet(*hit->stored, query));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> Searcher::CountMatching(
@@ -163,9 +178,9 @@ absl::StatusOr<int64_t> Searcher::CountMatching(
   // A union over every phrase's postings: cheap for rare words, a few
   // milliseconds for common ones at 10,000 articles, and questions share
   // their words.
-  CITEKB_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> terms,
-                          Terms(phrases));
-  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query, passages_->Compile(terms));
+  CITEKB_ASSIGN_OR_RETURN(PhraseQuery phrase_query, Prepare(phrases));
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
+                          passages_->Compile(phrase_query.terms));
   CITEKB_ASSIGN_OR_RETURN(const int64_t count, passages_->Count(query));
   absl::MutexLock lock(&counts_mu_);
   if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, count);
@@ -173,10 +188,9 @@ absl::StatusOr<int64_t> Searcher::CountMatching(
 }
 
 absl::StatusOr<std::vector<FaqHit>> Searcher::MatchFaqs(
-    const std::vector<std::string>& phrases, int limit) const {
-  CITEKB_ASSIGN_OR_RETURN(std::vector<std::vector<std::string>> terms,
-                          Terms(phrases));
-  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query, faqs_->Compile(terms));
+    const PhraseQuery& phrase_query, int limit) const {
+  CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
+                          faqs_->Compile(phrase_query.terms));
   CITEKB_ASSIGN_OR_RETURN(std::vector<RankedRow> ranked,
                           faqs_->Rank(query, {.limit = limit}));
   std::vector<FaqHit> hits;
@@ -229,6 +243,21 @@ absl::StatusOr<std::string> Searcher::Snippet(
 }
 
 std::string Searcher::CorrectSpelling(const std::string& word) const {
+  {
+    absl::MutexLock lock(&spellings_mu_);
+    if (auto it = spellings_.find(word); it != spellings_.end()) {
+      return it->second;
+    }
+  }
+  std::string correction = FindCorrection(word);
+  absl::MutexLock lock(&spellings_mu_);
+  if (spellings_.size() < kMaxCachedSpellings) {
+    spellings_.emplace(word, correction);
+  }
+  return correction;
+}
+
+std::string Searcher::FindCorrection(const std::string& word) const {
   if (word.size() < 5 || vocabulary_.contains(word)) return "";
   for (const std::string& stem :
        {word.substr(0, word.size() - 1), word.substr(0, word.size() - 2)}) {
@@ -239,9 +268,12 @@ std::string Searcher::CorrectSpelling(const std::string& word) const {
   int64_t best_count = 0;
   for (const auto& [term, count] : vocabulary_) {
     // Most passages first, then the term's order: the same answer whatever
-    // order the map iterates in.
+    // order the map iterates in. Lengths further apart than the limit
+    // cannot be close.
     if (term.size() < 4 || count < best_count ||
-        (count == best_count && term >= best)) {
+        (count == best_count && term >= best) ||
+        term.size() + limit < word.size() ||
+        word.size() + limit < term.size()) {
       continue;
     }
     if (EditDistance(word, term, limit) <= limit) {

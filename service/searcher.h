@@ -40,22 +40,35 @@
 
 namespace citekb {
 
-// A passage as search returns it: the API message (with snippet and score)
-// plus what answer composition needs.
+// A question's phrases, each split into FTS5 terms once for all the
+// searches that follow (Searcher::Prepare).
+struct PhraseQuery {
+  std::vector<std::string> phrases;
+  std::vector<std::vector<std::string>> terms;  // Per phrase.
+};
+
+// A passage as search returns it: the stored passage (its API message,
+// sentences and sources) with this search's score and snippet.
 struct PassageHit {
-  citekb::v1::Passage passage;
-  int64_t rowid = 0;
-  bool incomplete_faq = false;  // An FAQ whose answer was cut off.
+  std::shared_ptr<const StoredPassage> stored;
+  double score = 0;  // -bm25: higher is better.
+  // FTS5's snippet of the passage's text; empty with
+  // SearchOptions::snippets off until Searcher::AddSnippets.
+  std::string snippet;
   // With SearchOptions::phrases: one byte per phrase searched for, 1 when
   // this passage has it.
   std::string phrases;
-  // The stored passage: its sentences and the sources they cite.
-  std::shared_ptr<const StoredPassage> stored;
+
+  int64_t rowid() const { return stored->rowid; }
+  const citekb::v1::Passage& stored_passage() const { return stored->passage; }
+  // The API message: the stored one with score and snippet, with or
+  // without its citation ids.
+  citekb::v1::Passage ToPassage(bool citation_ids = true) const;
 };
 
 struct SearchOptions {
-  // Fill passage.citation_ids.
-  bool citation_ids = true;
+  // Compute snippets (else see Searcher::AddSnippets).
+  bool snippets = true;
   // Fill PassageHit::phrases.
   bool phrases = false;
 };
@@ -76,13 +89,20 @@ class Searcher {
   // Loads the store's postings. DATA_LOSS when they are damaged.
   static absl::StatusOr<std::unique_ptr<Searcher>> Create(const Store& store);
 
-  // Passages having any of `phrases`, best first (bm25 with the index's
-  // column weights; equal scores in index order), `offset`/`limit` applied;
-  // `total` (when not null) gets how many passages match.
+  // Splits each phrase into terms as FTS5 would a quoted string of it.
+  absl::StatusOr<PhraseQuery> Prepare(std::vector<std::string> phrases) const;
+
+  // Passages having any phrase of `query`, best first (bm25 with the
+  // index's column weights; equal scores in index order), `offset`/`limit`
+  // applied; `total` (when not null) gets how many passages match.
   absl::StatusOr<std::vector<PassageHit>> SearchPassages(
-      const std::vector<std::string>& phrases, const PassageFilter& filter,
-      int limit, int offset, int64_t* total,
-      const SearchOptions& options = {}) const;
+      const PhraseQuery& query, const PassageFilter& filter, int limit,
+      int offset, int64_t* total, const SearchOptions& options = {}) const;
+
+  // Fills the snippets of hits found for `query` without them: when only
+  // some of the hits are shown, only those need one.
+  absl::Status AddSnippets(const PhraseQuery& query,
+                           absl::Span<PassageHit* const> hits) const;
 
   // How many passages have any of `phrases`. Remembered per phrase list
   // (the index never changes under a Searcher), for the first
@@ -91,16 +111,18 @@ class Searcher {
       const std::vector<std::string>& phrases) const;
   static constexpr size_t kMaxCachedCounts = 100000;
 
-  // FAQ entries (complete or not) whose question has any of `phrases`,
-  // best first.
-  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(
-      const std::vector<std::string>& phrases, int limit) const;
+  // FAQ entries (complete or not) whose question has any phrase of
+  // `query`, best first.
+  absl::StatusOr<std::vector<FaqHit>> MatchFaqs(const PhraseQuery& query,
+                                                int limit) const;
 
   // For a word the index has never seen, the indexed term one typo away
   // (two for long words) that most passages have: "vitmin" -> "vitamin".
-  // Empty when the word is known or nothing is close. Indexed terms are
-  // Porter stems, so the result is a stem ("dosag") that matches as is.
+  // Empty when the word (or its stem) is known or nothing is close. Indexed
+  // terms are Porter stems, so the result is a stem ("dosag") that matches
+  // as is. Remembered per word, for the first kMaxCachedSpellings words.
   std::string CorrectSpelling(const std::string& word) const;
+  static constexpr size_t kMaxCachedSpellings = 100000;
 
   // Passages in the index, for idf.
   int64_t passage_count() const { return passages_->rows(); }
@@ -123,9 +145,7 @@ class Searcher {
         rows_(std::move(rows)),
         vocabulary_(std::move(vocabulary)) {}
 
-  // Each phrase's terms, as FTS5 would split a quoted string of it.
-  absl::StatusOr<std::vector<std::vector<std::string>>> Terms(
-      const std::vector<std::string>& phrases) const;
+  std::string FindCorrection(const std::string& word) const;
   absl::StatusOr<std::string> Snippet(const StoredPassage& passage,
                                       const RetrievalQuery& query) const;
   absl::StatusOr<std::shared_ptr<const BodyTokens>> Tokens(
@@ -143,6 +163,9 @@ class Searcher {
   mutable absl::Mutex counts_mu_;
   mutable absl::flat_hash_map<std::string, int64_t> counts_
       ABSL_GUARDED_BY(counts_mu_);
+  mutable absl::Mutex spellings_mu_;
+  mutable absl::flat_hash_map<std::string, std::string> spellings_
+      ABSL_GUARDED_BY(spellings_mu_);
 };
 
 }  // namespace citekb

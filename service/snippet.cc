@@ -320,17 +320,31 @@ template <typename Term>
 std::vector<PhraseInstance> FindInstances(
     absl::Span<const Term> column_terms,
     absl::Span<const std::vector<Term>> phrases) {
+  // The phrases by first term, then index: at each position only the
+  // phrases starting with its term are tried, in index order.
+  std::vector<std::pair<const Term*, int>> by_first;
+  by_first.reserve(phrases.size());
+  for (size_t phrase = 0; phrase < phrases.size(); ++phrase) {
+    if (!phrases[phrase].empty()) {
+      by_first.emplace_back(&phrases[phrase][0], static_cast<int>(phrase));
+    }
+  }
+  std::sort(by_first.begin(), by_first.end(), [](const auto& a, const auto& b) {
+    return *a.first < *b.first || (*a.first == *b.first && a.second < b.second);
+  });
   std::vector<PhraseInstance> instances;
   // Position-major, then phrase index: that is xInst() order already.
   for (size_t position = 0; position < column_terms.size(); ++position) {
-    for (size_t phrase = 0; phrase < phrases.size(); ++phrase) {
-      const std::vector<Term>& terms = phrases[phrase];
-      if (terms.empty() || terms.size() > column_terms.size() - position) {
-        continue;
-      }
-      if (std::equal(terms.begin(), terms.end(),
-                     column_terms.begin() + position)) {
-        instances.push_back({.phrase = static_cast<int>(phrase),
+    const Term& term = column_terms[position];
+    auto it = std::lower_bound(by_first.begin(), by_first.end(), term,
+                               [](const std::pair<const Term*, int>& entry,
+                                  const Term& t) { return *entry.first < t; });
+    for (; it != by_first.end() && *it->first == term; ++it) {
+      const std::vector<Term>& terms = phrases[static_cast<size_t>(it->second)];
+      if (terms.size() > column_terms.size() - position) continue;
+      if (std::equal(terms.begin() + 1, terms.end(),
+                     column_terms.begin() + position + 1)) {
+        instances.push_back({.phrase = it->second,
                              .position = static_cast<int>(position),
                              .size = static_cast<int>(terms.size())});
       }

@@ -149,16 +149,18 @@ class SearcherTest : public ::testing::TestWithParam<int> {
   static Page Ours(Index& index, const std::vector<std::string>& phrases,
                    const PassageFilter& filter, int limit, int offset) {
     Page page;
-    auto hits = index.searcher->SearchPassages(phrases, filter, limit, offset,
+    auto query = index.searcher->Prepare(phrases);
+    EXPECT_TRUE(query.ok()) << query.status();
+    auto hits = index.searcher->SearchPassages(*query, filter, limit, offset,
                                                &page.total);
     EXPECT_TRUE(hits.ok()) << hits.status();
     for (const PassageHit& hit : hits.value_or(std::vector<PassageHit>{})) {
-      page.rowids.push_back(hit.rowid);
-      page.scores.push_back(hit.passage.score());
-      page.snippets.push_back(hit.passage.snippet());
-      page.citation_ids.push_back(
-          absl::StrJoin(hit.passage.citation_ids(), ","));
-      EXPECT_EQ(hit.passage.text(), hit.stored->passage.text());
+      const v1::Passage passage = hit.ToPassage();
+      page.rowids.push_back(hit.rowid());
+      page.scores.push_back(passage.score());
+      page.snippets.push_back(passage.snippet());
+      page.citation_ids.push_back(absl::StrJoin(passage.citation_ids(), ","));
+      EXPECT_EQ(passage.text(), hit.stored->passage.text());
     }
     return page;
   }
@@ -217,20 +219,37 @@ TEST_P(SearcherTest, PhraseFlagsSayWhichPhrasesEachPassageHas) {
   Index& index = Get(GetParam());
   const std::vector<std::string> phrases =
       AnalyzeQuery("why K2 with vitamin D and calcium?").Phrases();
+  auto query = index.searcher->Prepare(phrases);
+  ASSERT_TRUE(query.ok());
   auto hits = index.searcher->SearchPassages(
-      phrases, {}, 20, 0, nullptr, {.citation_ids = false, .phrases = true});
+      *query, {}, 20, 0, nullptr, {.snippets = false, .phrases = true});
   ASSERT_TRUE(hits.ok());
   ASSERT_FALSE(hits->empty());
+  // Snippets added afterwards are the ones a search with snippets makes.
+  auto with_snippets =
+      index.searcher->SearchPassages(*query, {}, 20, 0, nullptr);
+  ASSERT_TRUE(with_snippets.ok());
+  std::vector<PassageHit*> later;
+  for (PassageHit& hit : *hits) {
+    EXPECT_TRUE(hit.snippet.empty());
+    later.push_back(&hit);
+  }
+  ASSERT_TRUE(index.searcher->AddSnippets(*query, later).ok());
+  for (size_t i = 0; i < hits->size(); ++i) {
+    EXPECT_EQ((*hits)[i].snippet, (*with_snippets)[i].snippet);
+    EXPECT_FALSE((*hits)[i].snippet.empty());
+    EXPECT_TRUE((*with_snippets)[i].phrases.empty());  // Only when asked for.
+  }
   for (const PassageHit& hit : *hits) {
-    EXPECT_EQ(hit.passage.citation_ids_size(), 0);
+    EXPECT_EQ(hit.ToPassage(/*citation_ids=*/false).citation_ids_size(), 0);
     ASSERT_EQ(hit.phrases.size(), phrases.size());
     for (size_t p = 0; p < phrases.size(); ++p) {
       auto alone = Statement::Prepare(index.db.get(),
                                       "SELECT 1 FROM passage_fts WHERE "
                                       "passage_fts MATCH ?1 AND rowid = ?2");
-      alone->Bind(1, QuoteFts(phrases[p])).Bind(2, hit.rowid);
+      alone->Bind(1, QuoteFts(phrases[p])).Bind(2, hit.rowid());
       EXPECT_EQ(hit.phrases[p] != 0, *alone->Step())
-          << phrases[p] << " in " << hit.rowid;
+          << phrases[p] << " in " << hit.rowid();
     }
   }
 }
@@ -254,7 +273,7 @@ TEST_P(SearcherTest, CountsAndFaqMatchesAreFts5s) {
         "JOIN faqs f ON f.id = faq_fts.rowid WHERE faq_fts MATCH ?1 "
         "ORDER BY score DESC, f.id LIMIT 3");
     best->Bind(1, absl::StrJoin(quoted, " OR "));
-    auto faqs = index.searcher->MatchFaqs(phrases, 3);
+    auto faqs = index.searcher->MatchFaqs(*index.searcher->Prepare(phrases), 3);
     ASSERT_TRUE(faqs.ok());
     size_t i = 0;
     for (; *best->Step(); ++i) {
