@@ -178,6 +178,7 @@ inline constexpr char kSecondaryIndexSql[] = R"sql(
 CREATE INDEX passages_by_section ON passages(section_id, ordinal);
 CREATE INDEX sentences_by_passage ON sentences(passage_id, ordinal);
 CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
+CREATE INDEX faqs_by_passage ON faqs(passage_id);
 )sql";
 
 }  // namespace citekb

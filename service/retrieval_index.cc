@@ -98,78 +98,149 @@ class BudgetMeter {
   int64_t pending_ = 0;
 };
 
-// Walks one posting list forward: Next() and SeekAtLeast() by blocks.
+// Reads one varint of a list already checked at load (IndexBlocks): most
+// are one byte.
+inline uint64_t FastVarint(const char*& p, const char* end) {
+  const auto byte = static_cast<uint8_t>(*p);
+  if (byte < 0x80) {
+    ++p;
+    return byte;
+  }
+  uint64_t value = 0;
+  if (!ReadVarint(&p, end, &value)) p = end;  // Cannot happen: checked.
+  return value;
+}
+
+// Walks one posting list forward. Blocks are decoded only when a row in
+// them is needed, all at once, into rows and weighted frequencies; seeking
+// past a block, or asking what a block could score, decodes nothing.
 class Cursor {
  public:
-  Cursor(const PostingList& list, int columns)
-      : list_(&list), columns_(columns) {
+  // `weights` are the column weights; postings decoded are added to
+  // `*decoded`.
+  Cursor(const PostingList& list, const std::vector<double>& weights,
+         int64_t* decoded)
+      : list_(&list), weights_(&weights), decoded_(decoded) {
     Enter(0);
-    Next();
   }
 
-  uint32_t row() const { return posting_.row; }
-  const Posting& posting() const { return posting_; }
-  int64_t decoded() const { return decoded_; }
+  // The current row, kNoRow past the end.
+  uint32_t row() {
+    if (!ready_) Decode();
+    return rows_[at_];
+  }
+  // The current row's weighted frequency: the sum over columns of weight
+  // times count.
+  double frequency() {
+    if (!ready_) Decode();
+    return frequencies_[at_];
+  }
 
   void Next() {
-    while (p_ == block_end_) {
-      if (block_ + 1 >= list_->blocks.size()) {
-        posting_.row = kNoRow;
-        return;
-      }
-      Enter(block_ + 1);
-    }
-    if (!DecodePosting(&p_, block_end_, posting_.row, columns_, &posting_)) {
-      posting_.row = kNoRow;  // Cannot happen: lists are checked when built.
-      return;
-    }
-    ++decoded_;
+    if (!ready_) Decode();
+    if (rows_[at_] == kNoRow) return;
+    if (++at_ == size_) Enter(block_ + 1);
   }
 
-  // Moves to the first posting whose row is at least `target`.
+  // Moves to the first posting whose row is at least `target`; decodes
+  // nothing until the row is asked for.
   void SeekAtLeast(uint32_t target) {
-    if (posting_.row >= target) return;
+    if (ready_ && rows_[at_] >= target) return;
+    if (!ready_ && pending_ >= target) return;
     const auto& blocks = list_->blocks;
-    const size_t block = static_cast<size_t>(
-        std::partition_point(blocks.begin() + static_cast<ptrdiff_t>(block_),
-                             blocks.end(),
-                             [target](const PostingList::Block& b) {
-                               return b.last_row < target;
-                             }) -
-        blocks.begin());
-    if (block == blocks.size()) {
-      posting_.row = kNoRow;
+    if (block_ < blocks.size() && blocks[block_].last_row >= target) {
+      if (ready_) {
+        while (rows_[at_] < target) ++at_;  // The block's last row is >= it.
+      } else {
+        pending_ = target;
+      }
       return;
     }
-    if (block != block_) Enter(block);
-    do {
-      Next();
-    } while (posting_.row < target);
+    size_t block = block_ + 1;
+    while (block < blocks.size() && blocks[block].last_row < target) ++block;
+    Enter(block);
+    if (pending_ < target) pending_ = target;
+  }
+
+  // The best weight (before idf) this list can give `target` or any row
+  // after it in the same block: its block's bound, 0 past the end. Rows
+  // asked about only grow, so the search starts where the last one ended.
+  double BoundAt(uint32_t target) {
+    const auto& blocks = list_->blocks;
+    size_t block = std::max(bound_block_, block_);
+    while (block < blocks.size() && blocks[block].last_row < target) ++block;
+    bound_block_ = block;
+    return block < blocks.size() ? blocks[block].max_weight : 0;
   }
 
  private:
-  // Positions the cursor before the first posting of `block`.
+  // Positions the cursor at the start of `block`, undecoded.
   void Enter(size_t block) {
+    const auto& blocks = list_->blocks;
     block_ = block;
-    const std::vector<PostingList::Block>& blocks = list_->blocks;
-    if (blocks.empty()) {
-      p_ = block_end_ = nullptr;
+    ready_ = false;
+    if (block >= blocks.size()) {
+      rows_[0] = kNoRow;
+      at_ = 0;
+      size_ = 1;
+      ready_ = true;
+      pending_ = kNoRow;
       return;
     }
+    pending_ = block == 0 ? 1 : blocks[block - 1].last_row + 1;
+  }
+
+  void Decode() {
+    const auto& blocks = list_->blocks;
     const char* data = list_->postings.data();
-    p_ = data + blocks[block].offset;
-    block_end_ = block + 1 < blocks.size() ? data + blocks[block + 1].offset
-                                           : data + list_->postings.size();
-    posting_.row = block == 0 ? 0 : blocks[block - 1].last_row;
+    const char* p = data + blocks[block_].offset;
+    const char* end = block_ + 1 < blocks.size()
+                          ? data + blocks[block_ + 1].offset
+                          : data + list_->postings.size();
+    uint32_t row = block_ == 0 ? 0 : blocks[block_ - 1].last_row;
+    const double* weights = weights_->data();
+    const int columns = static_cast<int>(weights_->size());
+    size_ = 0;
+    while (p < end && size_ < PostingList::kBlockSize) {
+      row += static_cast<uint32_t>(FastVarint(p, end));
+      const uint64_t first = FastVarint(p, end);
+      const uint32_t mask =
+          static_cast<uint32_t>(first) & ((1u << kColumnBits) - 1);
+      double frequency = 0;
+      bool lowest = true;
+      for (int c = 0; c < columns; ++c) {
+        if ((mask & (1u << c)) == 0) continue;
+        const uint64_t count =
+            lowest ? first >> kColumnBits : FastVarint(p, end);
+        frequency += weights[c] * static_cast<double>(count);
+        lowest = false;
+      }
+      rows_[size_] = row;
+      frequencies_[size_] = frequency;
+      ++size_;
+    }
+    *decoded_ += static_cast<int64_t>(size_);
+    ready_ = true;
+    at_ = 0;
+    if (size_ == 0) {  // Cannot happen: blocks are never empty.
+      rows_[0] = kNoRow;
+      size_ = 1;
+      return;
+    }
+    while (at_ + 1 < size_ && rows_[at_] < pending_) ++at_;
   }
 
   const PostingList* list_;
-  const int columns_;
+  const std::vector<double>* weights_;
+  int64_t* decoded_;
   size_t block_ = 0;
-  const char* p_ = nullptr;
-  const char* block_end_ = nullptr;
-  Posting posting_;
-  int64_t decoded_ = 0;
+  size_t bound_block_ = 0;
+  bool ready_ = false;
+  uint32_t pending_ = 0;  // Undecoded: the least row the cursor may be at.
+  size_t at_ = 0;
+  size_t size_ = 0;
+  uint32_t rows_[PostingList::kBlockSize];
+  double frequencies_[PostingList::kBlockSize];
 };
 
 using ColumnPositions = std::array<std::vector<uint32_t>, kMaxRankedColumns>;
@@ -343,6 +414,7 @@ absl::Status RetrievalIndex::IndexBlocks(PostingList& list) const {
   list.blocks.clear();
   list.rows = 0;
   list.max_weight = 0;
+  std::fill(std::begin(list.column_rows), std::end(list.column_rows), 0);
   const char* data = list.postings.data();
   const char* p = data;
   const char* end = data + list.postings.size();
@@ -358,6 +430,9 @@ absl::Status RetrievalIndex::IndexBlocks(PostingList& list) const {
     }
     PostingList::Block& block = list.blocks.back();
     block.last_row = posting.row;
+    for (int c = 0; c < columns_; ++c) {
+      if (posting.counts[c] > 0) ++list.column_rows[c];
+    }
     double frequency = 0;
     for (int c = 0; c < columns_; ++c)
       frequency += column_weights_[c] * posting.counts[c];
@@ -388,11 +463,7 @@ absl::flat_hash_map<std::string, int64_t> RetrievalIndex::TermRows(
   absl::flat_hash_map<std::string, int64_t> rows;
   if (column < 0 || column >= columns_) return rows;
   for (size_t id = 0; id < terms_.size(); ++id) {
-    int64_t count = 0;
-    for (Cursor cursor(*terms_[id], columns_); cursor.row() != kNoRow;
-         cursor.Next()) {
-      if (cursor.posting().counts[column] > 0) ++count;
-    }
+    const uint32_t count = terms_[id]->column_rows[column];
     if (count > 0) rows.emplace(term_text_[id], count);
   }
   return rows;
@@ -553,20 +624,34 @@ RetrievalIndex::IntersectPositions(const std::vector<uint32_t>& terms) const {
 
 absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
     const RetrievalQuery& query, const RankOptions& options) const {
-  return Rank(query, options, [](int64_t) { return true; });
+  return RankRows(query, options, [](uint32_t) { return true; });
 }
 
 absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
     const RetrievalQuery& query, const RankOptions& options,
     RowFilter filter) const {
+  return RankRows(query, options,
+                  [&filter](uint32_t row) { return filter(row); });
+}
+
+// MaxScore, document at a time. The phrases are ordered by the most they
+// can add to a row (idf times the list's best weight), least first; the
+// longest prefix of them that together cannot lift a row above the worst
+// kept score is "non-essential": a row they alone have cannot make the
+// page, so candidates come from the other lists only, and the
+// non-essential lists are consulted for a candidate only while its score
+// could still make it (bounded by their blocks that would hold it).
+template <typename Filter>
+absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
+    const RetrievalQuery& query, const RankOptions& options,
+    const Filter& accept) const {
   std::vector<RankedRow> page;
-  if (options.limit <= 0 || options.offset < 0 || options.offset >= rows_)
+  if (options.limit <= 0 || options.offset < 0 || options.offset >= rows_) {
     return page;
+  }
   const size_t keep =
       static_cast<size_t>(std::min(options.offset + options.limit, rows_));
 
-  // The phrases that match anything, by their best possible contribution,
-  // smallest first: MaxScore's order.
   const size_t phrase_count = query.phrases.size();
   std::vector<size_t> order;
   for (size_t i = 0; i < phrase_count; ++i) {
@@ -577,15 +662,20 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
   };
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return bound(a) < bound(b); });
+  int64_t decoded = 0;
   std::vector<Cursor> cursors;
+  std::vector<double> idf;            // Of order[i].
   std::vector<double> bound_through;  // Sum of the bounds of order[0..i].
   cursors.reserve(order.size());
   double sum = 0;
   for (size_t phrase : order) {
-    cursors.emplace_back(*query.phrases[phrase].list, columns_);
+    cursors.emplace_back(*query.phrases[phrase].list, column_weights_,
+                         &decoded);
+    idf.push_back(query.phrases[phrase].idf);
     sum += bound(phrase);
     bound_through.push_back(sum);
   }
+  const size_t lists = cursors.size();
 
   // The best rows so far; the worst on top (lowest score, then highest row).
   struct Entry {
@@ -601,56 +691,73 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
   double threshold = -1;  // The worst kept score once `keep` rows are kept.
   size_t first_essential = 0;
   std::vector<double> frequency(phrase_count, 0);
-  std::vector<size_t> present;  // Phrases (by index) the current row has.
+  std::vector<uint8_t> has(phrase_count, 0);
+  std::vector<double> block_bound(lists, 0);
   BudgetMeter meter;
-  int64_t decoded_before = 0;
+  int64_t charged = 0;
 
-  while (true) {
-    uint32_t row = kNoRow;
-    for (size_t i = first_essential; i < cursors.size(); ++i) {
-      row = std::min(row, cursors[i].row());
-    }
-    if (row == kNoRow) break;
-    if (filter(row)) {
-      const double norm = norms_[row];
-      double partial = 0;
-      present.clear();
-      auto take = [&](size_t i) {
-        const Posting& posting = cursors[i].posting();
-        double f = 0;
-        for (int c = 0; c < columns_; ++c)
-          f += column_weights_[c] * posting.counts[c];
-        const size_t phrase = order[i];
-        frequency[phrase] = f;
-        present.push_back(phrase);
-        partial += query.phrases[phrase].idf * Weight(f, norm);
-      };
-      for (size_t i = first_essential; i < cursors.size(); ++i) {
-        if (cursors[i].row() == row) take(i);
+  uint32_t row = kNoRow;
+  for (Cursor& cursor : cursors) row = std::min(row, cursor.row());
+  while (row != kNoRow) {
+    // The essential lists at `row` give their part and move on; the least
+    // row they then stand at is the next candidate.
+    uint32_t next = kNoRow;
+    double partial = 0;
+    const double norm = norms_[row];
+    const bool wanted = accept(row);
+    for (size_t i = first_essential; i < lists; ++i) {
+      Cursor& cursor = cursors[i];
+      if (cursor.row() == row) {
+        if (wanted) {
+          const double f = cursor.frequency();
+          frequency[order[i]] = f;
+          has[order[i]] = 1;
+          partial += idf[i] * Weight(f, norm);
+        }
+        cursor.Next();
       }
+      next = std::min(next, cursor.row());
+    }
+    if (wanted) {
       const bool full = best.size() == keep;
       bool pruned = false;
-      for (size_t i = first_essential; i-- > 0;) {
-        if (full &&
-            (partial + bound_through[i]) * (1 + kBoundSlack) < threshold) {
-          pruned = true;
-          break;
+      if (full && first_essential > 0) {
+        // What the lists not consulted yet could still add, bounded by
+        // their blocks that would hold the row.
+        double rest = 0;
+        for (size_t i = 0; i < first_essential; ++i) {
+          block_bound[i] = idf[i] * cursors[i].BoundAt(row);
+          rest += block_bound[i];
         }
-        cursors[i].SeekAtLeast(row);
-        if (cursors[i].row() == row) take(i);
+        for (size_t i = first_essential; i-- > 0;) {
+          if ((partial + rest) * (1 + kBoundSlack) < threshold) {
+            pruned = true;
+            break;
+          }
+          rest -= block_bound[i];
+          Cursor& cursor = cursors[i];
+          cursor.SeekAtLeast(row);
+          if (cursor.row() == row) {
+            const double f = cursor.frequency();
+            frequency[order[i]] = f;
+            has[order[i]] = 1;
+            partial += idf[i] * Weight(f, norm);
+          }
+        }
       }
-      if (!pruned) {
+      if (!pruned && (!full || partial * (1 + kBoundSlack) >= threshold)) {
         // The exact score: bm25()'s sum, phrase by phrase in query order.
-        std::sort(present.begin(), present.end());
         double score = 0;
-        for (size_t phrase : present) {
-          score += query.phrases[phrase].idf * Weight(frequency[phrase], norm);
+        for (size_t phrase = 0; phrase < phrase_count; ++phrase) {
+          if (has[phrase]) {
+            score +=
+                query.phrases[phrase].idf * Weight(frequency[phrase], norm);
+          }
         }
         if (!full || score > threshold) {
           Entry entry{score, row, {}};
           if (options.phrase_flags) {
-            entry.phrases.assign(phrase_count, '\0');
-            for (size_t phrase : present) entry.phrases[phrase] = 1;
+            entry.phrases.assign(has.begin(), has.end());
           }
           best.push_back(std::move(entry));
           std::push_heap(best.begin(), best.end(), better);
@@ -660,24 +767,31 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
           }
           if (best.size() == keep) {
             threshold = best.front().score;
-            while (first_essential < cursors.size() &&
+            while (first_essential < lists &&
                    bound_through[first_essential] * (1 + kBoundSlack) <
                        threshold) {
               ++first_essential;
             }
+            // A list that turned non-essential no longer leads: the next
+            // candidate is the least row of those still essential.
+            next = kNoRow;
+            for (size_t i = first_essential; i < lists; ++i) {
+              next = std::min(next, cursors[i].row());
+            }
           }
         }
       }
+      std::fill(has.begin(), has.end(), 0);
     }
-    for (size_t i = first_essential; i < cursors.size(); ++i) {
-      if (cursors[i].row() == row) cursors[i].Next();
+    row = next;
+    if (decoded - charged >= 4096) {
+      if (!meter.Count(decoded - charged)) return meter.status();
+      charged = decoded;
     }
-    int64_t decoded = 0;
-    for (const Cursor& cursor : cursors) decoded += cursor.decoded();
-    if (!meter.Count(decoded - decoded_before)) return meter.status();
-    decoded_before = decoded;
   }
-  if (!meter.Flush()) return meter.status();
+  if (!meter.Count(decoded - charged) || !meter.Flush()) {
+    return meter.status();
+  }
 
   std::sort_heap(best.begin(), best.end(), better);
   for (size_t i = static_cast<size_t>(options.offset); i < best.size(); ++i) {
@@ -704,11 +818,12 @@ absl::StatusOr<int64_t> RetrievalIndex::Count(const RetrievalQuery& query,
   BudgetMeter meter;
   for (const CompiledPhrase& phrase : query.phrases) {
     if (phrase.list == nullptr) continue;
-    Cursor cursor(*phrase.list, columns_);
-    for (; cursor.row() != kNoRow; cursor.Next()) {
+    int64_t decoded = 0;
+    for (Cursor cursor(*phrase.list, column_weights_, &decoded);
+         cursor.row() != kNoRow; cursor.Next()) {
       seen[cursor.row() >> 6] |= uint64_t{1} << (cursor.row() & 63);
     }
-    if (!meter.Count(cursor.decoded())) return meter.status();
+    if (!meter.Count(decoded)) return meter.status();
   }
   if (!meter.Flush()) return meter.status();
   int64_t count = 0;

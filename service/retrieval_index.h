@@ -67,6 +67,7 @@ struct PostingList {
   absl::string_view postings;   // postings_format.h's `postings` encoding.
   absl::string_view positions;  // Its `positions`; empty for phrases.
   uint32_t rows = 0;
+  uint32_t column_rows[3] = {0, 0, 0};  // Rows having it in each column.
   std::vector<Block> blocks;
   double max_weight = 0;
   std::string owned;  // The bytes of a phrase's list; terms' live in the index.
@@ -151,6 +152,10 @@ class RetrievalIndex {
   absl::StatusOr<std::shared_ptr<const PostingList>> IntersectPositions(
       const std::vector<uint32_t>& terms) const;
   double Idf(int64_t rows_with_phrase) const;
+  template <typename Filter>
+  absl::StatusOr<std::vector<RankedRow>> RankRows(const RetrievalQuery& query,
+                                                  const RankOptions& options,
+                                                  const Filter& accept) const;
 
   int columns_ = 0;
   std::vector<double> column_weights_;
