@@ -68,32 +68,27 @@ int ChargeCurrentBudget(void*) {
   return budget != nullptr && !budget->Charge(kProgressSteps) ? 1 : 0;
 }
 
-// A connection to the in-memory `image` of an index: read-only three times
-// over (SQLITE_OPEN_READONLY, the image attached with
-// SQLITE_DESERIALIZE_READONLY, and query_only refusing writes up front),
-// defensive (no schema or page tricks from SQL), not trusting the schema
-// (functions and virtual tables used by views or triggers in a hostile file
-// refuse to run), with extension loading off (OpenDatabase) and the
-// progress handler above. Pages are read straight from the image (mmap
-// mode), so connections add no copy of the index.
-absl::StatusOr<Database> OpenImage(absl::string_view image) {
+// SQLite's page cache per connection, in KiB (its default): queries read
+// rows by key, and what Ask reads again is cached above SQLite (store.h).
+constexpr int kPageCacheKiB = 2048;
+
+// A connection to the index `file`: read-only three times over
+// (SQLITE_OPEN_READONLY, the immutable URI, and query_only refusing writes
+// up front), defensive (no schema or page tricks from SQL), not trusting
+// the schema (functions and virtual tables used by views or triggers in a
+// hostile file refuse to run), with extension loading off (OpenDatabase)
+// and the progress handler above.
+absl::StatusOr<Database> OpenIndex(const IndexFile& file) {
   CITEKB_ASSIGN_OR_RETURN(
-      Database db,
-      OpenDatabase(":memory:", SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
-  // READONLY and not RESIZEABLE: SQLite reads the caller's buffer in place
-  // and never writes or frees it. The cast drops const only for the C API.
-  unsigned char* data =
-      reinterpret_cast<unsigned char*>(const_cast<char*>(image.data()));
-  const auto size = static_cast<sqlite3_int64>(image.size());
-  if (sqlite3_deserialize(db.get(), "main", data, size, size,
-                          SQLITE_DESERIALIZE_READONLY) != SQLITE_OK) {
-    return SqliteError(db.get(), "cannot load the index image");
-  }
+      Database db, OpenDatabase(file.sqlite_uri(), SQLITE_OPEN_READONLY |
+                                                       SQLITE_OPEN_NOMUTEX |
+                                                       SQLITE_OPEN_URI));
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
   CITEKB_RETURN_IF_ERROR(
-      Exec(db.get(), absl::StrCat("PRAGMA mmap_size = ", image.size())));
-  CITEKB_RETURN_IF_ERROR(Exec(db.get(), "PRAGMA query_only = ON"));
+      Exec(db.get(), absl::StrCat("PRAGMA cache_size = -", kPageCacheKiB,
+                                  ";"
+                                  "PRAGMA query_only = ON")));
   sqlite3_progress_handler(db.get(), kProgressSteps, &ChargeCurrentBudget,
                            nullptr);
   return db;
@@ -181,23 +176,32 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   // SQLite use is this (the server); elsewhere it is refused and harmless.
   static const bool kNoMemoryStatistics [[maybe_unused]] =
       sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
-  CITEKB_ASSIGN_OR_RETURN(MappedFile image, MappedFile::Open(path));
-  std::unique_ptr<Store> store(new Store(path, std::move(image)));
+  CITEKB_ASSIGN_OR_RETURN(IndexFile file, IndexFile::Open(path));
+  std::unique_ptr<Store> store(new Store(path, std::move(file)));
   {
-    CITEKB_ASSIGN_OR_RETURN(Lease lease, store->Acquire());
-    // A file that is not SQLite fails here with DATA_LOSS; one without our
-    // meta table or with another schema version is refused by name.
+    // A file that is not SQLite fails as the first connection reads its
+    // header (DATA_LOSS); one without our meta table or with another
+    // schema version is refused by name.
+    auto not_sqlite = [&] {
+      // SQLite says "not a database" also for its own files cut short.
+      constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
+      return absl::DataLossError(absl::StrCat(
+          path,
+          absl::StartsWith(store->file_.Prefix(kSqliteMagic.size()),
+                           kSqliteMagic)
+              ? " is damaged or truncated: rebuild it with citekb-index"
+              : " is not a citekb index (not an SQLite database)"));
+    };
+    absl::StatusOr<Lease> first = store->Acquire();
+    if (!first.ok()) {
+      if (absl::IsDataLoss(first.status())) return not_sqlite();
+      return first.status();
+    }
+    Lease& lease = *first;
     absl::StatusOr<Statement*> version =
         lease->Prepare("SELECT value FROM meta WHERE key = 'schema_version'");
     if (!version.ok()) {
-      if (absl::IsDataLoss(version.status())) {
-        // SQLite says "not a database" also for its own files cut short.
-        constexpr absl::string_view kSqliteMagic("SQLite format 3\0", 16);
-        return absl::DataLossError(absl::StrCat(
-            path, absl::StartsWith(store->image_.bytes(), kSqliteMagic)
-                      ? " is damaged or truncated: rebuild it with citekb-index"
-                      : " is not a citekb index (not an SQLite database)"));
-      }
+      if (absl::IsDataLoss(version.status())) return not_sqlite();
       return absl::DataLossError(absl::StrCat(
           path, " is not a citekb index: ", version.status().message()));
     }
@@ -243,14 +247,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     if (has_rules) store->stack_rules_text_ = Str(rules->ColumnText(0));
   }  // The lease goes back before LoadLeadingFaqs takes one.
   CITEKB_RETURN_IF_ERROR(store->LoadLeadingFaqs());
-  // quick_check read every page; serving needs only the ones queries touch.
-  store->image_.ReleaseResidentPages();
   return store;
 }
 
-Store::Store(std::string path, MappedFile image)
+Store::Store(std::string path, IndexFile file)
     : path_(std::move(path)),
-      image_(std::move(image)),
+      file_(std::move(file)),
       max_connections_(static_cast<int>(
           std::max(2u, 2 * std::thread::hardware_concurrency()))) {}
 Store::~Store() = default;
@@ -278,7 +280,7 @@ absl::StatusOr<Store::Lease> Store::Acquire() const {
   // One connection per concurrently running query, up to the limit; they
   // stay open for reuse.
   auto connection = std::make_unique<Connection>();
-  absl::StatusOr<Database> db = OpenImage(image_.bytes());
+  absl::StatusOr<Database> db = OpenIndex(file_);
   if (!db.ok()) {
     absl::MutexLock lock(&mutex_);
     --open_connections_;

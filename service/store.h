@@ -3,14 +3,16 @@
 // sections, FAQ entries, citations, links) and the postings that
 // searcher.h ranks with.
 //
-// Open() maps the file and checks it (schema version, then SQLite's
+// Open() opens the file and checks it (schema version, then SQLite's
 // quick_check of every page); every query then runs on a pooled SQLite
-// connection over that mapping. So a Store is a snapshot: replacing or
-// rewriting the file later never changes what an open Store answers, and a
-// new Store is how a new file is picked up (serving_index.h does that for
-// the server).
+// connection to that same open file (index_file.h). So a Store is a
+// snapshot: renaming a new file over the path never changes what an open
+// Store answers, and a new Store is how a new file is picked up
+// (serving_index.h does that for the server). Pages are read through each
+// connection's bounded page cache, so reading much of the file costs no
+// resident memory beyond it.
 //
-// Connections are defensive: the image is attached read-only and
+// Connections are defensive: the file is opened read-only, immutable and
 // query_only, extension loading is off, SQLITE_DBCONFIG_DEFENSIVE is on and
 // the file's schema is not trusted to call functions. Statements are
 // prepared once per connection and every value is bound; the one FTS5
@@ -46,8 +48,8 @@
 #include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.pb.h"
 #include "indexer/sqlite.h"
+#include "service/index_file.h"
 #include "service/lru_cache.h"
-#include "service/mapped_file.h"
 #include "service/retrieval_index.h"
 
 namespace citekb {
@@ -160,7 +162,7 @@ class Store {
   class Lease;
 
  private:
-  Store(std::string path, MappedFile image);
+  Store(std::string path, IndexFile file);
   // Never called while the calling thread holds a Lease: with every
   // connection leased that would wait forever.
   absl::StatusOr<Lease> Acquire() const;
@@ -173,9 +175,9 @@ class Store {
       const std::string& id) const;
 
   const std::string path_;
-  // The index file's bytes; connections read it in place, so it is declared
-  // before (destroyed after) the pool.
-  const MappedFile image_;
+  // The version of the index file every connection reads; declared before
+  // (destroyed after) the pool.
+  const IndexFile file_;
   const int max_connections_;
   int64_t passage_count_ = 0;
   std::string stack_rules_text_;

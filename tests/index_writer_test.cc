@@ -138,8 +138,8 @@ TEST_F(SeedIndexTest, ReferencesHoldAndSecondaryIndexesExist) {
   EXPECT_THAT(Query(*index_,
                     "SELECT name FROM sqlite_master WHERE type = 'index' AND "
                     "sql IS NOT NULL ORDER BY name"),
-              ::testing::ElementsAre("passages_by_section", "sentence_sources_by_source",
-                                     "sentences_by_passage"));
+              ::testing::ElementsAre("faqs_by_passage", "passages_by_section",
+                                     "sentence_sources_by_source", "sentences_by_passage"));
   EXPECT_EQ(Scalar(*index_, "PRAGMA integrity_check"), "ok");
 }
 

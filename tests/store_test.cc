@@ -4,9 +4,11 @@
 
 #include "service/store.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "indexer/corpus_indexer.h"
@@ -183,6 +185,40 @@ TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
     for (const v1::Citation& c : *all) whole.push_back(c.SerializeAsString());
     EXPECT_EQ(paged, whole);
   }
+}
+
+TEST(StoreSnapshotTest,
+     KeepsReadingItsFileAfterAnotherIsRenamedOverItAndDeleted) {
+  testing::TempDir dir;
+  const std::string path = dir.File("kb.sqlite");
+  ASSERT_TRUE(BuildIndex({.knowledge_dir = testing::SourcePath("knowledge"),
+                          .out_path = path})
+                  .ok());
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // Another index (one fixture article) renamed into place, then deleted:
+  // nothing of the open store's file is read before this.
+  const std::string other_dir = dir.File("other");
+  std::filesystem::create_directory(other_dir);
+  std::filesystem::copy_file(
+      testing::SourcePath("tests/fixtures/knowledge/magnesium-forms.txt"),
+      other_dir + "/magnesium-forms.txt");
+  ASSERT_TRUE(BuildIndex({.knowledge_dir = other_dir,
+                          .out_path = dir.File("other.sqlite")})
+                  .ok());
+  std::filesystem::rename(dir.File("other.sqlite"), path);
+  std::filesystem::remove(path);
+  int seed_passages = 0;
+  for (int64_t rowid = 1; rowid <= (*store)->passage_count(); ++rowid) {
+    auto passage = (*store)->Passage(rowid);
+    ASSERT_TRUE(passage.ok()) << passage.status();
+    if (absl::StartsWith((*passage)->passage.id(), "d3-k2-protocol"))
+      ++seed_passages;
+  }
+  EXPECT_GT(seed_passages, 20);
+  auto sections = (*store)->ListSections("");
+  ASSERT_TRUE(sections.ok());
+  EXPECT_GT(sections->size(), 5u);
 }
 
 }  // namespace
