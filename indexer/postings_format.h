@@ -61,14 +61,18 @@ inline void AppendVarint(std::string& out, uint64_t value) {
 // Reads one varint at `*at` and moves `*at` past it. False, with `*at`
 // unchanged, when the bytes end first or the value needs more than 64 bits.
 inline bool ReadVarint(const char** at, const char* end, uint64_t* value) {
+  const auto* p = reinterpret_cast<const uint8_t*>(*at);
+  const auto* limit = reinterpret_cast<const uint8_t*>(end);
   uint64_t result = 0;
-  const char* p = *at;
-  for (int shift = 0; shift < 64 && p < end; shift += 7) {
-    const auto byte = static_cast<uint8_t>(*p++);
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
+  // Ten bytes hold any 64-bit value; within them no bound check is needed.
+  const int most = limit - p >= 10 ? 10 : static_cast<int>(limit - p);
+  for (int i = 0; i < most; ++i) {
+    const uint64_t byte = p[i];
+    result |= (byte & 0x7f) << (7 * i);
+    if (byte < 0x80) {
+      if (i == 9 && byte > 1) return false;  // More than 64 bits.
       *value = result;
-      *at = p;
+      *at = reinterpret_cast<const char*>(p + i + 1);
       return true;
     }
   }

@@ -48,11 +48,21 @@ struct Posting {
 
 // Decodes the posting at `*p`, whose row follows `base`. False when the
 // bytes are malformed (checked once at load; phrase lists are our own).
-bool DecodePosting(const char** p, const char* end, uint32_t base, int columns,
-                   Posting* out) {
+inline bool CheckedVarint(const char** p, const char* end, uint64_t* value) {
+  if (*p < end && static_cast<uint8_t>(**p) < 0x80) {  // Most are one byte.
+    *value = static_cast<uint8_t>(*(*p)++);
+    return true;
+  }
+  return ReadVarint(p, end, value);
+}
+
+inline bool DecodePosting(const char** p, const char* end, uint32_t base,
+                          int columns, Posting* out) {
   uint64_t delta = 0;
   uint64_t first = 0;
-  if (!ReadVarint(p, end, &delta) || !ReadVarint(p, end, &first)) return false;
+  if (!CheckedVarint(p, end, &delta) || !CheckedVarint(p, end, &first)) {
+    return false;
+  }
   const uint64_t mask = first & ((1u << kColumnBits) - 1);
   if (delta == 0 || base + delta > kNoRow - 1 || mask == 0 ||
       mask >> columns != 0) {
@@ -60,15 +70,19 @@ bool DecodePosting(const char** p, const char* end, uint32_t base, int columns,
   }
   out->row = static_cast<uint32_t>(base + delta);
   out->mask = static_cast<uint32_t>(mask);
-  bool lowest = true;
-  for (int c = 0; c < kMaxRankedColumns; ++c) {
-    out->counts[c] = 0;
+  out->counts[0] = out->counts[1] = out->counts[2] = 0;
+  uint64_t count = first >> kColumnBits;
+  if ((mask & (mask - 1)) == 0) {  // One column, nearly always the body.
+    if (count == 0 || count > kNoRow) return false;
+    out->counts[__builtin_ctzll(mask)] = static_cast<uint32_t>(count);
+    return true;
+  }
+  for (int c = 0; c < columns; ++c) {
     if ((mask & (1u << c)) == 0) continue;
-    uint64_t count = first >> kColumnBits;
-    if (!lowest && !ReadVarint(p, end, &count)) return false;
     if (count == 0 || count > kNoRow) return false;
     out->counts[c] = static_cast<uint32_t>(count);
-    lowest = false;
+    count = 0;
+    if ((mask >> (c + 1)) != 0 && !CheckedVarint(p, end, &count)) return false;
   }
   return true;
 }
@@ -418,7 +432,9 @@ absl::Status RetrievalIndex::IndexBlocks(PostingList& list) const {
   const char* data = list.postings.data();
   const char* p = data;
   const char* end = data + list.postings.size();
+  const double* weights = column_weights_.data();
   Posting posting;
+  PostingList::Block* block = nullptr;
   while (p < end) {
     const char* start = p;
     if (!DecodePosting(&p, end, posting.row, columns_, &posting) ||
@@ -426,20 +442,22 @@ absl::Status RetrievalIndex::IndexBlocks(PostingList& list) const {
       return Malformed("a posting");
     }
     if (list.rows % PostingList::kBlockSize == 0) {
-      list.blocks.push_back({.offset = static_cast<uint32_t>(start - data)});
+      block = &list.blocks.emplace_back();
+      block->offset = static_cast<uint32_t>(start - data);
     }
-    PostingList::Block& block = list.blocks.back();
-    block.last_row = posting.row;
-    for (int c = 0; c < columns_; ++c) {
-      if (posting.counts[c] > 0) ++list.column_rows[c];
-    }
+    block->last_row = posting.row;
     double frequency = 0;
-    for (int c = 0; c < columns_; ++c)
-      frequency += column_weights_[c] * posting.counts[c];
-    block.max_weight =
-        std::max(block.max_weight, Weight(frequency, norms_[posting.row]));
-    list.max_weight = std::max(list.max_weight, block.max_weight);
+    for (uint32_t bits = posting.mask; bits != 0; bits &= bits - 1) {
+      const int c = __builtin_ctz(bits);
+      ++list.column_rows[c];
+      frequency += weights[c] * posting.counts[c];
+    }
+    block->max_weight =
+        std::max(block->max_weight, Weight(frequency, norms_[posting.row]));
     ++list.rows;
+  }
+  for (const PostingList::Block& b : list.blocks) {
+    list.max_weight = std::max(list.max_weight, b.max_weight);
   }
   return absl::OkStatus();
 }
