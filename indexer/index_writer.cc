@@ -11,10 +11,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "indexer/compound_terms.h"
+#include "indexer/file_checksum.h"
 #include "indexer/index_schema.h"
 #include "indexer/postings_builder.h"
 
@@ -69,8 +70,8 @@ absl::Status SyncFile(const std::string& path) {
 
 struct IndexWriter::Statements {
   Statement source_file, article, section, passage, passage_fts, sentence,
-      sentence_source, table, table_column, table_cell, figure, faq,
-      faq_fts, related_link, warning;
+      sentence_source, table, table_column, table_cell, figure, faq, faq_fts,
+      related_link, warning;
 };
 
 IndexWriter::IndexWriter(std::string target_path, std::string temp_path,
@@ -95,17 +96,19 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Create(
         absl::StrCat("--out: \"", target_path, "\" names no file"));
   }
   std::error_code error;
-  const fs::path folder = target.parent_path().empty() ? "." : target.parent_path();
+  const fs::path folder =
+      target.parent_path().empty() ? "." : target.parent_path();
   if (!fs::is_directory(folder, error)) {
-    return absl::NotFoundError(absl::StrCat(
-        "--out: folder ", folder.string(), " does not exist"));
+    return absl::NotFoundError(
+        absl::StrCat("--out: folder ", folder.string(), " does not exist"));
   }
   // mkstemp reserves a unique name; SQLite then writes into that file.
   std::string temp =
       (folder / absl::StrCat(".", target.filename().string(), ".XXXXXX.tmp"))
           .string();
   const int fd = ::mkstemps(temp.data(), 4);
-  if (fd < 0) return ErrnoError("cannot create a temporary file in", folder.string());
+  if (fd < 0)
+    return ErrnoError("cannot create a temporary file in", folder.string());
   ::close(fd);
 
   absl::StatusOr<Database> db =
@@ -137,25 +140,27 @@ absl::Status IndexWriter::Prepare() {
                               "PRAGMA cache_size=-131072;"));
   // The secondary indexes come after the bulk load (BuildSecondaryIndexes).
   CITEKB_RETURN_IF_ERROR(Exec(db, kSchemaSql));
-  CITEKB_RETURN_IF_ERROR(Exec(
-      db, absl::StrCat("CREATE VIRTUAL TABLE passage_fts USING fts5("
-                       "section_title, body, compounds, tokenize = '",
-                       kFtsTokenizer,
-                       "');"
-                       "CREATE VIRTUAL TABLE faq_fts USING fts5("
-                       "question, tokenize = '",
-                       kFtsTokenizer, "');")));
+  CITEKB_RETURN_IF_ERROR(
+      Exec(db, absl::StrCat("CREATE VIRTUAL TABLE passage_fts USING fts5("
+                            "section_title, body, compounds, tokenize = '",
+                            kFtsTokenizer,
+                            "');"
+                            "CREATE VIRTUAL TABLE faq_fts USING fts5("
+                            "question, tokenize = '",
+                            kFtsTokenizer, "');")));
   // FTS5 writes its pending terms out as a new segment whenever they pass
   // 'hashsize' (1 MB by default), and merges those segments as they pile
   // up; 'optimize' merges them all again at the end. With 64 MB between
   // flushes there are far fewer segments to merge: 12% less CPU for the
   // whole build at 5,000 articles. Only writers read the setting (it is
   // stored in passage_fts_config); the indexed content is the same.
-  CITEKB_RETURN_IF_ERROR(
-      Exec(db, "INSERT INTO passage_fts(passage_fts, rank) VALUES('hashsize', 67108864);"));
+  CITEKB_RETURN_IF_ERROR(Exec(db,
+                              "INSERT INTO passage_fts(passage_fts, rank) "
+                              "VALUES('hashsize', 67108864);"));
 
   CITEKB_ASSIGN_OR_RETURN(tokenizer_, FtsTokenizer::Create(kFtsTokenizer));
-  passage_postings_ = std::make_unique<PostingsBuilder>("passage_fts", 3, *tokenizer_);
+  passage_postings_ =
+      std::make_unique<PostingsBuilder>("passage_fts", 3, *tokenizer_);
   faq_postings_ = std::make_unique<PostingsBuilder>("faq_fts", 1, *tokenizer_);
 
   CITEKB_ASSIGN_OR_RETURN(Transaction transaction, Transaction::Begin(db));
@@ -204,7 +209,8 @@ absl::Status IndexWriter::Prepare() {
   return absl::OkStatus();
 }
 
-absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file) {
+absl::Status IndexWriter::Add(const Article& article,
+                              const SourceFileInfo& file) {
   if (statements_ == nullptr) {
     return absl::FailedPreconditionError("index writer already committed");
   }
@@ -220,9 +226,9 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
                             .Bind(6, file.path)
                             .Run();
   if (absl::IsAlreadyExists(status)) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        file.path, ": article id \"", id,
-        "\" (from its title) is already used by another article"));
+    return absl::AlreadyExistsError(
+        absl::StrCat(file.path, ": article id \"", id,
+                     "\" (from its title) is already used by another article"));
   }
   CITEKB_RETURN_IF_ERROR(status);
   status = s.source_file.Bind(1, file.path)
@@ -239,12 +245,13 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
   std::vector<int64_t> section_rowids;
   for (size_t i = 0; i < article.sections.size(); ++i) {
     const Section& section = article.sections[i];
-    CITEKB_RETURN_IF_ERROR(s.section.Bind(1, absl::StrCat(id, "#", section.anchor))
-                               .Bind(2, id)
-                               .Bind(3, static_cast<int64_t>(i))
-                               .Bind(4, section.anchor)
-                               .Bind(5, section.title)
-                               .Run());
+    CITEKB_RETURN_IF_ERROR(
+        s.section.Bind(1, absl::StrCat(id, "#", section.anchor))
+            .Bind(2, id)
+            .Bind(3, static_cast<int64_t>(i))
+            .Bind(4, section.anchor)
+            .Bind(5, section.title)
+            .Run());
     section_rowids.push_back(sqlite3_last_insert_rowid(db));
   }
 
@@ -298,7 +305,8 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
         .Bind(7, passage.text)
         .Bind(8, passage.anecdotal ? 1 : 0);
     if (passage.table_index >= 0) {
-      s.passage.Bind(9, table_rowids[passage.table_index]).Bind(10, passage.row_index);
+      s.passage.Bind(9, table_rowids[passage.table_index])
+          .Bind(10, passage.row_index);
     }
     CITEKB_RETURN_IF_ERROR(s.passage.Run());
     const int64_t passage_rowid = sqlite3_last_insert_rowid(db);
@@ -309,7 +317,8 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
                                .Bind(3, passage.text)
                                .Bind(4, compounds)
                                .Run());
-    const absl::string_view columns[] = {section.title, passage.text, compounds};
+    const absl::string_view columns[] = {section.title, passage.text,
+                                         compounds};
     CITEKB_RETURN_IF_ERROR(passage_postings_->AddRow(passage_rowid, columns));
     for (size_t n = 0; n < passage.sentences.size(); ++n) {
       const Sentence& sentence = passage.sentences[n];
@@ -371,7 +380,8 @@ absl::Status IndexWriter::Add(const Article& article, const SourceFileInfo& file
 }
 
 void IndexWriter::AddSource(const Source& source) {
-  const auto [it, inserted] = source_rows_.try_emplace(source.id, sources_.size());
+  const auto [it, inserted] =
+      source_rows_.try_emplace(source.id, sources_.size());
   if (inserted) {
     sources_.push_back(source);
     return;
@@ -387,7 +397,8 @@ void IndexWriter::AddSource(const Source& source) {
 absl::Status IndexWriter::WriteSources() {
   CITEKB_ASSIGN_OR_RETURN(
       Statement insert,
-      Statement::Prepare(db_.get(), "INSERT INTO sources VALUES(?1, ?2, ?3, ?4, ?5)"));
+      Statement::Prepare(db_.get(),
+                         "INSERT INTO sources VALUES(?1, ?2, ?3, ?4, ?5)"));
   // First-seen order, so that rowids are what row-by-row inserts gave.
   for (const Source& source : sources_) {
     CITEKB_RETURN_IF_ERROR(insert.Bind(1, source.id)
@@ -406,12 +417,14 @@ absl::Status IndexWriter::BuildSecondaryIndexes() {
   return Exec(db_.get(), kSecondaryIndexSql);
 }
 
-absl::Status IndexWriter::SetMeta(const std::string& key, const std::string& value) {
+absl::Status IndexWriter::SetMeta(const std::string& key,
+                                  const std::string& value) {
   if (statements_ == nullptr) {
     return absl::FailedPreconditionError("index writer already committed");
   }
   CITEKB_ASSIGN_OR_RETURN(
-      Statement meta, Statement::Prepare(db_.get(), "INSERT INTO meta VALUES(?1, ?2)"));
+      Statement meta,
+      Statement::Prepare(db_.get(), "INSERT INTO meta VALUES(?1, ?2)"));
   return meta.Bind(1, key).Bind(2, value).Run();
 }
 
@@ -460,12 +473,13 @@ absl::Status IndexWriter::Commit() {
     CITEKB_RETURN_IF_ERROR(passage_postings_->Write(db));
     CITEKB_RETURN_IF_ERROR(faq_postings_->Write(db));
     CITEKB_ASSIGN_OR_RETURN(
-        Statement meta, Statement::Prepare(db, "INSERT INTO meta VALUES(?1, ?2)"));
+        Statement meta,
+        Statement::Prepare(db, "INSERT INTO meta VALUES(?1, ?2)"));
     const std::pair<const char*, std::string> entries[] = {
         {"schema_version", absl::StrCat(kSchemaVersion)},
         {"tokenizer", kFtsTokenizer},
-        {"built_at", absl::FormatTime(absl::RFC3339_sec, absl::Now(),
-                                      absl::UTCTimeZone())},
+        {"built_at",
+         absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone())},
         {"articles", absl::StrCat(counts_.articles)},
         {"passages", absl::StrCat(counts_.passages)},
     };
@@ -477,10 +491,14 @@ absl::Status IndexWriter::Commit() {
   transaction_.reset();
   CITEKB_RETURN_IF_ERROR(status);
   // Merge FTS5 b-trees once so the server's first queries are fast.
-  CITEKB_RETURN_IF_ERROR(Exec(db,
-                              "INSERT INTO passage_fts(passage_fts) VALUES('optimize');"
-                              "INSERT INTO faq_fts(faq_fts) VALUES('optimize');"));
-  db_.reset();  // Closes the file before it is synced and renamed.
+  CITEKB_RETURN_IF_ERROR(
+      Exec(db,
+           "INSERT INTO passage_fts(passage_fts) VALUES('optimize');"
+           "INSERT INTO faq_fts(faq_fts) VALUES('optimize');"));
+  CITEKB_RETURN_IF_ERROR(
+      Exec(db, absl::StrCat("PRAGMA application_id = ", kIndexApplicationId)));
+  db_.reset();  // Closes the file before it is stamped, synced and renamed.
+  CITEKB_RETURN_IF_ERROR(StampChecksum(temp_path_));
   CITEKB_RETURN_IF_ERROR(SyncFile(temp_path_));
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {
     return ErrnoError("cannot rename the new index onto", target_path_);

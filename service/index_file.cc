@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "indexer/file_checksum.h"
 
 namespace citekb {
 namespace {
@@ -216,6 +217,10 @@ IndexFile::~IndexFile() {
 std::string IndexFile::sqlite_uri() const {
   return absl::StrCat("file:", kFilePrefix, fd_,
                       "?mode=ro&immutable=1&vfs=", kVfsName);
+}
+
+absl::Status IndexFile::VerifyChecksum(const std::string& path) const {
+  return citekb::VerifyChecksum(fd_, path);
 }
 
 std::string IndexFile::Prefix(size_t n) const {

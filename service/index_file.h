@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace citekb {
@@ -46,6 +47,9 @@ class IndexFile {
   // Up to `n` bytes from the start of the file (fewer for a shorter file,
   // none if it cannot be read).
   std::string Prefix(size_t n) const;
+  // Whether the file is exactly what citekb-index wrote (file_checksum.h):
+  // DATA_LOSS naming `path` otherwise.
+  absl::Status VerifyChecksum(const std::string& path) const;
 
  private:
   IndexFile(int fd, int64_t size) : fd_(fd), size_(size) {}

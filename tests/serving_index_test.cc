@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "indexer/file_checksum.h"
 #include "indexer/sqlite.h"
 #include "service/knowledge_base.h"
 #include "service/query_budget.h"
@@ -155,7 +156,10 @@ class ServingIndexTest : public ::testing::Test {
 
   // A valid index of the seed article changed by `sql` (run with foreign
   // keys off), renamed into place.
-  void RenameModifiedIndexIntoPlace(const std::string& sql) {
+  // `sql` run on a fresh seed index, which then gets a valid checksum
+  // again when `restamp` (as if citekb-index had written it so).
+  void RenameModifiedIndexIntoPlace(const std::string& sql,
+                                    bool restamp = true) {
     const std::string staged = dir_.File("staged.sqlite");
     ASSERT_TRUE(
         testing::BuildIndexOf({testing::SeedArticlePath()}, staged).ok());
@@ -166,6 +170,7 @@ class ServingIndexTest : public ::testing::Test {
       const absl::Status changed = Exec(db->get(), sql);
       ASSERT_TRUE(changed.ok()) << changed;
     }
+    if (restamp) ASSERT_TRUE(StampChecksum(staged).ok());
     std::filesystem::rename(staged, path_);
   }
 
@@ -274,6 +279,12 @@ TEST_F(ServingIndexTest, RefusesBadFilesAndKeepsServingTheOldIndex) {
              "DROP TABLE meta; CREATE TABLE notes(text TEXT)");
        },
        absl::StatusCode::kDataLoss, "not a citekb index"},
+      {"an index changed after it was written",
+       [&] {
+         RenameModifiedIndexIntoPlace("UPDATE passages SET text = 'forged'",
+                                      /*restamp=*/false);
+       },
+       absl::StatusCode::kDataLoss, "damaged"},
       {"an index of nothing",
        [&] { RenameModifiedIndexIntoPlace("DELETE FROM sections"); },
        absl::StatusCode::kDataLoss, "no sections"},
