@@ -22,20 +22,33 @@ WorkerPool::~WorkerPool() {
 }
 
 bool WorkerPool::TrySubmit(absl::AnyInvocable<void() &&> work) {
+  if (!TryAdmit()) return false;
+  Submit(std::move(work));
+  return true;
+}
+
+bool WorkerPool::TryAdmit() {
+  int admitted = admitted_.load(std::memory_order_relaxed);
+  do {
+    if (admitted >= max_admitted_) return false;
+  } while (!admitted_.compare_exchange_weak(admitted, admitted + 1,
+                                            std::memory_order_acq_rel));
+  return true;
+}
+
+void WorkerPool::Release() { admitted_.fetch_sub(1, std::memory_order_acq_rel); }
+
+void WorkerPool::Submit(absl::AnyInvocable<void() &&> work) {
   {
     absl::MutexLock lock(&mu_);
-    if (admitted_ >= max_admitted_) return false;
-    ++admitted_;
     queue_.push_back(std::move(work));
   }
   // Outside the lock, so that the woken thread does not block on it at once.
   work_ready_.Signal();
-  return true;
 }
 
 int WorkerPool::admitted() const {
-  absl::MutexLock lock(&mu_);
-  return admitted_;
+  return admitted_.load(std::memory_order_acquire);
 }
 
 void WorkerPool::Run() {
@@ -52,8 +65,7 @@ void WorkerPool::Run() {
     }
     std::move(work)();
     work = nullptr;  // What it holds goes before it stops counting.
-    absl::MutexLock lock(&mu_);
-    --admitted_;
+    Release();
   }
 }
 

@@ -1,11 +1,18 @@
 // A fixed set of threads that run the work of admitted calls, first come
 // first served, and a bound on how many calls may be admitted at once
-// (running on a thread or waiting for one).
+// (running on one of its threads, waiting for one, or running elsewhere).
 //
 //   WorkerPool pool({.threads = 4, .max_admitted = 128});
 //   if (!pool.TrySubmit([&] { ... the call's work ... })) {
 //     // Full: refuse the call (RESOURCE_EXHAUSTED) instead of queueing it.
 //   }
+//
+// Work that is short and never blocks may instead run on the caller's
+// thread and still count against the bound:
+//
+//   if (!pool.TryAdmit()) { /* refuse */ }
+//   ... the work, on this thread ...
+//   pool.Release();  // or pool.Submit(rest) to finish it on a worker
 //
 // Why the KnowledgeBase service (knowledge_base_service.h) needs one: it is
 // served through gRPC's callback API, whose handlers run on a few gRPC
@@ -18,12 +25,14 @@
 // which keeps latency even under load: calls wait in order instead of
 // time-slicing dozens of threads on a few cores.
 //
-// Thread-safe. The destructor runs all work already admitted, then joins
-// the threads.
+// Thread-safe. The destructor runs all work already submitted, then joins
+// the threads; work admitted with TryAdmit must have been released or
+// submitted by then.
 
 #ifndef CITEKB_SERVICE_WORKER_POOL_H_
 #define CITEKB_SERVICE_WORKER_POOL_H_
 
+#include <atomic>
 #include <deque>
 #include <thread>
 #include <vector>
@@ -37,8 +46,9 @@ namespace citekb {
 struct WorkerPoolOptions {
   // Threads running work. Must be positive.
   int threads = 1;
-  // Work admitted at once, running or queued; TrySubmit refuses beyond it.
-  // Must be positive. Below `threads`, it is also the number running.
+  // Work admitted at once, running or queued; TrySubmit and TryAdmit refuse
+  // beyond it. Must be positive. Below `threads`, it is also the number
+  // running.
   int max_admitted = 1;
 };
 
@@ -54,20 +64,35 @@ class WorkerPool {
   // Queues `work` to run on one of the threads and returns true, or returns
   // false without running (or destroying) anything else when
   // `max_admitted` pieces of work are admitted already. Work stays admitted
-  // until it returns.
+  // until it returns. Same as TryAdmit() followed by Submit(work).
   bool TrySubmit(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Work admitted and not yet returned: running or queued.
-  int admitted() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Admits one piece of work that the caller runs itself, or returns false
+  // when `max_admitted` are admitted already. Each true must be matched by
+  // exactly one Release() or Submit().
+  bool TryAdmit();
+
+  // Ends the admission of work admitted by TryAdmit() that has returned.
+  void Release();
+
+  // Queues `work`, admitted by TryAdmit() and not yet released, to run on
+  // one of the threads; its admission ends when it returns. Never refuses.
+  void Submit(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Work admitted and not yet returned: running (here or on the caller's
+  // thread) or queued.
+  int admitted() const;
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
   const int max_admitted_;
-  mutable absl::Mutex mu_;
+  // Admitted work: not under mu_, because admission is on the path of every
+  // call, including those that never touch the queue.
+  std::atomic<int> admitted_{0};
+  absl::Mutex mu_;
   absl::CondVar work_ready_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
-  int admitted_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };

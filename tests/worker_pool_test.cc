@@ -73,6 +73,35 @@ TEST(WorkerPoolTest, DestructorRunsEverythingAdmitted) {
   EXPECT_EQ(ran.load(), 100);
 }
 
+TEST(WorkerPoolTest, WorkOnTheCallersThreadCountsAgainstTheBound) {
+  WorkerPool pool({.threads = 1, .max_admitted = 2});
+  ASSERT_TRUE(pool.TryAdmit());
+  ASSERT_TRUE(pool.TryAdmit());
+  EXPECT_EQ(pool.admitted(), 2);
+  EXPECT_FALSE(pool.TryAdmit());
+  bool refused_ran = false;
+  EXPECT_FALSE(pool.TrySubmit([&] { refused_ran = true; }));
+
+  pool.Release();
+  EXPECT_EQ(pool.admitted(), 1);
+  // The other admission moves to a worker with its work, and ends when the
+  // work returns.
+  absl::Notification release;
+  absl::Notification done;
+  pool.Submit([&] {
+    release.WaitForNotification();
+    done.Notify();
+  });
+  EXPECT_EQ(pool.admitted(), 1);
+  EXPECT_TRUE(pool.TryAdmit());
+  EXPECT_FALSE(pool.TryAdmit());
+  pool.Release();
+  release.Notify();
+  done.WaitForNotification();
+  while (pool.admitted() > 0) std::this_thread::yield();
+  EXPECT_FALSE(refused_ran);
+}
+
 TEST(WorkerPoolTest, MoveOnlyWorkIsAccepted) {
   WorkerPool pool({.threads = 1, .max_admitted = 1});
   absl::Notification done;
