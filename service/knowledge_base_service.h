@@ -3,8 +3,10 @@
 // served through gRPC's callback API. For every RPC it
 //   0. admits the call or, when `max_calls` calls are in flight already,
 //      answers RESOURCE_EXHAUSTED at once (on gRPC's thread, without
-//      queueing, parsing or logging); an admitted call's work runs on a
-//      WorkerPool thread (worker_pool.h says why not on gRPC's),
+//      queueing, parsing or logging). An admitted call runs steps 1-7 on a
+//      WorkerPool thread (worker_pool.h says why not on gRPC's), except
+//      EvaluateStack, which runs them on gRPC's thread (see "Where calls
+//      run" below),
 //   1. parses the request itself (request_parser.h), so that bytes that are
 //      not a valid request get INVALID_ARGUMENT naming the field rather
 //      than gRPC's bare INTERNAL,
@@ -14,22 +16,40 @@
 //   3. takes the current index snapshot (serving_index.h), which the call
 //      keeps to its end even if the index is reloaded meanwhile,
 //   4. calls the logic, which does all validation and all the work, under a
-//      QueryBudget (query_budget.h) installed on the worker thread for
+//      QueryBudget (query_budget.h) installed on the calling thread for
 //      exactly that work: the per-call step limit, the call's deadline and
 //      its cancellation; when the budget stops the call, its status
 //      (RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, CANCELLED) is the call's,
 //      even if the logic carried on with partial results,
-//   5. converts the absl::Status with ToGrpcStatus (grpc_status.h),
+//   5. converts the absl::Status with ToGrpcStatus (grpc_status.h) and
+//      serializes the response,
 //   6. writes one request-log line (request_log.h), when there is a log,
 //   7. finishes the call: headers, response and status go out in one batch,
 //      so a client never sees headers of a call whose status may not follow
 //      (a replica that dies mid-call leaves the call retryable elsewhere).
+//      The request and response are freed after that, off the call's
+//      latency.
 // There is deliberately nothing else here: tests exercise the logic directly
 // and this class only through a real server (tests/server_test.cc).
 //
+// Where calls run. Handing a call to a worker and finishing it from there
+// costs thread wake-ups (the worker's, then a gRPC thread's to complete the
+// call, often gRPC's executor's too): on 2 cores at concurrency 32, about
+// 10-15 us of server CPU per call and 1.1 context switches instead of 0.4,
+// as much as EvaluateStack's logic itself (~11 us). So a method whose work
+// is short, bounded and never waits runs on gRPC's thread: EvaluateStack, which works on rules and citations held in memory
+// (KnowledgeBase reads them at Open) and is bounded by its request limits.
+// Every other method queries SQLite, which can take long (a large index, a
+// connection to wait for, pages to fault in), so those run on workers. A
+// call on gRPC's thread counts against `max_calls` like any other and never
+// waits for the request log: its line goes to the log's writing thread when
+// another thread is writing (RequestLog::TryWriteLine), and if the log has
+// stalled the call is finished on a worker instead (bench/RESULTS.md has
+// the numbers).
+//
 // Thread-safe: gRPC calls the handlers concurrently; the logic is const, the
-// request log locks, and the worker pool is thread-safe. Destroy the
-// service only after the grpc::Server it is registered with.
+// request log and the worker pool are thread-safe. Destroy the service only
+// after the grpc::Server it is registered with.
 
 #ifndef CITEKB_SERVICE_KNOWLEDGE_BASE_SERVICE_H_
 #define CITEKB_SERVICE_KNOWLEDGE_BASE_SERVICE_H_
@@ -39,6 +59,7 @@
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -82,25 +103,45 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   using Logic =
       absl::StatusOr<Response> (KnowledgeBase::*)(const Request&) const;
 
+  // Where a method's admitted calls run (see "Where calls run" above).
+  enum class Placement { kWorker, kGrpcThread };
+
+  // What gRPC hands over for one call; all of it lives until Finish.
+  struct Call {
+    absl::string_view method;
+    absl::Time start;
+    grpc::CallbackServerContext* context;
+    const grpc::ByteBuffer* received;
+    grpc::ByteBuffer* reply;
+    grpc::ServerUnaryReactor* reactor;
+  };
+
   // Makes gRPC hand `name`'s calls over as bytes, to step 0 above, and
-  // their admitted work to Handle with `logic`.
+  // their admitted work to Run with `logic`, where `placement` says.
   template <typename Request, typename Response>
-  void Serve(absl::string_view name, Logic<Request, Response> logic);
+  void Serve(absl::string_view name, Logic<Request, Response> logic,
+             Placement placement);
 
-  // Steps 1-6 above, on a worker thread: returns the call's status and, when
-  // it is OK, fills `*reply` with the serialized response.
+  // Steps 1-7 for an admitted call, and the end of its admission. On gRPC's
+  // thread, it never waits for the request log.
   template <typename Request, typename Response>
-  grpc::Status Handle(absl::string_view method, absl::Time start,
-                      grpc::CallbackServerContext& context,
-                      const grpc::ByteBuffer& received,
-                      grpc::ByteBuffer* reply, Logic<Request, Response> logic);
+  void Run(const Call& call, Logic<Request, Response> logic,
+           Placement placement);
 
-  // Steps 2-6 for a parsed request.
+  // Steps 1-5 and the log line of step 6 (into `*log_line`, when not null):
+  // returns the call's status and, when it is OK, fills `call.reply`.
+  // `*request` and `*result` are the caller's, to free after Finish.
   template <typename Request, typename Response>
-  grpc::Status Answer(absl::string_view method, absl::Time start,
-                      grpc::CallbackServerContext& context,
-                      const Request& request, Response* response,
-                      Logic<Request, Response> logic);
+  grpc::Status Process(const Call& call, Logic<Request, Response> logic,
+                       Request* request, absl::StatusOr<Response>* result,
+                       std::string* log_line) const;
+
+  // Steps 2-4 for a parsed request: the call's status, with the logic's
+  // result in `*result` when it ran.
+  template <typename Request, typename Response>
+  absl::Status Answer(grpc::CallbackServerContext& context,
+                      const Request& request, Logic<Request, Response> logic,
+                      absl::StatusOr<Response>* result) const;
 
   const ServingIndex& index_;
   RequestLog* const log_;

@@ -601,6 +601,43 @@ TEST_F(ServerTest, ShutdownLetsAnInFlightCallFinish) {
           .ok());
 }
 
+// EvaluateStack runs on gRPC's threads (knowledge_base_service.h): a stalled
+// log holds at most the one that is writing, never health checks or the
+// EvaluateStack calls after it, whose lines wait for the writer.
+TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
+  GateBuf gate;
+  std::ostream gated_log(&gate);
+  ServerOptions options = Options();
+  options.log = &gated_log;
+  StartServer(options);
+
+  v1::EvaluateStackRequest request;
+  request.set_text("2000 IU vitamin D3 and 90 mcg MK-7");
+  std::future<grpc::Status> first = std::async(std::launch::async, [&] {
+    v1::EvaluateStackResponse response;
+    auto context = ContextWithDeadline();
+    return stub_->EvaluateStack(context.get(), request, &response);
+  });
+  ASSERT_TRUE(gate.WaitForWriter());
+
+  EXPECT_EQ(CheckHealth(channel_, "").serving_status, kServing);
+  for (int i = 0; i < 3; ++i) {
+    v1::EvaluateStackResponse response;
+    auto context = ContextWithDeadline();
+    const grpc::Status status =
+        stub_->EvaluateStack(context.get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_GT(response.findings_size(), 0);
+  }
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::timeout);
+
+  gate.Open();
+  ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(first.get().ok());
+  server_->Shutdown();
+}
+
 TEST_F(ServerTest, ShutdownIsIdempotent) {
   StartServer();
   server_->Shutdown();
