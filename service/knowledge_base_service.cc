@@ -67,15 +67,16 @@ KnowledgeBaseService::KnowledgeBaseService(const ServingIndex& index,
       max_calls_(options.max_calls),
       workers_({.threads = options.worker_threads,
                 .max_admitted = options.max_calls}) {
-  Serve("Ask", &KnowledgeBase::Ask, Placement::kWorker);
-  Serve("Search", &KnowledgeBase::Search, Placement::kWorker);
-  Serve("ListSections", &KnowledgeBase::ListSections, Placement::kWorker);
-  Serve("GetSection", &KnowledgeBase::GetSection, Placement::kWorker);
-  Serve("ListFaqs", &KnowledgeBase::ListFaqs, Placement::kWorker);
-  Serve("ListCitations", &KnowledgeBase::ListCitations, Placement::kWorker);
-  Serve("GetCitation", &KnowledgeBase::GetCitation, Placement::kWorker);
-  Serve("ListRelatedLinks", &KnowledgeBase::ListRelatedLinks,
-        Placement::kWorker);
+  // SQLite work: on gRPC's thread only with the blocking slot.
+  constexpr Placement kIndex = Placement::kGrpcThreadWhenFree;
+  Serve("Ask", &KnowledgeBase::Ask, kIndex);
+  Serve("Search", &KnowledgeBase::Search, kIndex);
+  Serve("ListSections", &KnowledgeBase::ListSections, kIndex);
+  Serve("GetSection", &KnowledgeBase::GetSection, kIndex);
+  Serve("ListFaqs", &KnowledgeBase::ListFaqs, kIndex);
+  Serve("ListCitations", &KnowledgeBase::ListCitations, kIndex);
+  Serve("GetCitation", &KnowledgeBase::GetCitation, kIndex);
+  Serve("ListRelatedLinks", &KnowledgeBase::ListRelatedLinks, kIndex);
   // In memory and bounded: see "Where calls run" in the header.
   Serve("EvaluateStack", &KnowledgeBase::EvaluateStack,
         Placement::kGrpcThread);
@@ -119,10 +120,13 @@ void KnowledgeBaseService::Serve(absl::string_view name,
                   absl::StrCat("server busy: already handling ", max_calls_,
                                " calls, its limit; retry later")));
             } else if (placement == Placement::kGrpcThread) {
-              Run(call, logic, placement);
+              Run(call, logic, Runner::kGrpcThread);
+            } else if (workers_.queued() == 0 && TakeBlockingSlot()) {
+              Run(call, logic, Runner::kGrpcThreadWithSlot);
+              ReleaseBlockingSlot();
             } else {
               workers_.Submit([this, call, logic] {
-                Run(call, logic, Placement::kWorker);
+                Run(call, logic, Runner::kWorker);
               });
             }
             return call.reactor;
@@ -131,8 +135,7 @@ void KnowledgeBaseService::Serve(absl::string_view name,
 
 template <typename Request, typename Response>
 void KnowledgeBaseService::Run(const Call& call,
-                               Logic<Request, Response> logic,
-                               Placement placement) {
+                               Logic<Request, Response> logic, Runner runner) {
   // Outlive Finish: freeing a response (EvaluateStack's is ~200 protobuf
   // objects) is work the client need not wait for.
   Request request;
@@ -140,23 +143,30 @@ void KnowledgeBaseService::Run(const Call& call,
   std::string line;
   grpc::Status status = Process(call, logic, &request, &result,
                                 log_ != nullptr ? &line : nullptr);
-  if (log_ != nullptr) {
-    if (placement == Placement::kWorker) {
+  if (log_ != nullptr && !WriteLogLine(runner, &line)) {
+    // The call's admission moves with it.
+    workers_.Submit([this, reactor = call.reactor, status = std::move(status),
+                     line = std::move(line)]() mutable {
       log_->WriteLine(std::move(line));
-    } else if (!log_->TryWriteLine(&line)) {
-      // The log has stalled; a worker may wait for it, gRPC's thread may
-      // not. The call's admission moves with it.
-      workers_.Submit([this, reactor = call.reactor, status = std::move(status),
-                       line = std::move(line)]() mutable {
-        log_->WriteLine(std::move(line));
-        reactor->Finish(std::move(status));
-      });
-      return;
-    }
+      reactor->Finish(std::move(status));
+    });
+    return;
   }
   call.reactor->Finish(std::move(status));
   // A worker's admission ends when its work returns (WorkerPool::Submit).
-  if (placement == Placement::kGrpcThread) workers_.Release();
+  if (runner != Runner::kWorker) workers_.Release();
+}
+
+bool KnowledgeBaseService::WriteLogLine(Runner runner, std::string* line) {
+  if (runner != Runner::kGrpcThread) {
+    log_->WriteLine(std::move(*line));
+    return true;
+  }
+  if (log_->TryWriteLine(line)) return true;
+  if (!TakeBlockingSlot()) return false;
+  log_->WriteLine(std::move(*line));
+  ReleaseBlockingSlot();
+  return true;
 }
 
 template <typename Request, typename Response>

@@ -3,10 +3,10 @@
 // served through gRPC's callback API. For every RPC it
 //   0. admits the call or, when `max_calls` calls are in flight already,
 //      answers RESOURCE_EXHAUSTED at once (on gRPC's thread, without
-//      queueing, parsing or logging). An admitted call runs steps 1-7 on a
-//      WorkerPool thread (worker_pool.h says why not on gRPC's), except
-//      EvaluateStack, which runs them on gRPC's thread (see "Where calls
-//      run" below),
+//      queueing, parsing or logging). An admitted call runs steps 1-7 on
+//      the gRPC thread that received it or on a WorkerPool thread
+//      (worker_pool.h says why not always on gRPC's); see "Where calls run"
+//      below,
 //   1. parses the request itself (request_parser.h), so that bytes that are
 //      not a valid request get INVALID_ARGUMENT naming the field rather
 //      than gRPC's bare INTERNAL,
@@ -34,18 +34,29 @@
 //
 // Where calls run. Handing a call to a worker and finishing it from there
 // costs thread wake-ups (the worker's, then a gRPC thread's to complete the
-// call, often gRPC's executor's too): on 2 cores at concurrency 32, about
-// 10-15 us of server CPU per call and 1.1 context switches instead of 0.4,
-// as much as EvaluateStack's logic itself (~11 us). So a method whose work
-// is short, bounded and never waits runs on gRPC's thread: EvaluateStack, which works on rules and citations held in memory
-// (KnowledgeBase reads them at Open) and is bounded by its request limits.
-// Every other method queries SQLite, which can take long (a large index, a
-// connection to wait for, pages to fault in), so those run on workers. A
-// call on gRPC's thread counts against `max_calls` like any other and never
-// waits for the request log: its line goes to the log's writing thread when
-// another thread is writing (RequestLog::TryWriteLine), and if the log has
-// stalled the call is finished on a worker instead (bench/RESULTS.md has
-// the numbers).
+// call, often gRPC's executor's too) and preemptions between the two sets of
+// threads. Measured on 2 cores at concurrency 32: 10-15 us of server CPU
+// per EvaluateStack, as much as its logic (~11 us), and ~45 us per Ask; and
+// tens of microseconds of latency one call at a time (bench/RESULTS.md). So
+// a call runs on the gRPC thread that received it whenever that cannot hold
+// up anything else:
+//   - EvaluateStack always: its work is in memory (the rules and citations
+//     KnowledgeBase reads at Open), short, and bounded by its request
+//     limits; it never waits.
+//   - Any other call when no call is waiting for a worker (so it overtakes
+//     none) and no other gRPC thread holds the "blocking slot". These calls
+//     query SQLite, which can take long (a large index, a connection to
+//     wait for, pages to read), so only the one gRPC thread holding the
+//     slot may run one. gRPC runs at least two callback threads (1.51: half
+//     the cores, at least 2), so another is always free for health checks
+//     and refusals. Otherwise the call goes to a worker, in order of
+//     arrival.
+//   - The request log (step 6): a gRPC thread without the slot never waits
+//     for the stream. Its line goes to the thread writing, if there is one
+//     (RequestLog::TryWriteLine); else it takes the slot to write it; else
+//     (the slot is busy, or the log has stalled) the rest of the call goes
+//     to a worker.
+// Every call counts against `max_calls` wherever it runs.
 //
 // Thread-safe: gRPC calls the handlers concurrently; the logic is const, the
 // request log and the worker pool are thread-safe. Destroy the service only
@@ -58,6 +69,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -103,8 +115,17 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   using Logic =
       absl::StatusOr<Response> (KnowledgeBase::*)(const Request&) const;
 
-  // Where a method's admitted calls run (see "Where calls run" above).
-  enum class Placement { kWorker, kGrpcThread };
+  // Where a method's calls may run (see "Where calls run" above).
+  enum class Placement {
+    kGrpcThread,          // always on gRPC's thread: short and never waits
+    kGrpcThreadWhenFree,  // on gRPC's thread when it holds the slot
+  };
+  // The thread running a call, and so whether it may block.
+  enum class Runner {
+    kWorker,               // a WorkerPool thread: may block
+    kGrpcThread,           // gRPC's, without the slot: must not block
+    kGrpcThreadWithSlot,   // gRPC's, holding the blocking slot: may block
+  };
 
   // What gRPC hands over for one call; all of it lives until Finish.
   struct Call {
@@ -117,16 +138,28 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   };
 
   // Makes gRPC hand `name`'s calls over as bytes, to step 0 above, and
-  // their admitted work to Run with `logic`, where `placement` says.
+  // their admitted work to Run with `logic`, where `placement` allows.
   template <typename Request, typename Response>
   void Serve(absl::string_view name, Logic<Request, Response> logic,
              Placement placement);
 
-  // Steps 1-7 for an admitted call, and the end of its admission. On gRPC's
-  // thread, it never waits for the request log.
+  // Steps 1-7 for an admitted call on `runner`, and the end of its
+  // admission.
   template <typename Request, typename Response>
-  void Run(const Call& call, Logic<Request, Response> logic,
-           Placement placement);
+  void Run(const Call& call, Logic<Request, Response> logic, Runner runner);
+
+  // Step 6: writes `*line` as `runner` may (see "Where calls run"). False,
+  // with `*line` untouched, when it must be written from a worker instead.
+  bool WriteLogLine(Runner runner, std::string* line);
+
+  // The blocking slot: true when this thread took it (it was free).
+  bool TakeBlockingSlot() {
+    return !blocking_slot_taken_.load(std::memory_order_relaxed) &&
+           !blocking_slot_taken_.exchange(true, std::memory_order_acquire);
+  }
+  void ReleaseBlockingSlot() {
+    blocking_slot_taken_.store(false, std::memory_order_release);
+  }
 
   // Steps 1-5 and the log line of step 6 (into `*log_line`, when not null):
   // returns the call's status and, when it is OK, fills `call.reply`.
@@ -147,6 +180,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   RequestLog* const log_;
   const int64_t max_query_steps_;
   const int max_calls_;
+  // Held by the one gRPC thread, at most, that is doing something that may
+  // block: a call's index work, or writing the request log.
+  std::atomic<bool> blocking_slot_taken_{false};
   // Last, so that it is destroyed (its threads joined) before anything its
   // work touches.
   WorkerPool workers_;

@@ -211,8 +211,10 @@ bool RequestLog::TryWriteLine(std::string* line) {
 
 bool RequestLog::Write(std::string* line, bool wait) {
   absl::MutexLock lock(&mu_);
+  if (!wait && (!writing_ || pending_.size() >= kMaxPendingBytes)) {
+    return false;
+  }
   if (writing_) {
-    if (!wait && pending_.size() >= kMaxPendingBytes) return false;
     pending_.append(*line).push_back('\n');
     line->clear();
     const uint64_t mine = ++queued_;

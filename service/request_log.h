@@ -26,8 +26,8 @@
 // WriteLine() return once their own line is written, waiting for the
 // writing thread if need be (which is also how a test holds calls in
 // flight: by blocking the stream). TryWriteLine() is for threads that must
-// not wait on others (gRPC's, which also answer health checks): it leaves
-// its line to the writing thread, if there is one, and returns at once.
+// not block (gRPC's, which also answer health checks): it only hands its
+// line to a thread that is writing already, and never writes itself.
 //
 // Thread-safe.
 
@@ -92,19 +92,20 @@ class RequestLog {
   // it is written, waiting for another thread's write if need be.
   void WriteLine(std::string line) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // WriteLine() without waiting for another thread: writes `*line` now if
-  // no other thread is writing, or else leaves it (moved out) to the one
-  // that is, and returns true. Returns false, with `*line` untouched, when
-  // kMaxPendingBytes are waiting already (the stream has stalled): then
-  // write it with WriteLine() from a thread that may wait.
+  // WriteLine() without ever waiting or writing: when another thread is
+  // writing, leaves `*line` (moved out) to it, which writes it before it
+  // returns, and returns true. Returns false, with `*line` untouched, when
+  // no thread is writing or kMaxPendingBytes are waiting already (the
+  // stream has stalled): then write it with WriteLine() from a thread that
+  // may wait.
   bool TryWriteLine(std::string* line) ABSL_LOCKS_EXCLUDED(mu_);
 
   bool log_questions() const { return log_questions_; }
 
  private:
-  // Queues `*line`; writes it and whatever else is waiting when no other
-  // thread is writing. With `wait`, returns once the line is written;
-  // without, refuses (false) beyond kMaxPendingBytes.
+  // With `wait` (WriteLine): queues `*line` and returns once it is written,
+  // writing it and whatever else is waiting if no other thread is writing.
+  // Without (TryWriteLine): queues it only for a thread that is writing.
   bool Write(std::string* line, bool wait) ABSL_LOCKS_EXCLUDED(mu_);
   bool WrittenUpTo(uint64_t line) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return written_ >= line;

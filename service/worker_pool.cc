@@ -51,6 +51,11 @@ int WorkerPool::admitted() const {
   return admitted_.load(std::memory_order_acquire);
 }
 
+int WorkerPool::queued() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<int>(queue_.size());
+}
+
 void WorkerPool::Run() {
   while (true) {
     absl::AnyInvocable<void() &&> work;

@@ -83,6 +83,10 @@ class WorkerPool {
   // thread) or queued.
   int admitted() const;
 
+  // Work submitted and not yet taken by a thread. A caller that finds none
+  // may run work on its own thread without jumping ahead of anyone.
+  int queued() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -90,7 +94,7 @@ class WorkerPool {
   // Admitted work: not under mu_, because admission is on the path of every
   // call, including those that never touch the queue.
   std::atomic<int> admitted_{0};
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::CondVar work_ready_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

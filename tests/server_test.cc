@@ -296,10 +296,12 @@ TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
   writer.join();
   EXPECT_EQ(stalled.str(), "first\nsecond\n");
 
-  // With no other writer, the line is written before TryWriteLine returns.
+  // With no other writer, it writes nothing and leaves the line to the
+  // caller.
   line = "third";
-  EXPECT_TRUE(log.TryWriteLine(&line));
-  EXPECT_EQ(stalled.str(), "first\nsecond\nthird\n");
+  EXPECT_FALSE(log.TryWriteLine(&line));
+  EXPECT_EQ(line, "third");
+  EXPECT_EQ(stalled.str(), "first\nsecond\n");
 }
 
 TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
@@ -636,6 +638,46 @@ TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
   ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(first.get().ok());
   server_->Shutdown();
+}
+
+// Index calls run on gRPC's thread only one at a time (the blocking slot in
+// knowledge_base_service.h): with one held there and one on a worker, health
+// checks and refusals are still answered at once.
+TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
+  GateBuf gate;
+  std::ostream gated_log(&gate);
+  ServerOptions options = Options();
+  options.log = &gated_log;
+  options.max_threads = 2;
+  StartServer(options);
+
+  const v1::ListSectionsRequest request;
+  auto held = [&] {
+    return std::async(std::launch::async, [&] {
+      v1::ListSectionsResponse response;
+      auto context = ContextWithDeadline();
+      return stub_->ListSections(context.get(), request, &response);
+    });
+  };
+  std::future<grpc::Status> first = held();
+  ASSERT_TRUE(gate.WaitForWriter());
+  std::future<grpc::Status> second = held();
+  for (int i = 0; i < 1000 && server_->calls_in_flight() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_->calls_in_flight(), 2);
+
+  EXPECT_EQ(CheckHealth(channel_, "").serving_status, kServing);
+  v1::ListSectionsResponse refused;
+  auto context = ContextWithDeadline();
+  EXPECT_EQ(stub_->ListSections(context.get(), request, &refused).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  gate.Open();
+  ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
+  ASSERT_EQ(second.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(second.get().ok());
 }
 
 TEST_F(ServerTest, ShutdownIsIdempotent) {

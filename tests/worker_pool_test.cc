@@ -32,11 +32,13 @@ TEST(WorkerPoolTest, RefusesBeyondTheBoundAndAdmitsAgainOnceWorkReturns) {
   EXPECT_TRUE(pool.TrySubmit(held));
   EXPECT_TRUE(pool.TrySubmit(held));
   EXPECT_EQ(pool.admitted(), 3);
+  while (pool.queued() != 1) std::this_thread::yield();  // Two were taken.
   bool refused_ran = false;
   EXPECT_FALSE(pool.TrySubmit([&] { refused_ran = true; }));
 
   release.Notify();
   while (pool.admitted() > 0) std::this_thread::yield();
+  EXPECT_EQ(pool.queued(), 0);
   EXPECT_EQ(ran.load(), 3);
   EXPECT_FALSE(refused_ran);
   absl::Notification done;
