@@ -67,7 +67,8 @@ KnowledgeBaseService::KnowledgeBaseService(const ServingIndex& index,
       max_calls_(options.max_calls),
       workers_({.threads = options.worker_threads,
                 .max_admitted = options.max_calls}) {
-  // SQLite work: on gRPC's thread only with the blocking slot.
+  // SQLite work: on gRPC's thread only with the blocking slot, when a
+  // worker would have started it at once.
   constexpr Placement kIndex = Placement::kGrpcThreadWhenFree;
   Serve("Ask", &KnowledgeBase::Ask, kIndex);
   Serve("Search", &KnowledgeBase::Search, kIndex);
@@ -121,7 +122,7 @@ void KnowledgeBaseService::Serve(absl::string_view name,
                                " calls, its limit; retry later")));
             } else if (placement == Placement::kGrpcThread) {
               Run(call, logic, Runner::kGrpcThread);
-            } else if (workers_.queued() == 0 && TakeBlockingSlot()) {
+            } else if (workers_.idle() && TakeBlockingSlot()) {
               Run(call, logic, Runner::kGrpcThreadWithSlot);
               ReleaseBlockingSlot();
             } else {

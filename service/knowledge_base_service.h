@@ -43,14 +43,17 @@
 //   - EvaluateStack always: its work is in memory (the rules and citations
 //     KnowledgeBase reads at Open), short, and bounded by its request
 //     limits; it never waits.
-//   - Any other call when no call is waiting for a worker (so it overtakes
-//     none) and no other gRPC thread holds the "blocking slot". These calls
-//     query SQLite, which can take long (a large index, a connection to
-//     wait for, pages to read), so only the one gRPC thread holding the
-//     slot may run one. gRPC runs at least two callback threads (1.51: half
-//     the cores, at least 2), so another is always free for health checks
-//     and refusals. Otherwise the call goes to a worker, in order of
-//     arrival.
+//   - Any other call when a worker is free and no call is waiting for one
+//     (a worker would have started it at once: running it here overtakes
+//     no one and saves the hand-off), and no other gRPC thread holds the
+//     "blocking slot". These calls query SQLite, which can take long (a
+//     large index, a connection to wait for, pages to read), so only the
+//     one gRPC thread holding the slot may run one. gRPC runs at least two
+//     callback threads (1.51: half the cores, at least 2), so another is
+//     always free for health checks and refusals. Otherwise the call goes
+//     to a worker, in order of arrival. Under load the workers are busy and
+//     calls queue, so this is mostly the latency of a lightly loaded
+//     server.
 //   - The request log (step 6): a gRPC thread without the slot never waits
 //     for the stream. Its line goes to the thread writing, if there is one
 //     (RequestLog::TryWriteLine); else it takes the slot to write it; else

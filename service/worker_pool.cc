@@ -56,12 +56,19 @@ int WorkerPool::queued() const {
   return static_cast<int>(queue_.size());
 }
 
+bool WorkerPool::idle() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.empty() && waiting_ > 0;
+}
+
 void WorkerPool::Run() {
   while (true) {
     absl::AnyInvocable<void() &&> work;
     {
       absl::MutexLock lock(&mu_);
+      ++waiting_;
       while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
+      --waiting_;
       // Stopping still runs what was admitted: each piece is a call that
       // gRPC waits for, and the caller was promised it would run.
       if (queue_.empty()) return;

@@ -19,11 +19,12 @@
 // threads shared with every other callback service (health checks among
 // them). A call's SQLite work can block for a long time (hundreds of
 // milliseconds on a large index, until the gate opens in tests), and doing
-// it on those threads would stall health checks and the refusals of an
-// overloaded server behind it. So the gRPC thread only admits or refuses;
-// the work runs here. The threads also bound how many queries run at once,
-// which keeps latency even under load: calls wait in order instead of
-// time-slicing dozens of threads on a few cores.
+// it on all of those threads at once would stall health checks and the
+// refusals of an overloaded server behind it. So at most one gRPC thread
+// runs such work, and only when this pool is idle(); the rest runs here. The
+// threads also bound how many queries run at once, which keeps latency
+// even under load: calls wait in order instead of time-slicing dozens of
+// threads on a few cores.
 //
 // Thread-safe. The destructor runs all work already submitted, then joins
 // the threads; work admitted with TryAdmit must have been released or
@@ -83,9 +84,13 @@ class WorkerPool {
   // thread) or queued.
   int admitted() const;
 
-  // Work submitted and not yet taken by a thread. A caller that finds none
-  // may run work on its own thread without jumping ahead of anyone.
+  // Work submitted and not yet taken by a thread.
   int queued() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // True when no work is queued and a thread is waiting for some: work
+  // submitted now would start at once, so a caller may as well run it on
+  // its own thread, overtaking no one and saving the wake-up.
+  bool idle() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Run() ABSL_LOCKS_EXCLUDED(mu_);
@@ -98,6 +103,8 @@ class WorkerPool {
   absl::CondVar work_ready_;
   std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Threads waiting for work.
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -104,6 +104,24 @@ TEST(WorkerPoolTest, WorkOnTheCallersThreadCountsAgainstTheBound) {
   EXPECT_FALSE(refused_ran);
 }
 
+TEST(WorkerPoolTest, IdleWhenNothingWaitsAndAThreadIsFree) {
+  WorkerPool pool({.threads = 1, .max_admitted = 3});
+  while (!pool.idle()) std::this_thread::yield();  // The thread is waiting.
+  absl::Notification release;
+  absl::Notification running;
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    running.Notify();
+    release.WaitForNotification();
+  }));
+  running.WaitForNotification();
+  EXPECT_FALSE(pool.idle());  // Its only thread is busy.
+  ASSERT_TRUE(pool.TrySubmit([] {}));
+  EXPECT_FALSE(pool.idle());
+  release.Notify();
+  while (!pool.idle()) std::this_thread::yield();
+  EXPECT_EQ(pool.queued(), 0);
+}
+
 TEST(WorkerPoolTest, MoveOnlyWorkIsAccepted) {
   WorkerPool pool({.threads = 1, .max_admitted = 1});
   absl::Notification done;
