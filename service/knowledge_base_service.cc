@@ -79,8 +79,7 @@ KnowledgeBaseService::KnowledgeBaseService(const ServingIndex& index,
   Serve("GetCitation", &KnowledgeBase::GetCitation, kIndex);
   Serve("ListRelatedLinks", &KnowledgeBase::ListRelatedLinks, kIndex);
   // In memory and bounded: see "Where calls run" in the header.
-  Serve("EvaluateStack", &KnowledgeBase::EvaluateStack,
-        Placement::kGrpcThread);
+  Serve("EvaluateStack", &KnowledgeBase::EvaluateStack, Placement::kGrpcThread);
 }
 
 // The generated Service only supplies the method table (names and paths in
@@ -126,17 +125,16 @@ void KnowledgeBaseService::Serve(absl::string_view name,
               Run(call, logic, Runner::kGrpcThreadWithSlot);
               ReleaseBlockingSlot();
             } else {
-              workers_.Submit([this, call, logic] {
-                Run(call, logic, Runner::kWorker);
-              });
+              workers_.Submit(
+                  [this, call, logic] { Run(call, logic, Runner::kWorker); });
             }
             return call.reactor;
           }));
 }
 
 template <typename Request, typename Response>
-void KnowledgeBaseService::Run(const Call& call,
-                               Logic<Request, Response> logic, Runner runner) {
+void KnowledgeBaseService::Run(const Call& call, Logic<Request, Response> logic,
+                               Runner runner) {
   // Outlive Finish: freeing a response (EvaluateStack's is ~200 protobuf
   // objects) is work the client need not wait for.
   Request request;
@@ -212,10 +210,9 @@ grpc::Status KnowledgeBaseService::Process(const Call& call,
 }
 
 template <typename Request, typename Response>
-absl::Status KnowledgeBaseService::Answer(grpc::CallbackServerContext& context,
-                                          const Request& request,
-                                          Logic<Request, Response> logic,
-                                          absl::StatusOr<Response>* result) const {
+absl::Status KnowledgeBaseService::Answer(
+    grpc::CallbackServerContext& context, const Request& request,
+    Logic<Request, Response> logic, absl::StatusOr<Response>* result) const {
   // The deadline is checked first: once it passes gRPC also marks the call
   // cancelled, and DEADLINE_EXCEEDED is the more useful code to log.
   if (context.deadline() <= std::chrono::system_clock::now()) {

@@ -125,9 +125,9 @@ class KnowledgeBaseService final : public v1::KnowledgeBase::Service {
   };
   // The thread running a call, and so whether it may block.
   enum class Runner {
-    kWorker,               // a WorkerPool thread: may block
-    kGrpcThread,           // gRPC's, without the slot: must not block
-    kGrpcThreadWithSlot,   // gRPC's, holding the blocking slot: may block
+    kWorker,              // a WorkerPool thread: may block
+    kGrpcThread,          // gRPC's, without the slot: must not block
+    kGrpcThreadWithSlot,  // gRPC's, holding the blocking slot: may block
   };
 
   // What gRPC hands over for one call; all of it lives until Finish.

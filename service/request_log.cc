@@ -51,7 +51,8 @@ void AppendJsonString(absl::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size();) {
     // Runs of plain bytes, all of a typical line, are copied at once.
     size_t plain = i;
-    while (plain < s.size() && IsPlainJsonByte(static_cast<uint8_t>(s[plain]))) {
+    while (plain < s.size() &&
+           IsPlainJsonByte(static_cast<uint8_t>(s[plain]))) {
       ++plain;
     }
     out->append(s.data() + i, plain - i);
@@ -121,22 +122,21 @@ void AppendTimestamp(absl::Time t, std::string* out) {
   const int64_t z = days + 719'468;
   const int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
   const int64_t day_of_era = z - era * 146'097;
-  const int64_t year_of_era =
-      (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 -
-       day_of_era / 146'096) /
-      365;
+  const int64_t year_of_era = (day_of_era - day_of_era / 1'460 +
+                               day_of_era / 36'524 - day_of_era / 146'096) /
+                              365;
   const int64_t day_of_year =
       day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const int64_t shifted_month = (5 * day_of_year + 2) / 153;  // March is 0.
   const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-  const int64_t month = shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
+  const int64_t month =
+      shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
   const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
   if (year < 1000 || year > 9999) {
     // Not four digits (FormatTime does not pad them) or an infinite time:
     // rare enough for the general way.
-    AppendJsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t,
-                                      absl::UTCTimeZone()),
-                     out);
+    AppendJsonString(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()), out);
     return;
   }
   out->push_back('"');

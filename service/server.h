@@ -102,8 +102,8 @@ struct ServerOptions {
   int max_concurrent_streams = 100;
   // KnowledgeBase calls handled at once, running (on a worker or on gRPC's
   // thread) or waiting for a worker; a call arriving when that many are in
-  // flight gets RESOURCE_EXHAUSTED at once. (The name is from the sync server's thread
-  // quota, which this limit replaced with the same meaning.) Must be
+  // flight gets RESOURCE_EXHAUSTED at once. (The name is from the sync server's
+  // thread quota, which this limit replaced with the same meaning.) Must be
   // positive.
   int max_threads = 128;
   // Threads running the work of admitted calls that query the index (all

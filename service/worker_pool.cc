@@ -36,7 +36,9 @@ bool WorkerPool::TryAdmit() {
   return true;
 }
 
-void WorkerPool::Release() { admitted_.fetch_sub(1, std::memory_order_acq_rel); }
+void WorkerPool::Release() {
+  admitted_.fetch_sub(1, std::memory_order_acq_rel);
+}
 
 void WorkerPool::Submit(absl::AnyInvocable<void() &&> work) {
   {

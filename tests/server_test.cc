@@ -172,10 +172,10 @@ TEST(RequestLogTest, ConcurrentLinesDoNotInterleave) {
 TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
   const absl::Time kTimes[] = {
       absl::UnixEpoch(),
-      absl::FromUnixMillis(1764057662345),       // the example above
-      absl::FromUnixMicros(1764057662345999),    // milliseconds round down
-      absl::FromUnixMillis(-1),                  // 1969-12-31T23:59:59.999
-      absl::FromUnixSeconds(-11644473600),       // 1601-01-01
+      absl::FromUnixMillis(1764057662345),     // the example above
+      absl::FromUnixMicros(1764057662345999),  // milliseconds round down
+      absl::FromUnixMillis(-1),                // 1969-12-31T23:59:59.999
+      absl::FromUnixSeconds(-11644473600),     // 1601-01-01
       absl::FromCivil(absl::CivilSecond(2000, 2, 29, 12, 0, 0),
                       absl::UTCTimeZone()),
       absl::FromCivil(absl::CivilSecond(2024, 12, 31, 23, 59, 59),
@@ -183,7 +183,7 @@ TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
           absl::Milliseconds(999),
       absl::FromCivil(absl::CivilSecond(2100, 3, 1, 0, 0, 0),
                       absl::UTCTimeZone()),
-      absl::FromUnixSeconds(2147483648),         // past 2038
+      absl::FromUnixSeconds(2147483648),  // past 2038
       absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
                       absl::UTCTimeZone()),
       absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
@@ -199,11 +199,10 @@ TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
     RequestLogEntry entry = AskEntry("");
     entry.start = t;
     EXPECT_THAT(log.Format(entry),
-                HasSubstr(absl::StrCat(
-                    "{\"ts\":\"",
-                    absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t,
-                                     absl::UTCTimeZone()),
-                    "\",")))
+                HasSubstr(absl::StrCat("{\"ts\":\"",
+                                       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                                        t, absl::UTCTimeZone()),
+                                       "\",")))
         << t;
   }
   // Every day of four years around a leap day, at an odd time of day.
