@@ -30,6 +30,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/server.h"
 
@@ -109,6 +110,13 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built without NDEBUG, which turns on its debug-only
+  // deadlock detection: every absl::Mutex lock, gRPC's included, updates a
+  // process-wide graph of lock order (and takes a stack trace when locks
+  // nest): 5% of the server's instructions per EvaluateStack, 1.6% per Ask
+  // (callgrind; bench/RESULTS.md). Tests that run a Server in-process keep
+  // it on.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
       "Serves a citekb index over gRPC.\n"
       "Usage: citekb-server --index FILE [--listen HOST:PORT] "

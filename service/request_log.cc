@@ -1,6 +1,8 @@
 #include "service/request_log.h"
 
+#include <climits>
 #include <cstdint>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,10 +39,25 @@ size_t Utf8SequenceLength(absl::string_view s, size_t i) {
   return n;
 }
 
+// True for the bytes a JSON string may hold as they are: printable ASCII
+// other than the quote and the backslash.
+bool IsPlainJsonByte(uint8_t c) {
+  return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
+}
+
 // Appends `s` as a JSON string literal, quotes included.
 void AppendJsonString(absl::string_view s, std::string* out) {
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Runs of plain bytes, all of a typical line, are copied at once.
+    size_t plain = i;
+    while (plain < s.size() &&
+           IsPlainJsonByte(static_cast<uint8_t>(s[plain]))) {
+      ++plain;
+    }
+    out->append(s.data() + i, plain - i);
+    i = plain;
+    if (i == s.size()) break;
     const auto c = static_cast<uint8_t>(s[i]);
     if (c >= 0x80) {
       const size_t n = Utf8SequenceLength(s, i);
@@ -70,15 +87,88 @@ void AppendJsonString(absl::string_view s, std::string* out) {
         absl::StrAppend(out, "\\t");
         break;
       default:
-        if (c < 0x20 || c == 0x7F) {
-          absl::StrAppendFormat(out, "\\u%04x", c);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
+        absl::StrAppendFormat(out, "\\u%04x", c);
     }
     ++i;
   }
   out->push_back('"');
+}
+
+// Appends `digits` decimal digits of `value` (>= 0), zero-padded.
+void AppendDigits(int64_t value, int digits, std::string* out) {
+  char buffer[20];
+  for (int k = digits - 1; k >= 0; --k) {
+    buffer[k] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  out->append(buffer, static_cast<size_t>(digits));
+}
+
+// Appends `t` as a JSON string "2025-11-25T08:01:02.345Z" (UTC, milliseconds
+// rounded down), exactly as absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t,
+// absl::UTCTimeZone()) writes it: that parses its format and looks up the
+// time zone on every call, which was a third of the cost of a line.
+void AppendTimestamp(absl::Time t, std::string* out) {
+  constexpr int64_t kMillisPerDay = 86'400'000;
+  const int64_t ms = absl::ToUnixMillis(t);  // Rounded down, as %E3S does.
+  int64_t days = ms / kMillisPerDay;
+  int64_t ms_of_day = ms % kMillisPerDay;
+  if (ms_of_day < 0) {
+    ms_of_day += kMillisPerDay;
+    --days;
+  }
+  // Civil date of a day count since 1970-01-01, proleptic Gregorian
+  // (H. Hinnant, "chrono-Compatible Low-Level Date Algorithms").
+  const int64_t z = days + 719'468;
+  const int64_t era = (z >= 0 ? z : z - 146'096) / 146'097;
+  const int64_t day_of_era = z - era * 146'097;
+  const int64_t year_of_era = (day_of_era - day_of_era / 1'460 +
+                               day_of_era / 36'524 - day_of_era / 146'096) /
+                              365;
+  const int64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const int64_t shifted_month = (5 * day_of_year + 2) / 153;  // March is 0.
+  const int64_t day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+  const int64_t month =
+      shifted_month < 10 ? shifted_month + 3 : shifted_month - 9;
+  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 1000 || year > 9999) {
+    // Not four digits (FormatTime does not pad them) or an infinite time:
+    // rare enough for the general way.
+    AppendJsonString(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone()), out);
+    return;
+  }
+  out->push_back('"');
+  AppendDigits(year, 4, out);
+  out->push_back('-');
+  AppendDigits(month, 2, out);
+  out->push_back('-');
+  AppendDigits(day, 2, out);
+  out->push_back('T');
+  AppendDigits(ms_of_day / 3'600'000, 2, out);
+  out->push_back(':');
+  AppendDigits(ms_of_day / 60'000 % 60, 2, out);
+  out->push_back(':');
+  AppendDigits(ms_of_day / 1'000 % 60, 2, out);
+  out->push_back('.');
+  AppendDigits(ms_of_day % 1'000, 3, out);
+  out->append("Z\"");
+}
+
+// Appends `d` in milliseconds with three decimals ("1.234"), rounded to the
+// nearest microsecond, as "%.3f" of absl::ToDoubleMilliseconds(d) does
+// (but for exact ties), without a printf-style formatter.
+void AppendMilliseconds(absl::Duration d, std::string* out) {
+  int64_t ns = absl::ToInt64Nanoseconds(d);  // Saturates; fine for a log.
+  if (ns < 0) {
+    out->push_back('-');
+    ns = ns == INT64_MIN ? INT64_MAX : -ns;
+  }
+  const int64_t us = ns / 1'000 + (ns % 1'000 >= 500 ? 1 : 0);
+  absl::StrAppend(out, us / 1'000);
+  out->push_back('.');
+  AppendDigits(us % 1'000, 3, out);
 }
 
 }  // namespace
@@ -87,21 +177,22 @@ RequestLog::RequestLog(std::ostream* out, bool log_questions)
     : log_questions_(log_questions), out_(out) {}
 
 std::string RequestLog::Format(const RequestLogEntry& entry) const {
-  std::string line = "{\"ts\":";
-  AppendJsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", entry.start,
-                                    absl::UTCTimeZone()),
-                   &line);
-  absl::StrAppend(&line, ",\"method\":");
+  std::string line;
+  line.reserve(160 + entry.peer.size() +
+               (entry.question.has_value() ? entry.question->size() : 0));
+  line.append("{\"ts\":");
+  AppendTimestamp(entry.start, &line);
+  line.append(",\"method\":");
   AppendJsonString(entry.method, &line);
-  absl::StrAppend(&line, ",\"status\":");
+  line.append(",\"status\":");
   AppendJsonString(absl::StatusCodeToString(entry.code), &line);
-  absl::StrAppendFormat(&line, ",\"latency_ms\":%.3f,\"request_bytes\":%d",
-                        absl::ToDoubleMilliseconds(entry.latency),
-                        entry.request_bytes);
-  absl::StrAppend(&line, ",\"peer\":");
+  line.append(",\"latency_ms\":");
+  AppendMilliseconds(entry.latency, &line);
+  absl::StrAppend(&line, ",\"request_bytes\":", entry.request_bytes,
+                  ",\"peer\":");
   AppendJsonString(entry.peer, &line);
   if (log_questions_ && entry.question.has_value()) {
-    absl::StrAppend(&line, ",\"question\":");
+    line.append(",\"question\":");
     AppendJsonString(*entry.question, &line);
   }
   line.push_back('}');
@@ -109,11 +200,56 @@ std::string RequestLog::Format(const RequestLogEntry& entry) const {
 }
 
 void RequestLog::Record(const RequestLogEntry& entry) {
-  std::string line = Format(entry);
-  line.push_back('\n');
+  WriteLine(Format(entry));
+}
+
+void RequestLog::WriteLine(std::string line) { Write(&line, /*wait=*/true); }
+
+bool RequestLog::TryWriteLine(std::string* line) {
+  return Write(line, /*wait=*/false);
+}
+
+bool RequestLog::Write(std::string* line, bool wait) {
   absl::MutexLock lock(&mu_);
-  out_->write(line.data(), static_cast<std::streamsize>(line.size()));
-  out_->flush();
+  if (!wait && (!writing_ || pending_.size() >= kMaxPendingBytes)) {
+    return false;
+  }
+  if (writing_) {
+    pending_.append(*line).push_back('\n');
+    line->clear();
+    const uint64_t mine = ++queued_;
+    if (wait) {
+      struct Args {
+        const RequestLog* log;
+        uint64_t line;
+      } args{this, mine};
+      mu_.Await(absl::Condition(
+          +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return a->log->WrittenUpTo(a->line);
+          },
+          &args));
+    }
+    return true;
+  }
+  // This thread writes, outside the lock, until nothing is waiting; the
+  // buffers swap so that pending_ reuses the capacity of what was written.
+  writing_ = true;
+  std::string batch = std::move(*line);
+  batch.push_back('\n');
+  uint64_t upto = ++queued_;
+  while (true) {
+    mu_.Unlock();
+    out_->write(batch.data(), static_cast<std::streamsize>(batch.size()));
+    out_->flush();
+    batch.clear();
+    mu_.Lock();
+    written_ = upto;
+    if (pending_.empty()) break;
+    batch.swap(pending_);
+    upto = queued_;
+  }
+  writing_ = false;
+  return true;
 }
 
 }  // namespace citekb

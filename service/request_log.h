@@ -17,13 +17,25 @@
 // global logger. Turning request logging off (--log_requests=false) means
 // the server simply creates none.
 //
-// Thread-safe: Record() may be called concurrently; each line is formatted
-// outside the lock and written whole under it, so lines never interleave.
+// Writing: each line is formatted by the calling thread, outside any lock,
+// and written whole, so lines never interleave. One thread at a time writes
+// to the stream; lines recorded meanwhile wait in memory, and that thread
+// writes them too, in order and in one write, before it returns, so every
+// line is out by the time the last call that recorded one has returned
+// (nothing is lost when a server drains its calls and stops). Record() and
+// WriteLine() return once their own line is written, waiting for the
+// writing thread if need be (which is also how a test holds calls in
+// flight: by blocking the stream). TryWriteLine() is for threads that must
+// not block (gRPC's, which also answer health checks): it only hands its
+// line to a thread that is writing already, and never writes itself.
+//
+// Thread-safe.
 
 #ifndef CITEKB_SERVICE_REQUEST_LOG_H_
 #define CITEKB_SERVICE_REQUEST_LOG_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -45,10 +57,10 @@ struct RequestLogEntry {
   absl::string_view method;
   // The status returned to the client; written by name ("NOT_FOUND").
   absl::StatusCode code = absl::StatusCode::kOk;
-  // Time from `start` to the status, including any wait for a worker
-  // thread (knowledge_base_service.h).
+  // Time from `start` to the status (response serialized), including any
+  // wait for a worker thread (knowledge_base_service.h).
   absl::Duration latency;
-  // Serialized size of the request message.
+  // Size of the request message as received (its serialized size).
   size_t request_bytes = 0;
   // The client address as gRPC reports it ("ipv4:127.0.0.1:5555").
   absl::string_view peer;
@@ -59,6 +71,10 @@ struct RequestLogEntry {
 
 class RequestLog {
  public:
+  // Lines TryWriteLine() leaves for the writing thread, in bytes, before
+  // it refuses: about 5,000 lines, when the stream has stalled.
+  static constexpr size_t kMaxPendingBytes = 1 << 20;
+
   // Writes to `*out`, which must outlive the log. `log_questions` allows the
   // "question" field; by default it is never written.
   RequestLog(std::ostream* out, bool log_questions);
@@ -66,18 +82,46 @@ class RequestLog {
   RequestLog(const RequestLog&) = delete;
   RequestLog& operator=(const RequestLog&) = delete;
 
-  // Writes one line for `entry` and flushes it.
+  // Writes one line for `entry` and flushes it: WriteLine(Format(entry)).
   void Record(const RequestLogEntry& entry) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The line Record() would write, without the trailing newline.
   std::string Format(const RequestLogEntry& entry) const;
 
+  // Writes `line` (from Format()) and a newline, and flushes; returns once
+  // it is written, waiting for another thread's write if need be.
+  void WriteLine(std::string line) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // WriteLine() without ever waiting or writing: when another thread is
+  // writing, leaves `*line` (moved out) to it, which writes it before it
+  // returns, and returns true. Returns false, with `*line` untouched, when
+  // no thread is writing or kMaxPendingBytes are waiting already (the
+  // stream has stalled): then write it with WriteLine() from a thread that
+  // may wait.
+  bool TryWriteLine(std::string* line) ABSL_LOCKS_EXCLUDED(mu_);
+
   bool log_questions() const { return log_questions_; }
 
  private:
+  // With `wait` (WriteLine): queues `*line` and returns once it is written,
+  // writing it and whatever else is waiting if no other thread is writing.
+  // Without (TryWriteLine): queues it only for a thread that is writing.
+  bool Write(std::string* line, bool wait) ABSL_LOCKS_EXCLUDED(mu_);
+  bool WrittenUpTo(uint64_t line) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return written_ >= line;
+  }
+
   const bool log_questions_;
+  // Only the thread that set writing_ writes to it, outside mu_.
+  std::ostream* const out_;
   absl::Mutex mu_;
-  std::ostream* const out_ ABSL_PT_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  // Lines (newline-terminated) queued while a thread is writing. Empty
+  // whenever writing_ is false.
+  std::string pending_ ABSL_GUARDED_BY(mu_);
+  // Lines queued and lines written since the log was created.
+  uint64_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace citekb

@@ -17,6 +17,7 @@
 #include <future>
 #include <memory>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,7 +26,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "citekb/v1/knowledge_base.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -161,6 +167,164 @@ TEST(RequestLogTest, ConcurrentLinesDoNotInterleave) {
       absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1600u);
   for (const std::string& line : lines) ASSERT_EQ(line, expected);
+}
+
+TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
+  const absl::Time kTimes[] = {
+      absl::UnixEpoch(),
+      absl::FromUnixMillis(1764057662345),     // the example above
+      absl::FromUnixMicros(1764057662345999),  // milliseconds round down
+      absl::FromUnixMillis(-1),                // 1969-12-31T23:59:59.999
+      absl::FromUnixSeconds(-11644473600),     // 1601-01-01
+      absl::FromCivil(absl::CivilSecond(2000, 2, 29, 12, 0, 0),
+                      absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(2024, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone()) +
+          absl::Milliseconds(999),
+      absl::FromCivil(absl::CivilSecond(2100, 3, 1, 0, 0, 0),
+                      absl::UTCTimeZone()),
+      absl::FromUnixSeconds(2147483648),  // past 2038
+      absl::FromCivil(absl::CivilSecond(9999, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone()),
+      absl::FromCivil(absl::CivilSecond(10000, 1, 1, 0, 0, 0),
+                      absl::UTCTimeZone()),  // five digits: the general way
+      absl::FromCivil(absl::CivilSecond(999, 12, 31, 23, 59, 59),
+                      absl::UTCTimeZone()),  // three digits: the same
+      absl::FromCivil(absl::CivilSecond(1000, 1, 1, 0, 0, 0),
+                      absl::UTCTimeZone()),
+      absl::InfiniteFuture(),
+  };
+  RequestLog log(nullptr, /*log_questions=*/false);
+  for (const absl::Time t : kTimes) {
+    RequestLogEntry entry = AskEntry("");
+    entry.start = t;
+    EXPECT_THAT(log.Format(entry),
+                HasSubstr(absl::StrCat("{\"ts\":\"",
+                                       absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                                        t, absl::UTCTimeZone()),
+                                       "\",")))
+        << t;
+  }
+  // Every day of four years around a leap day, at an odd time of day.
+  const absl::Time first = absl::FromCivil(
+      absl::CivilSecond(1999, 12, 1, 7, 8, 9), absl::UTCTimeZone());
+  for (int day = 0; day < 4 * 366; ++day) {
+    RequestLogEntry entry = AskEntry("");
+    entry.start = first + absl::Hours(24 * day) + absl::Milliseconds(day);
+    ASSERT_THAT(log.Format(entry),
+                HasSubstr(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", entry.start,
+                                           absl::UTCTimeZone())))
+        << entry.start;
+  }
+}
+
+TEST(RequestLogTest, LatencyIsInMillisecondsWithThreeDecimals) {
+  const struct {
+    absl::Duration latency;
+    const char* written;
+  } kCases[] = {
+      {absl::ZeroDuration(), "0.000"},
+      {absl::Nanoseconds(499), "0.000"},
+      {absl::Nanoseconds(501), "0.001"},
+      {absl::Microseconds(1234), "1.234"},
+      {absl::Nanoseconds(1234567), "1.235"},
+      {absl::Nanoseconds(999999700), "1000.000"},
+      {absl::Seconds(12), "12000.000"},
+      {-absl::Microseconds(1500), "-1.500"},
+  };
+  RequestLog log(nullptr, /*log_questions=*/false);
+  for (const auto& c : kCases) {
+    RequestLogEntry entry = AskEntry("");
+    entry.latency = c.latency;
+    EXPECT_THAT(log.Format(entry),
+                HasSubstr(absl::StrCat("\"latency_ms\":", c.written, ",")))
+        << c.latency;
+    // The same as printf's rounding, away from exact ties.
+    EXPECT_EQ(c.written,
+              absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(c.latency)));
+  }
+}
+
+// A stream buffer that keeps what is written, and whose first write blocks
+// until Open(): a stalled log.
+class StallingBuf : public std::streambuf {
+ public:
+  void WaitForWriter() { entered_.WaitForNotification(); }
+  void Open() { open_.Notify(); }
+  std::string str() {
+    absl::MutexLock lock(&mu_);
+    return data_;
+  }
+
+ protected:
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    if (!entered_.HasBeenNotified()) {
+      entered_.Notify();
+      open_.WaitForNotification();
+    }
+    absl::MutexLock lock(&mu_);
+    data_.append(s, static_cast<size_t>(n));
+    return n;
+  }
+  int overflow(int c) override {
+    char ch = static_cast<char>(c);
+    xsputn(&ch, 1);
+    return c;
+  }
+
+ private:
+  absl::Notification entered_;
+  absl::Notification open_;
+  absl::Mutex mu_;
+  std::string data_;
+};
+
+TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
+  StallingBuf stalled;
+  std::ostream out(&stalled);
+  RequestLog log(&out, /*log_questions=*/false);
+  std::thread writer([&log] { log.WriteLine("first"); });
+  stalled.WaitForWriter();
+
+  // Returns at once while "first" is stuck; the writer writes it later.
+  std::string line = "second";
+  EXPECT_TRUE(log.TryWriteLine(&line));
+  EXPECT_EQ(stalled.str(), "");
+
+  stalled.Open();
+  writer.join();
+  EXPECT_EQ(stalled.str(), "first\nsecond\n");
+
+  // With no other writer, it writes nothing and leaves the line to the
+  // caller.
+  line = "third";
+  EXPECT_FALSE(log.TryWriteLine(&line));
+  EXPECT_EQ(line, "third");
+  EXPECT_EQ(stalled.str(), "first\nsecond\n");
+}
+
+TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
+  StallingBuf stalled;
+  std::ostream out(&stalled);
+  RequestLog log(&out, /*log_questions=*/false);
+  std::thread writer([&log] { log.WriteLine("first"); });
+  stalled.WaitForWriter();
+
+  const std::string kLine(999, 'x');  // 1,000 bytes with its newline
+  int accepted = 0;
+  std::string line = kLine;
+  while (log.TryWriteLine(&line)) {
+    ++accepted;
+    line = kLine;
+  }
+  EXPECT_EQ(accepted, RequestLog::kMaxPendingBytes / 1000 + 1);
+  EXPECT_EQ(line, kLine);  // A refused line is left to the caller.
+
+  stalled.Open();
+  writer.join();
+  std::vector<std::string> lines =
+      absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), static_cast<size_t>(accepted) + 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -436,6 +600,83 @@ TEST_F(ServerTest, ShutdownLetsAnInFlightCallFinish) {
   EXPECT_FALSE(
       stub_->ListSections(late.get(), v1::ListSectionsRequest(), &refused)
           .ok());
+}
+
+// EvaluateStack runs on gRPC's threads (knowledge_base_service.h): a stalled
+// log holds at most the one that is writing, never health checks or the
+// EvaluateStack calls after it, whose lines wait for the writer.
+TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
+  GateBuf gate;
+  std::ostream gated_log(&gate);
+  ServerOptions options = Options();
+  options.log = &gated_log;
+  StartServer(options);
+
+  v1::EvaluateStackRequest request;
+  request.set_text("2000 IU vitamin D3 and 90 mcg MK-7");
+  std::future<grpc::Status> first = std::async(std::launch::async, [&] {
+    v1::EvaluateStackResponse response;
+    auto context = ContextWithDeadline();
+    return stub_->EvaluateStack(context.get(), request, &response);
+  });
+  ASSERT_TRUE(gate.WaitForWriter());
+
+  EXPECT_EQ(CheckHealth(channel_, "").serving_status, kServing);
+  for (int i = 0; i < 3; ++i) {
+    v1::EvaluateStackResponse response;
+    auto context = ContextWithDeadline();
+    const grpc::Status status =
+        stub_->EvaluateStack(context.get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_GT(response.findings_size(), 0);
+  }
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(0)),
+            std::future_status::timeout);
+
+  gate.Open();
+  ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(first.get().ok());
+  server_->Shutdown();
+}
+
+// Index calls run on gRPC's thread only one at a time (the blocking slot in
+// knowledge_base_service.h): with one held there and one on a worker, health
+// checks and refusals are still answered at once.
+TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
+  GateBuf gate;
+  std::ostream gated_log(&gate);
+  ServerOptions options = Options();
+  options.log = &gated_log;
+  options.max_threads = 2;
+  StartServer(options);
+
+  const v1::ListSectionsRequest request;
+  auto held = [&] {
+    return std::async(std::launch::async, [&] {
+      v1::ListSectionsResponse response;
+      auto context = ContextWithDeadline();
+      return stub_->ListSections(context.get(), request, &response);
+    });
+  };
+  std::future<grpc::Status> first = held();
+  ASSERT_TRUE(gate.WaitForWriter());
+  std::future<grpc::Status> second = held();
+  for (int i = 0; i < 1000 && server_->calls_in_flight() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(server_->calls_in_flight(), 2);
+
+  EXPECT_EQ(CheckHealth(channel_, "").serving_status, kServing);
+  v1::ListSectionsResponse refused;
+  auto context = ContextWithDeadline();
+  EXPECT_EQ(stub_->ListSections(context.get(), request, &refused).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  gate.Open();
+  ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
+  ASSERT_EQ(second.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(first.get().ok());
+  EXPECT_TRUE(second.get().ok());
 }
 
 TEST_F(ServerTest, ShutdownIsIdempotent) {

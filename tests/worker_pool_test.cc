@@ -32,11 +32,13 @@ TEST(WorkerPoolTest, RefusesBeyondTheBoundAndAdmitsAgainOnceWorkReturns) {
   EXPECT_TRUE(pool.TrySubmit(held));
   EXPECT_TRUE(pool.TrySubmit(held));
   EXPECT_EQ(pool.admitted(), 3);
+  while (pool.queued() != 1) std::this_thread::yield();  // Two were taken.
   bool refused_ran = false;
   EXPECT_FALSE(pool.TrySubmit([&] { refused_ran = true; }));
 
   release.Notify();
   while (pool.admitted() > 0) std::this_thread::yield();
+  EXPECT_EQ(pool.queued(), 0);
   EXPECT_EQ(ran.load(), 3);
   EXPECT_FALSE(refused_ran);
   absl::Notification done;
@@ -71,6 +73,53 @@ TEST(WorkerPoolTest, DestructorRunsEverythingAdmitted) {
     }
   }
   EXPECT_EQ(ran.load(), 100);
+}
+
+TEST(WorkerPoolTest, WorkOnTheCallersThreadCountsAgainstTheBound) {
+  WorkerPool pool({.threads = 1, .max_admitted = 2});
+  ASSERT_TRUE(pool.TryAdmit());
+  ASSERT_TRUE(pool.TryAdmit());
+  EXPECT_EQ(pool.admitted(), 2);
+  EXPECT_FALSE(pool.TryAdmit());
+  bool refused_ran = false;
+  EXPECT_FALSE(pool.TrySubmit([&] { refused_ran = true; }));
+
+  pool.Release();
+  EXPECT_EQ(pool.admitted(), 1);
+  // The other admission moves to a worker with its work, and ends when the
+  // work returns.
+  absl::Notification release;
+  absl::Notification done;
+  pool.Submit([&] {
+    release.WaitForNotification();
+    done.Notify();
+  });
+  EXPECT_EQ(pool.admitted(), 1);
+  EXPECT_TRUE(pool.TryAdmit());
+  EXPECT_FALSE(pool.TryAdmit());
+  pool.Release();
+  release.Notify();
+  done.WaitForNotification();
+  while (pool.admitted() > 0) std::this_thread::yield();
+  EXPECT_FALSE(refused_ran);
+}
+
+TEST(WorkerPoolTest, IdleWhenNothingWaitsAndAThreadIsFree) {
+  WorkerPool pool({.threads = 1, .max_admitted = 3});
+  while (!pool.idle()) std::this_thread::yield();  // The thread is waiting.
+  absl::Notification release;
+  absl::Notification running;
+  ASSERT_TRUE(pool.TrySubmit([&] {
+    running.Notify();
+    release.WaitForNotification();
+  }));
+  running.WaitForNotification();
+  EXPECT_FALSE(pool.idle());  // Its only thread is busy.
+  ASSERT_TRUE(pool.TrySubmit([] {}));
+  EXPECT_FALSE(pool.idle());
+  release.Notify();
+  while (!pool.idle()) std::this_thread::yield();
+  EXPECT_EQ(pool.queued(), 0);
 }
 
 TEST(WorkerPoolTest, MoveOnlyWorkIsAccepted) {
