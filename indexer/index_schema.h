@@ -5,6 +5,9 @@
 // FAQ entries, related links, the source files' checksums) plus two FTS5
 // tables: `passage_fts` over each passage's section title, text and joined
 // compound terms (compound_terms.h), and `faq_fts` over FAQ questions.
+// passage_fts is contentless (content=''): MATCH gives rowids, the text
+// itself is the passages table's, and no one needs FTS5's copy of it
+// (snippets are computed by the server, service/snippet.h).
 //
 // Beside each FTS5 table, the postings citekb ranks with in memory
 // (postings_format.h): passage_fts_terms, faq_fts_terms and ranked_tables.
@@ -80,13 +83,21 @@ CREATE TABLE passages(
   table_id INTEGER,                -- kind = 'table_row'
   row_index INTEGER
 );
-CREATE TABLE sentences(
+CREATE TABLE sentences(           -- text: see sentence_texts
   id INTEGER PRIMARY KEY,
   passage_id INTEGER NOT NULL REFERENCES passages(id),
   ordinal INTEGER NOT NULL,
-  text TEXT NOT NULL,
+  start INTEGER NOT NULL,          -- byte offset in passages.text
+  length INTEGER NOT NULL,         -- in bytes
   anecdotal INTEGER NOT NULL
 );
+-- A sentence is a piece of its passage's text, stored once: sentences
+-- hold where it is, this view what it says.
+CREATE VIEW sentence_texts(id, passage_id, ordinal, text, anecdotal) AS
+  SELECT s.id, s.passage_id, s.ordinal,
+         CAST(substr(CAST(p.text AS BLOB), s.start + 1, s.length) AS TEXT),
+         s.anecdotal
+  FROM sentences s JOIN passages p ON p.id = s.passage_id;
 CREATE TABLE sources(
   id TEXT PRIMARY KEY,             -- "pmid:…", "pmcid:…", "doi:…", "url:…"
   kind TEXT NOT NULL,              -- 'pubmed' | 'pmc' | 'doi' | 'web' |

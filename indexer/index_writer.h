@@ -2,7 +2,8 @@
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto writer, IndexWriter::Create("var/kb.sqlite"));
 //   for (...) CITEKB_RETURN_IF_ERROR(writer->Add(article, file));
-//   CITEKB_RETURN_IF_ERROR(writer->Commit());   // only now does kb.sqlite change
+//   CITEKB_RETURN_IF_ERROR(writer->Commit());   // only now does kb.sqlite
+//   change
 //
 // Everything is written to a temporary file in the target's folder (so the
 // final rename(2) stays on one file system) and renamed over the target only
@@ -46,9 +47,9 @@ struct IndexCounts {
   int64_t tables = 0;
   int64_t figures = 0;
   int64_t faqs = 0;
-  int64_t citations = 0;       // Sentence-to-source links.
-  int64_t sources = 0;         // Distinct external sources.
-  int64_t related_links = 0;   // Internal link occurrences.
+  int64_t citations = 0;      // Sentence-to-source links.
+  int64_t sources = 0;        // Distinct external sources.
+  int64_t related_links = 0;  // Internal link occurrences.
   int64_t warnings = 0;
 };
 
@@ -111,8 +112,12 @@ class IndexWriter {
   // row by row as the FTS tables are.
   std::unique_ptr<PostingsBuilder> passage_postings_;
   std::unique_ptr<PostingsBuilder> faq_postings_;
+  // Fills both on a thread of its own; declared after them (destroyed
+  // first, joining its thread before they go).
+  std::unique_ptr<BackgroundPostings> background_postings_;
   std::vector<Source> sources_;  // In the order first seen.
-  absl::flat_hash_map<std::string, size_t> source_rows_;  // id -> sources_ index
+  absl::flat_hash_map<std::string, size_t>
+      source_rows_;  // id -> sources_ index
   bool secondary_indexes_built_ = false;
   IndexCounts counts_;
   bool committed_ = false;

@@ -121,4 +121,74 @@ absl::Status PostingsBuilder::Write(sqlite3* db) const {
   return absl::OkStatus();
 }
 
+BackgroundPostings::BackgroundPostings(std::vector<PostingsBuilder*> builders)
+    : builders_(std::move(builders)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+BackgroundPostings::~BackgroundPostings() {
+  if (!finished_) Finish().IgnoreError();
+}
+
+void BackgroundPostings::AddRow(size_t builder, int64_t rowid,
+                                std::vector<std::string> columns) {
+  batch_.push_back({builder, rowid, std::move(columns)});
+  if (batch_.size() == kBatchRows) Flush();
+}
+
+void BackgroundPostings::Flush() {
+  if (batch_.empty()) return;
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](std::deque<std::vector<Row>>* queue) {
+        return queue->size() < kMaxQueuedBatches;
+      },
+      &queue_));
+  queue_.push_back(std::move(batch_));
+  batch_.clear();
+}
+
+absl::Status BackgroundPostings::Finish() {
+  Flush();
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  finished_ = true;
+  absl::MutexLock lock(&mu_);
+  return status_;
+}
+
+void BackgroundPostings::Run() {
+  while (true) {
+    std::vector<Row> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](BackgroundPostings* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return self->done_ || !self->queue_.empty();
+          },
+          this));
+      if (queue_.empty()) return;  // done_, and nothing left.
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+      if (!status_.ok()) continue;  // Drop rows after a failure.
+    }
+    for (const Row& row : batch) {
+      std::vector<absl::string_view> columns(row.columns.begin(),
+                                             row.columns.end());
+      absl::Status added =
+          row.builder < builders_.size()
+              ? builders_[row.builder]->AddRow(row.rowid, columns)
+              : absl::InternalError("no such postings builder");
+      if (!added.ok()) {
+        absl::MutexLock lock(&mu_);
+        if (status_.ok()) status_ = std::move(added);
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace citekb

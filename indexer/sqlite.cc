@@ -68,6 +68,11 @@ Statement& Statement::Bind(int index, absl::string_view text) {
                     SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindView(int index, absl::string_view text) {
+  sqlite3_bind_text(stmt_.get(), index, text.data(), static_cast<int>(text.size()),
+                    SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::BindBlob(int index, absl::string_view bytes) {
   // A zero-length blob, not NULL, even for empty bytes.
   sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? "" : bytes.data(),

@@ -74,6 +74,10 @@ class Statement {
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, int value) { return Bind(index, int64_t{value}); }
   Statement& Bind(int index, double value);
+  // Binds text without copying it: `text` must stay valid until the next
+  // Run(), Step() to completion or Reset() (which clear the bindings). For
+  // bulk inserts of text that outlives the statement's run.
+  Statement& BindView(int index, absl::string_view text);
   // Binds bytes as a BLOB (copied).
   Statement& BindBlob(int index, absl::string_view bytes);
   Statement& BindNull(int index);

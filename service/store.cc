@@ -347,10 +347,10 @@ absl::StatusOr<std::shared_ptr<const StoredPassage>> Store::Passage(
   auto passage = std::make_shared<StoredPassage>(ReadPassage(*query));
   CITEKB_ASSIGN_OR_RETURN(
       Statement * sentences,
-      c->Prepare(
-          "SELECT s.text, s.anecdotal, (SELECT group_concat(source_id, ' ') "
-          "FROM sentence_sources WHERE sentence_id = s.id) "
-          "FROM sentences s WHERE s.passage_id = ?1 ORDER BY s.ordinal"));
+      c->Prepare("SELECT s.start, s.length, s.anecdotal, (SELECT "
+                 "group_concat(source_id, ' ') FROM sentence_sources WHERE "
+                 "sentence_id = s.id) FROM sentences s WHERE s.passage_id = ?1 "
+                 "ORDER BY s.ordinal"));
   sentences->Bind(1, rowid);
   size_t bytes = sizeof(StoredPassage) + passage->passage.ByteSizeLong();
   // The passage's sources in order of first citation: sentence by sentence,
@@ -359,11 +359,22 @@ absl::StatusOr<std::shared_ptr<const StoredPassage>> Store::Passage(
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool more, sentences->Step());
     if (!more) break;
+    // Where the sentence stands in the passage's text (sentence_texts).
+    const std::string& text = passage->passage.text();
+    const int64_t start = sentences->ColumnInt(0);
+    const int64_t length = sentences->ColumnInt(1);
+    if (start < 0 || length < 0 ||
+        start + length > static_cast<int64_t>(text.size())) {
+      return absl::DataLossError(
+          absl::StrCat(path_, " is damaged (a sentence outside passage ", rowid,
+                       "): rebuild it with citekb-index"));
+    }
     StoredSentence& sentence = passage->sentences.emplace_back();
-    sentence.text = Str(sentences->ColumnText(0));
-    sentence.anecdotal = sentences->ColumnInt(1) != 0;
+    sentence.text =
+        text.substr(static_cast<size_t>(start), static_cast<size_t>(length));
+    sentence.anecdotal = sentences->ColumnInt(2) != 0;
     for (absl::string_view id :
-         absl::StrSplit(sentences->ColumnText(2), ' ', absl::SkipEmpty())) {
+         absl::StrSplit(sentences->ColumnText(3), ' ', absl::SkipEmpty())) {
       sentence.source_ids.emplace_back(id);
     }
     bytes += sizeof(StoredSentence) + sentence.text.size();
@@ -679,7 +690,7 @@ absl::Status Store::FillCitation(Connection& c, v1::Citation& citation) const {
       Statement * citing,
       c.Prepare(
           "SELECT s.text, p.public_id, sec.public_id FROM sentence_sources ss "
-          "JOIN sentences s ON s.id = ss.sentence_id "
+          "JOIN sentence_texts s ON s.id = ss.sentence_id "
           "JOIN passages p ON p.id = s.passage_id "
           "JOIN sections sec ON sec.id = p.section_id "
           "WHERE ss.source_id = ?1 ORDER BY s.id"));

@@ -120,7 +120,7 @@ TEST_F(SeedIndexTest, MetaAndChecksums) {
 
 TEST_F(SeedIndexTest, SentenceSourceLinks) {
   EXPECT_EQ(Scalar(*index_,
-                   "SELECT s.text FROM sentences s JOIN sentence_sources c ON "
+                   "SELECT s.text FROM sentence_texts s JOIN sentence_sources c ON "
                    "c.sentence_id = s.id WHERE c.source_id = ?1",
                    "pmid:11684396"),
             "You absorb calcium, but it never reaches the bone matrix.");

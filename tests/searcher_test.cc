@@ -8,7 +8,9 @@
 #include "service/searcher.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,7 @@
 #include "bench/request_mix.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "indexer/compound_terms.h"
 #include "indexer/corpus_indexer.h"
 #include "indexer/index_schema.h"
 #include "indexer/sqlite.h"
@@ -87,7 +90,40 @@ class SearcherTest : public ::testing::TestWithParam<int> {
       EXPECT_TRUE(
           BuildIndex({.knowledge_dir = index->dir.path(), .out_path = path})
               .ok());
-      index->db = *OpenDatabase(path, SQLITE_OPEN_READONLY);
+      // The index's passage_fts keeps no text (content=''), so snippet()
+      // needs a reference table of its own: the same rows and columns as
+      // the indexer gives passage_fts, text kept.
+      const std::string reference = index->dir.File("reference.sqlite");
+      std::filesystem::copy_file(path, reference);
+      index->db = *OpenDatabase(reference, SQLITE_OPEN_READWRITE);
+      EXPECT_TRUE(Exec(index->db.get(),
+                       absl::StrCat("CREATE VIRTUAL TABLE passage_ref USING "
+                                    "fts5(section_title, body, compounds, "
+                                    "tokenize = '",
+                                    kFtsTokenizer, "')"))
+                      .ok());
+      auto rows = Statement::Prepare(
+          index->db.get(),
+          "SELECT p.id, s.title, p.text FROM passages p JOIN sections s ON "
+          "s.id = p.section_id ORDER BY p.id");
+      std::vector<std::tuple<int64_t, std::string, std::string>> passages;
+      while (*rows->Step()) {
+        passages.emplace_back(rows->ColumnInt(0), rows->ColumnText(1),
+                              rows->ColumnText(2));
+      }
+      auto insert_row = Statement::Prepare(
+          index->db.get(),
+          "INSERT INTO passage_ref(rowid, section_title, body, compounds) "
+          "VALUES(?1, ?2, ?3, ?4)");
+      for (const auto& [id, title, text] : passages) {
+        EXPECT_TRUE(insert_row->Bind(1, id)
+                        .Bind(2, title)
+                        .Bind(3, text)
+                        .Bind(4, CompoundTerms(text))
+                        .Run()
+                        .ok());
+      }
+
       index->store = *Store::Open(path);
       auto searcher = Searcher::Create(*index->store);
       EXPECT_TRUE(searcher.ok()) << searcher.status();
@@ -104,15 +140,15 @@ class SearcherTest : public ::testing::TestWithParam<int> {
       quoted.push_back(QuoteFts(phrase));
     const std::string match = absl::StrJoin(quoted, " OR ");
     const std::string where =
-        "FROM passage_fts JOIN passages p ON p.id = passage_fts.rowid "
-        "JOIN sections sec ON sec.id = p.section_id WHERE passage_fts MATCH ?1 "
+        "FROM passage_ref JOIN passages p ON p.id = passage_ref.rowid "
+        "JOIN sections sec ON sec.id = p.section_id WHERE passage_ref MATCH ?1 "
         "AND (?2 = '' OR p.kind = ?2) AND (?3 = '' OR sec.public_id = ?3) ";
     Page page;
     auto ranked = Statement::Prepare(
         index.db.get(),
-        absl::StrCat("SELECT p.id, -bm25(passage_fts, ", kSectionTitleWeight,
+        absl::StrCat("SELECT p.id, -bm25(passage_ref, ", kSectionTitleWeight,
                      ", ", kBodyWeight, ", ", kCompoundWeight,
-                     ") AS score, snippet(passage_fts, 1, '[', ']', '…', 24) ",
+                     ") AS score, snippet(passage_ref, 1, '[', ']', '…', 24) ",
                      where, "ORDER BY score DESC, p.id LIMIT ?4 OFFSET ?5"));
     EXPECT_TRUE(ranked.ok()) << ranked.status();
     ranked->Bind(1, match)

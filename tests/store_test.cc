@@ -79,10 +79,10 @@ TEST_F(StoreTest, PassagesAreReadWithTheirSentencesAndSourcesInCitationOrder) {
       sentences.push_back(sentence.text);
     EXPECT_EQ(
         sentences,
-        Column(
-            index,
-            "SELECT text FROM sentences WHERE passage_id = ?1 ORDER BY ordinal",
-            rowid));
+        Column(index,
+               "SELECT text FROM sentence_texts WHERE passage_id = ?1 ORDER BY "
+               "ordinal",
+               rowid));
     // Read once: the second time is the cached copy.
     EXPECT_EQ(store_->Passage(rowid)->get(), passage->get());
   }
