@@ -17,7 +17,7 @@ packages=(
   build-essential cmake pkg-config ninja-build
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libre2-dev libsqlite3-dev sqlite3 libabsl-dev libssl-dev zlib1g-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libgoogle-perftools-dev
   # clang with libFuzzer and its sanitizer runtimes, for scripts/fuzz.sh
   # (GCC's own ASan/UBSan runtimes, for scripts/test-sanitized.sh, come with
   # build-essential).
