@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -19,11 +18,11 @@
 #include "bench/request_mix.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "indexer/compound_terms.h"
 #include "indexer/corpus_indexer.h"
 #include "indexer/index_schema.h"
 #include "indexer/sqlite.h"
 #include "service/query_analyzer.h"
+#include "tests/fts5_reference.h"
 #include "tests/test_support.h"
 
 namespace citekb {
@@ -90,39 +89,10 @@ class SearcherTest : public ::testing::TestWithParam<int> {
       EXPECT_TRUE(
           BuildIndex({.knowledge_dir = index->dir.path(), .out_path = path})
               .ok());
-      // The index's passage_fts keeps no text (content=''), so snippet()
-      // needs a reference table of its own: the same rows and columns as
-      // the indexer gives passage_fts, text kept.
       const std::string reference = index->dir.File("reference.sqlite");
       std::filesystem::copy_file(path, reference);
       index->db = *OpenDatabase(reference, SQLITE_OPEN_READWRITE);
-      EXPECT_TRUE(Exec(index->db.get(),
-                       absl::StrCat("CREATE VIRTUAL TABLE passage_ref USING "
-                                    "fts5(section_title, body, compounds, "
-                                    "tokenize = '",
-                                    kFtsTokenizer, "')"))
-                      .ok());
-      auto rows = Statement::Prepare(
-          index->db.get(),
-          "SELECT p.id, s.title, p.text FROM passages p JOIN sections s ON "
-          "s.id = p.section_id ORDER BY p.id");
-      std::vector<std::tuple<int64_t, std::string, std::string>> passages;
-      while (*rows->Step()) {
-        passages.emplace_back(rows->ColumnInt(0), rows->ColumnText(1),
-                              rows->ColumnText(2));
-      }
-      auto insert_row = Statement::Prepare(
-          index->db.get(),
-          "INSERT INTO passage_ref(rowid, section_title, body, compounds) "
-          "VALUES(?1, ?2, ?3, ?4)");
-      for (const auto& [id, title, text] : passages) {
-        EXPECT_TRUE(insert_row->Bind(1, id)
-                        .Bind(2, title)
-                        .Bind(3, text)
-                        .Bind(4, CompoundTerms(text))
-                        .Run()
-                        .ok());
-      }
+      EXPECT_TRUE(testing::AddPassageReference(index->db.get()).ok());
 
       index->store = *Store::Open(path);
       auto searcher = Searcher::Create(*index->store);
@@ -148,13 +118,16 @@ class SearcherTest : public ::testing::TestWithParam<int> {
         index.db.get(),
         absl::StrCat("SELECT p.id, -bm25(passage_ref, ", kSectionTitleWeight,
                      ", ", kBodyWeight, ", ", kCompoundWeight,
-                     ") AS score, snippet(passage_ref, 1, '[', ']', '…', 24) ",
-                     where, "ORDER BY score DESC, p.id LIMIT ?4 OFFSET ?5"));
+                     ") AS score ", where,
+                     "ORDER BY score DESC, p.id LIMIT ?4 OFFSET ?5"));
     EXPECT_TRUE(ranked.ok()) << ranked.status();
     ranked->Bind(1, match)
         .Bind(2, KindName(filter.kind))
         .Bind(3, filter.section_id);
     ranked->Bind(4, limit).Bind(5, offset);
+    auto snippet =
+        Statement::Prepare(index.db.get(), testing::kReferenceSnippetSql);
+    EXPECT_TRUE(snippet.ok()) << snippet.status();
     auto sources = Statement::Prepare(
         index.db.get(),
         "SELECT group_concat(source_id, ',') FROM (SELECT ss.source_id, "
@@ -166,7 +139,10 @@ class SearcherTest : public ::testing::TestWithParam<int> {
     while (*ranked->Step()) {
       page.rowids.push_back(ranked->ColumnInt(0));
       page.scores.push_back(ranked->ColumnDouble(1));
-      page.snippets.emplace_back(ranked->ColumnText(2));
+      snippet->Reset();
+      snippet->Bind(1, match).Bind(2, ranked->ColumnInt(0));
+      EXPECT_TRUE(*snippet->Step());
+      page.snippets.emplace_back(snippet->ColumnText(0));
       sources->Reset();
       sources->Bind(1, ranked->ColumnInt(0));
       EXPECT_TRUE(*sources->Step());

@@ -1,0 +1,49 @@
+#include "tests/fts5_reference.h"
+
+#include <cstdint>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "indexer/compound_terms.h"
+#include "indexer/index_schema.h"
+#include "indexer/sqlite.h"
+
+namespace citekb::testing {
+
+absl::Status AddPassageReference(sqlite3* db) {
+  CITEKB_RETURN_IF_ERROR(
+      Exec(db, absl::StrCat("CREATE VIRTUAL TABLE passage_ref USING fts5("
+                            "section_title, body, compounds, tokenize = '",
+                            kFtsTokenizer, "')")));
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement rows,
+      Statement::Prepare(db,
+                         "SELECT p.id, s.title, p.text FROM passages p JOIN "
+                         "sections s ON s.id = p.section_id ORDER BY p.id"));
+  std::vector<std::tuple<int64_t, std::string, std::string>> passages;
+  while (true) {
+    CITEKB_ASSIGN_OR_RETURN(const bool row, rows.Step());
+    if (!row) break;
+    passages.emplace_back(rows.ColumnInt(0), rows.ColumnText(1),
+                          rows.ColumnText(2));
+  }
+  // One transaction: a commit per row would sync the file every time.
+  CITEKB_RETURN_IF_ERROR(Exec(db, "BEGIN"));
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement insert,
+      Statement::Prepare(db,
+                         "INSERT INTO passage_ref(rowid, section_title, body, "
+                         "compounds) VALUES(?1, ?2, ?3, ?4)"));
+  for (const auto& [id, title, text] : passages) {
+    CITEKB_RETURN_IF_ERROR(insert.Bind(1, id)
+                               .Bind(2, title)
+                               .Bind(3, text)
+                               .Bind(4, CompoundTerms(text))
+                               .Run());
+  }
+  return Exec(db, "COMMIT");
+}
+
+}  // namespace citekb::testing

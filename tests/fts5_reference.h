@@ -1,0 +1,30 @@
+// What SQLite's FTS5 itself answers, to hold the in-memory ranking
+// (service/searcher.h) to it in tests and in ranking_fuzzer.
+//
+// An index's passage_fts keeps no text (content=''), so FTS5 can rank its
+// rows but cannot make their snippet(). AddPassageReference adds to a
+// writable copy of an index a table that can: passage_ref, the same rows,
+// columns and tokenizer as passage_fts, with the text kept.
+
+#ifndef CITEKB_TESTS_FTS5_REFERENCE_H_
+#define CITEKB_TESTS_FTS5_REFERENCE_H_
+
+#include <sqlite3.h>
+
+#include "absl/status/status.h"
+
+namespace citekb::testing {
+
+// Creates and fills passage_ref in `db` (one transaction).
+absl::Status AddPassageReference(sqlite3* db);
+
+// ?1 a MATCH expression, ?2 a rowid: that row's snippet() with the markers
+// and window the service uses. Apart from the ranking query on purpose:
+// there SQLite would make a snippet for every match, not only the page's.
+inline constexpr char kReferenceSnippetSql[] =
+    "SELECT snippet(passage_ref, 1, '[', ']', '…', 24) FROM passage_ref "
+    "WHERE passage_ref MATCH ?1 AND rowid = ?2";
+
+}  // namespace citekb::testing
+
+#endif  // CITEKB_TESTS_FTS5_REFERENCE_H_
