@@ -28,7 +28,7 @@ case "${1:-}" in
   *) seconds="$1" ;;
 esac
 
-targets=(${FUZZ_TARGETS:-article_parser_fuzzer fts_query_fuzzer request_fuzzer stack_parser_fuzzer})
+targets=(${FUZZ_TARGETS:-article_parser_fuzzer fts_query_fuzzer request_fuzzer stack_parser_fuzzer ranking_fuzzer})
 
 # Extra seed folders beyond tests/fuzz/corpus/TARGET: the articles
 # themselves are the best seeds for the parser.
