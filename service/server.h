@@ -109,9 +109,9 @@ struct ServerOptions {
   // Threads running the work of admitted calls that query the index (all
   // but EvaluateStack) when gRPC's thread may not (see "Threads" above);
   // calls beyond them wait in order of arrival. 0: the number of cores (at
-  // least 2). The store queries an in-memory image of the index, so a query
-  // never waits on disk: more threads than cores would only time-slice the
-  // same cores, and stretch the latency tail under load (measured in
+  // least 2). Queries rank in memory and read rows the OS has cached, so
+  // they hardly wait on disk: more threads than cores would only time-slice
+  // the same cores, and stretch the latency tail under load (measured in
   // bench/RESULTS.md).
   int worker_threads = 0;
   // SQLite steps all index queries of one call may take (QueryLimits);

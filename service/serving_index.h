@@ -1,20 +1,21 @@
 // The index a server is serving: an immutable KnowledgeBase snapshot that
 // can be replaced while calls are running ("hot reload").
 //
-//   CITEKB_ASSIGN_OR_RETURN(auto index,
-//   ServingIndex::Open("var/citekb.sqlite")); std::shared_ptr<const
-//   KnowledgeBase> kb = index->Current();  // per call
+//   CITEKB_ASSIGN_OR_RETURN(auto index, ServingIndex::Open("var/citekb.sqlite"));
+//   std::shared_ptr<const KnowledgeBase> kb = index->Current();  // per call
 //   ... kb->Ask(request) ...
 //   absl::Status reloaded = index->Reload();  // e.g. on SIGHUP
 //
 // Each call takes the current snapshot once and keeps it to its end, so a
 // swap never changes an answer midway; an old snapshot is freed when the
-// last call holding it returns. A snapshot is a Store over an in-memory
-// image of the file (store.h), so it never sees later changes to the file.
+// last call holding it returns. A snapshot is a Store over the file it
+// opened, held by descriptor (store.h, index_file.h), so it never sees a
+// file renamed over it later.
 //
 // A new file must pass every check before it replaces the current snapshot:
-// KnowledgeBase::Open (a citekb index, of this schema version, and SQLite's
-// quick_check of every page), and it must hold at least one section. A file
+// KnowledgeBase::Open (a citekb index, of this schema version, whose
+// checksum of every byte matches, file_checksum.h), and it must hold at
+// least one section. A file
 // that fails is refused with the reason, naming the file, and the current
 // snapshot keeps serving: the server never serves a corrupt, partial or
 // foreign index, and never goes without one.

@@ -3,8 +3,9 @@
 // sections, FAQ entries, citations, links) and the postings that
 // searcher.h ranks with.
 //
-// Open() opens the file and checks it (schema version, then SQLite's
-// quick_check of every page); every query then runs on a pooled SQLite
+// Open() opens the file and checks it (schema version, then the checksum
+// the indexer stamped over every byte, file_checksum.h); every query then
+// runs on a pooled SQLite
 // connection to that same open file (index_file.h). So a Store is a
 // snapshot: renaming a new file over the path never changes what an open
 // Store answers, and a new Store is how a new file is picked up
