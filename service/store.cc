@@ -101,19 +101,6 @@ v1::PassageKind PassageKindFromName(absl::string_view name) {
   return v1::PASSAGE_KIND_UNSPECIFIED;
 }
 
-const char* PassageKindName(v1::PassageKind kind) {
-  switch (kind) {
-    case v1::PASSAGE_KIND_PARAGRAPH:
-      return "paragraph";
-    case v1::PASSAGE_KIND_TABLE_ROW:
-      return "table_row";
-    case v1::PASSAGE_KIND_FAQ:
-      return "faq";
-    default:
-      return "";
-  }
-}
-
 v1::CitationKind CitationKindFromName(absl::string_view name) {
   if (name == "pubmed") return v1::CITATION_KIND_PUBMED;
   if (name == "pmc") return v1::CITATION_KIND_PMC;
