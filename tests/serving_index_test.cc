@@ -170,7 +170,9 @@ class ServingIndexTest : public ::testing::Test {
       const absl::Status changed = Exec(db->get(), sql);
       ASSERT_TRUE(changed.ok()) << changed;
     }
-    if (restamp) ASSERT_TRUE(StampChecksum(staged).ok());
+    if (restamp) {
+      ASSERT_TRUE(StampChecksum(staged).ok());
+    }
     std::filesystem::rename(staged, path_);
   }
 
