@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh >/dev/null
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCITEKB_SANITIZE=address,undefined
+  -DCITEKB_SANITIZE=address,undefined -DCITEKB_BENCH_TOOLS=OFF
 cmake --build build-asan
 
 # detect_stack_use_after_return: also catch pointers to dead stack frames.
