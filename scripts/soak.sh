@@ -64,6 +64,7 @@ kill -0 "$server_pid" 2>/dev/null || { echo "soak: FAILED, the server died" >&2;
 # later sample against it.
 read -r base peak samples < <(awk '$1 >= 30 { if (!b) b = $2; if ($2 > p) p = $2; n++ }
                                    END { print b + 0, p + 0, n + 0 }' "$work/rss")
+echo "soak: server rss (seconds:kB) $(awk '{ printf "%s%s:%s", (NR > 1 ? " " : ""), $1, $2 }' "$work/rss")"
 echo "soak: server rss after warm-up ${base} kB, largest later ${peak} kB (${samples} samples)"
 if (( base == 0 )); then
   echo "soak: FAILED, no memory samples after warm-up" >&2

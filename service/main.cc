@@ -34,6 +34,10 @@
 #include "absl/time/time.h"
 #include "service/server.h"
 
+#ifdef CITEKB_TCMALLOC
+#include <gperftools/malloc_extension.h>
+#endif
+
 namespace {
 const citekb::ServerOptions kDefaults;
 }  // namespace
@@ -117,6 +121,15 @@ int main(int argc, char** argv) {
   // (callgrind; bench/RESULTS.md). Tests that run a Server in-process keep
   // it on.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#ifdef CITEKB_TCMALLOC
+  // tcmalloc lets its per-thread caches of freed memory grow to 32 MiB in
+  // all by default, a little more each time a gRPC thread frees a burst:
+  // over the 5-minute soak (scripts/soak.sh) resident memory crept from 34.6
+  // to 37.6 MB with no leak (LeakSanitizer found none). Capped at 4 MiB it
+  // stays flat at 29.9 MB, and Ask's throughput is unchanged within noise.
+  MallocExtension::instance()->SetNumericProperty(
+      "tcmalloc.max_total_thread_cache_bytes", size_t{4} << 20);
+#endif
   absl::SetProgramUsageMessage(
       "Serves a citekb index over gRPC.\n"
       "Usage: citekb-server --index FILE [--listen HOST:PORT] "
