@@ -6,9 +6,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "indexer/compound_terms.h"
 #include "indexer/index_schema.h"
 #include "indexer/sqlite.h"
+#include "service/query_analyzer.h"
 
 namespace citekb::testing {
 
@@ -44,6 +46,12 @@ absl::Status AddPassageReference(sqlite3* db) {
                                .Run());
   }
   return Exec(db, "COMMIT");
+}
+
+std::string MatchAnyPhrase(const std::vector<std::string>& phrases) {
+  std::vector<std::string> quoted;
+  for (const std::string& phrase : phrases) quoted.push_back(QuoteFts(phrase));
+  return absl::StrJoin(quoted, " OR ");
 }
 
 }  // namespace citekb::testing

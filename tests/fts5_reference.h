@@ -11,12 +11,19 @@
 
 #include <sqlite3.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 
 namespace citekb::testing {
 
 // Creates and fills passage_ref in `db` (one transaction).
 absl::Status AddPassageReference(sqlite3* db);
+
+// The FTS5 MATCH expression for rows having any of `phrases`:
+// `"a" OR "b c"`, each quoted as the server quotes user text (QuoteFts).
+std::string MatchAnyPhrase(const std::vector<std::string>& phrases);
 
 // ?1 a MATCH expression, ?2 a rowid: that row's snippet() with the markers
 // and window the service uses. Apart from the ranking query on purpose:

@@ -26,6 +26,7 @@
 #include "indexer/sqlite.h"
 #include "service/query_analyzer.h"
 #include "service/query_budget.h"
+#include "tests/fts5_reference.h"
 #include "tests/test_support.h"
 
 namespace citekb {
@@ -101,12 +102,6 @@ class RetrievalIndexTest : public ::testing::Test {
     return rows;
   }
 
-  static std::string Match(const std::vector<std::string>& phrases) {
-    std::vector<std::string> quoted;
-    for (const std::string& phrase : phrases)
-      quoted.push_back(QuoteFts(phrase));
-    return absl::StrJoin(quoted, " OR ");
-  }
 
   // FTS5's page: bm25() with the index's weights, best first, ties by rowid.
   static std::vector<Row> Fts5Page(const char* table,
@@ -127,14 +122,14 @@ class RetrievalIndexTest : public ::testing::Test {
             passages ? "AND (?4 = '' OR p.kind = ?4) " : "AND ?4 = '' ",
             "ORDER BY score DESC, t.rowid LIMIT ?2 OFFSET ?3"));
     EXPECT_TRUE(statement.ok()) << statement.status();
-    statement->Bind(1, Match(phrases))
+    statement->Bind(1, testing::MatchAnyPhrase(phrases))
         .Bind(2, limit)
         .Bind(3, offset)
         .Bind(4, kind);
     std::vector<Row> rows;
     while (true) {
       auto row = statement->Step();
-      EXPECT_TRUE(row.ok()) << row.status() << " " << Match(phrases);
+      EXPECT_TRUE(row.ok()) << row.status() << " " << testing::MatchAnyPhrase(phrases);
       if (!row.ok() || !*row) break;
       rows.push_back({statement->ColumnInt(0), statement->ColumnDouble(1)});
     }
@@ -145,7 +140,7 @@ class RetrievalIndexTest : public ::testing::Test {
                            const std::vector<std::string>& phrases) {
     auto rows = Sql(absl::StrCat("SELECT count(*) FROM ", table, " WHERE ",
                                  table, " MATCH ?1"),
-                    {Match(phrases)});
+                    {testing::MatchAnyPhrase(phrases)});
     return rows.empty() ? -1 : std::stoll(rows[0]);
   }
 
@@ -179,7 +174,7 @@ class RetrievalIndexTest : public ::testing::Test {
 
   // Every page and count of `phrases`, both ways.
   static void ExpectSame(const std::vector<std::string>& phrases) {
-    const std::string where = Match(phrases);
+    const std::string where = testing::MatchAnyPhrase(phrases);
     for (auto [limit, offset] : {std::pair<int64_t, int64_t>{12, 0},
                                  {10, 30},
                                  {1, 0},

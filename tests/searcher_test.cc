@@ -105,10 +105,7 @@ class SearcherTest : public ::testing::TestWithParam<int> {
   // The page as FTS5 gives it, straight from SQL.
   static Page Fts5(Index& index, const std::vector<std::string>& phrases,
                    const PassageFilter& filter, int limit, int offset) {
-    std::vector<std::string> quoted;
-    for (const std::string& phrase : phrases)
-      quoted.push_back(QuoteFts(phrase));
-    const std::string match = absl::StrJoin(quoted, " OR ");
+    const std::string match = testing::MatchAnyPhrase(phrases);
     const std::string where =
         "FROM passage_ref JOIN passages p ON p.id = passage_ref.rowid "
         "JOIN sections sec ON sec.id = p.section_id WHERE passage_ref MATCH ?1 "
@@ -276,15 +273,12 @@ TEST_P(SearcherTest, CountsAndFaqMatchesAreFts5s) {
     EXPECT_EQ(*index.searcher->CountMatching(phrases), fts5.total)
         << question;  // Remembered.
 
-    std::vector<std::string> quoted;
-    for (const std::string& phrase : phrases)
-      quoted.push_back(QuoteFts(phrase));
     auto best = Statement::Prepare(
         index.db.get(),
         "SELECT f.id, -bm25(faq_fts) AS score, f.question FROM faq_fts "
         "JOIN faqs f ON f.id = faq_fts.rowid WHERE faq_fts MATCH ?1 "
         "ORDER BY score DESC, f.id LIMIT 3");
-    best->Bind(1, absl::StrJoin(quoted, " OR "));
+    best->Bind(1, testing::MatchAnyPhrase(phrases));
     auto faqs = index.searcher->MatchFaqs(*index.searcher->Prepare(phrases), 3);
     ASSERT_TRUE(faqs.ok());
     size_t i = 0;

@@ -24,7 +24,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "bench/corpus_generator.h"
 #include "gmock/gmock.h"
@@ -32,6 +31,7 @@
 #include "indexer/fts_tokenizer.h"
 #include "indexer/index_schema.h"
 #include "indexer/sqlite.h"
+#include "tests/fts5_reference.h"
 #include "tests/test_support.h"
 
 namespace citekb {
@@ -73,16 +73,6 @@ std::vector<std::vector<std::string>> PhraseTerms(
     terms.push_back(*std::move(phrase_terms));
   }
   return terms;
-}
-
-// `"a" OR "b c"`: every phrase quoted, as the server quotes user text.
-std::string OrQuery(const std::vector<std::string>& phrases) {
-  std::vector<std::string> quoted;
-  for (const std::string& phrase : phrases) {
-    quoted.push_back(absl::StrCat(
-        "\"", absl::StrReplaceAll(phrase, {{"\"", "\"\""}}), "\""));
-  }
-  return absl::StrJoin(quoted, " OR ");
 }
 
 // Our whole path for one column: tokenize, find the phrases, make the
@@ -313,7 +303,8 @@ TEST_F(SnippetTest, HandWrittenCasesAgreeWithFts5) {
     // FTS5 agrees: the query matches every row through column a.
     std::vector<std::string> phrases = c.phrases;
     phrases.push_back("absent");
-    std::vector<Fts5Table::Row> rows = table->Query(OrQuery(phrases), options);
+    std::vector<Fts5Table::Row> rows =
+        table->Query(testing::MatchAnyPhrase(phrases), options);
     ASSERT_GT(rows.size(), i);
     EXPECT_EQ(rows[i].snippet, c.expected) << "text: " << c.text;
   }
@@ -543,7 +534,7 @@ DifferentialResult CompareWithFts5(const FtsTokenizer& tokenizer, uint32_t seed,
   DifferentialResult result;
   for (int q = 0; q < queries; ++q) {
     const std::vector<std::string> phrases = rows.Query(texts, tokenizer);
-    const std::string match = OrQuery(phrases);
+    const std::string match = testing::MatchAnyPhrase(phrases);
     const std::vector<std::vector<std::string>> phrase_terms =
         PhraseTerms(tokenizer, phrases);
     for (const Fts5Table::Row& row : table->Query(match, options)) {

@@ -133,9 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const citekb::AnalyzedQuery analyzed = citekb::AnalyzeQuery(text);
   if (analyzed.empty()) return 0;
   const std::vector<std::string> phrases = analyzed.Phrases();
-  std::vector<std::string> quoted;
-  for (const std::string& phrase : phrases) quoted.push_back(citekb::QuoteFts(phrase));
-  const std::string match = absl::StrJoin(quoted, " OR ");
+  const std::string match = citekb::testing::MatchAnyPhrase(phrases);
 
   const citekb::PhraseQuery query = OrDie(f.searcher->Prepare(phrases));
   int64_t total = -1;
