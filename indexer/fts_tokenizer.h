@@ -1,13 +1,13 @@
 // FTS5's own tokenizer, called directly instead of through SQL.
 //
 // citekb ranks passages with an inverted index of its own (the indexer's
-// postings_builder.h, the server's retrieval_index.h) while SQLite FTS5
-// keeps the same passages for filtering. Both must agree on what a term is,
-// to the byte: "arteries" is the Porter stem "arteri", "Vitamin D3" is
-// "vitamin" then "d3", an em dash separates, "café" folds to "cafe". So
-// neither reimplements unicode61 and Porter; both use the tokenizer that the
-// index's FTS5 tables were declared with (kFtsTokenizer, index_schema.h),
-// through FTS5's public fts5_tokenizer API.
+// postings_builder.h, the server's retrieval_index.h), with FTS5's bm25 and
+// snippets. The indexer and the server must agree on what a term is, to the
+// byte, and with FTS5 itself: "arteries" is the Porter stem "arteri",
+// "Vitamin D3" is "vitamin" then "d3", an em dash separates, "café" folds to
+// "cafe". So neither reimplements unicode61 and Porter; both use FTS5's
+// tokenizer (kFtsTokenizer, index_schema.h) through its public
+// fts5_tokenizer API, as an FTS5 table declared with it would.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto tokenizer,
 //   FtsTokenizer::Create(kFtsTokenizer));

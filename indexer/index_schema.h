@@ -2,15 +2,14 @@
 //
 // One SQLite file holds ordinary tables (articles, sections, passages,
 // sentences, sources and which sentence cites which source, tables, figures,
-// FAQ entries, related links, the source files' checksums) plus two FTS5
-// tables: `passage_fts` over each passage's section title, text and joined
-// compound terms (compound_terms.h), and `faq_fts` over FAQ questions.
-// passage_fts is contentless (content=''): MATCH gives rowids, the text
-// itself is the passages table's, and no one needs FTS5's copy of it
-// (snippets are computed by the server, service/snippet.h).
-//
-// Beside each FTS5 table, the postings citekb ranks with in memory
-// (postings_format.h): passage_fts_terms, faq_fts_terms and ranked_tables.
+// FAQ entries, related links, the source files' checksums) and the postings
+// citekb ranks with in memory (postings_format.h): `passages_terms` over
+// each passage's section title, text and joined compound terms
+// (compound_terms.h), `faqs_terms` over FAQ questions, and ranked_tables.
+// Terms are FTS5's (its tokenizer, kFtsTokenizer) and so are the scores
+// (bm25) and snippets the server computes from them; the file keeps no FTS5
+// table of its own, which would hold the same postings a second time (the
+// tests build one, to hold the ranking to FTS5's).
 //
 // The stack evaluator's rules (stack_knowledge.h) are stored resolved, in
 // meta under kStackRulesMetaKey, so that an index carries the rules that
@@ -27,7 +26,7 @@
 
 namespace citekb {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 inline constexpr char kStackRulesMetaKey[] = "stack_rules";
 
@@ -36,7 +35,7 @@ inline constexpr char kStackRulesMetaKey[] = "stack_rules";
 // token each because unicode61 keeps letters and digits together.
 inline constexpr char kFtsTokenizer[] = "porter unicode61 remove_diacritics 2";
 
-// Column weights for bm25(passage_fts, ...): a match in the section title
+// Column weights for the passages' bm25: a match in the section title
 // says more about a passage than one in its body; joined compounds count
 // like body words.
 inline constexpr double kSectionTitleWeight = 2.0;
@@ -71,7 +70,7 @@ CREATE TABLE sections(
   title TEXT NOT NULL
 );
 CREATE TABLE passages(
-  id INTEGER PRIMARY KEY,          -- also the passage_fts rowid
+  id INTEGER PRIMARY KEY,          -- the row passages_terms names
   public_id TEXT NOT NULL UNIQUE,  -- "<article id>/p<ordinal>"
   article_id TEXT NOT NULL REFERENCES articles(id),
   section_id INTEGER NOT NULL REFERENCES sections(id),
@@ -139,7 +138,7 @@ CREATE TABLE figures(
   caption TEXT NOT NULL
 );
 CREATE TABLE faqs(
-  id INTEGER PRIMARY KEY,          -- also the faq_fts rowid
+  id INTEGER PRIMARY KEY,          -- the row faqs_terms names
   public_id TEXT NOT NULL UNIQUE,  -- "<article id>/faq<n>"
   article_id TEXT NOT NULL REFERENCES articles(id),
   passage_id INTEGER NOT NULL REFERENCES passages(id),
@@ -157,20 +156,20 @@ CREATE TABLE related_links(
   anchor_text TEXT NOT NULL
 );
 CREATE TABLE ranked_tables(       -- postings_format.h
-  name TEXT PRIMARY KEY,           -- 'passage_fts' | 'faq_fts'
+  name TEXT PRIMARY KEY,           -- 'passages' | 'faqs'
   columns INTEGER NOT NULL,
   rows INTEGER NOT NULL,
   tokens INTEGER NOT NULL,         -- in all rows and columns
   row_tokens BLOB NOT NULL         -- varint per rowid 1..rows
 );
-CREATE TABLE passage_fts_terms(
+CREATE TABLE passages_terms(
   id INTEGER PRIMARY KEY,
   term TEXT NOT NULL,              -- as FtsTokenizer gives it
   rows INTEGER NOT NULL,           -- passages with the term in any column
   postings BLOB NOT NULL,
   positions BLOB NOT NULL
 );
-CREATE TABLE faq_fts_terms(
+CREATE TABLE faqs_terms(
   id INTEGER PRIMARY KEY,
   term TEXT NOT NULL,
   rows INTEGER NOT NULL,

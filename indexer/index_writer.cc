@@ -69,8 +69,8 @@ absl::Status SyncFile(const std::string& path) {
 }  // namespace
 
 struct IndexWriter::Statements {
-  Statement source_file, article, section, passage, passage_fts, sentence,
-      sentence_source, table, table_column, table_cell, figure, faq, faq_fts,
+  Statement source_file, article, section, passage, sentence,
+      sentence_source, table, table_column, table_cell, figure, faq,
       related_link, warning;
 };
 
@@ -140,29 +140,10 @@ absl::Status IndexWriter::Prepare() {
                               "PRAGMA cache_size=-131072;"));
   // The secondary indexes come after the bulk load (BuildSecondaryIndexes).
   CITEKB_RETURN_IF_ERROR(Exec(db, kSchemaSql));
-  CITEKB_RETURN_IF_ERROR(
-      Exec(db, absl::StrCat("CREATE VIRTUAL TABLE passage_fts USING fts5("
-                            "section_title, body, compounds, content = '', "
-                            "tokenize = '",
-                            kFtsTokenizer,
-                            "');"
-                            "CREATE VIRTUAL TABLE faq_fts USING fts5("
-                            "question, tokenize = '",
-                            kFtsTokenizer, "');")));
-  // FTS5 writes its pending terms out as a new segment whenever they pass
-  // 'hashsize' (1 MB by default), and merges those segments as they pile
-  // up; 'optimize' merges them all again at the end. With 64 MB between
-  // flushes there are far fewer segments to merge: 12% less CPU for the
-  // whole build at 5,000 articles. Only writers read the setting (it is
-  // stored in passage_fts_config); the indexed content is the same.
-  CITEKB_RETURN_IF_ERROR(Exec(db,
-                              "INSERT INTO passage_fts(passage_fts, rank) "
-                              "VALUES('hashsize', 67108864);"));
-
   CITEKB_ASSIGN_OR_RETURN(tokenizer_, FtsTokenizer::Create(kFtsTokenizer));
   passage_postings_ =
-      std::make_unique<PostingsBuilder>("passage_fts", 3, *tokenizer_);
-  faq_postings_ = std::make_unique<PostingsBuilder>("faq_fts", 1, *tokenizer_);
+      std::make_unique<PostingsBuilder>("passages", 3, *tokenizer_);
+  faq_postings_ = std::make_unique<PostingsBuilder>("faqs", 1, *tokenizer_);
   background_postings_ =
       std::make_unique<BackgroundPostings>(std::vector<PostingsBuilder*>{
           passage_postings_.get(), faq_postings_.get()});
@@ -182,9 +163,6 @@ absl::Status IndexWriter::Prepare() {
        "INSERT INTO passages(public_id, article_id, section_id, ordinal, "
        "block, kind, text, anecdotal, table_id, row_index) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"},
-      {&s.passage_fts,
-       "INSERT INTO passage_fts(rowid, section_title, body, compounds) "
-       "VALUES(?1, ?2, ?3, ?4)"},
       {&s.sentence,
        "INSERT INTO sentences(passage_id, ordinal, start, length, anecdotal) "
        "VALUES(?1, ?2, ?3, ?4, ?5)"},
@@ -200,7 +178,6 @@ absl::Status IndexWriter::Prepare() {
        "INSERT INTO faqs(public_id, article_id, passage_id, ordinal, "
        "question, answer, answer_incomplete) "
        "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-      {&s.faq_fts, "INSERT INTO faq_fts(rowid, question) VALUES(?1, ?2)"},
       {&s.related_link,
        "INSERT INTO related_links(article_id, passage_id, path, kind, "
        "anchor_text) VALUES(?1, ?2, ?3, ?4, ?5)"},
@@ -315,14 +292,9 @@ absl::Status IndexWriter::Add(const Article& article,
     CITEKB_RETURN_IF_ERROR(s.passage.Run());
     const int64_t passage_rowid = sqlite3_last_insert_rowid(db);
     passage_rowids.push_back(passage_rowid);
-    std::string compounds = CompoundTerms(passage.text);
-    CITEKB_RETURN_IF_ERROR(s.passage_fts.Bind(1, passage_rowid)
-                               .BindView(2, section.title)
-                               .BindView(3, passage.text)
-                               .BindView(4, compounds)
-                               .Run());
-    background_postings_->AddRow(
-        0, passage_rowid, {section.title, passage.text, std::move(compounds)});
+    background_postings_->AddRow(0, passage_rowid,
+                                 {section.title, passage.text,
+                                  CompoundTerms(passage.text)});
     // Sentences are stored as where they stand in the passage's text; the
     // parser cuts them from it, in order.
     size_t from = 0;
@@ -363,10 +335,8 @@ absl::Status IndexWriter::Add(const Article& article,
                                .Bind(6, faq.answer)
                                .Bind(7, faq.answer_incomplete ? 1 : 0)
                                .Run());
-    const int64_t faq_rowid = sqlite3_last_insert_rowid(db);
-    CITEKB_RETURN_IF_ERROR(
-        s.faq_fts.Bind(1, faq_rowid).Bind(2, faq.question).Run());
-    background_postings_->AddRow(1, faq_rowid, {faq.question});
+    background_postings_->AddRow(1, sqlite3_last_insert_rowid(db),
+                                 {faq.question});
   }
 
   for (const RelatedLink& link : article.related_links) {
@@ -505,13 +475,6 @@ absl::Status IndexWriter::Commit() {
   absl::Status status = transaction_->Commit();
   transaction_.reset();
   CITEKB_RETURN_IF_ERROR(status);
-  // Merge faq_fts's b-trees once (it is small). passage_fts is left as the
-  // bulk load wrote it, a few large segments (see 'hashsize' above): the
-  // server ranks from its own postings, and the one query it sends
-  // passage_fts (ListCitations' cited-text filter) reads them all anyway;
-  // merging them took 0.6 s of a 10,000-article build.
-  CITEKB_RETURN_IF_ERROR(
-      Exec(db, "INSERT INTO faq_fts(faq_fts) VALUES('optimize');"));
   CITEKB_RETURN_IF_ERROR(
       Exec(db, absl::StrCat("PRAGMA application_id = ", kIndexApplicationId)));
   db_.reset();  // Closes the file before it is stamped, synced and renamed.

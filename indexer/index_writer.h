@@ -108,8 +108,8 @@ class IndexWriter {
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<Transaction> transaction_;
   std::unique_ptr<FtsTokenizer> tokenizer_;
-  // The postings of passage_fts and faq_fts (postings_format.h), filled
-  // row by row as the FTS tables are.
+  // The postings of passages and FAQ questions (postings_format.h), filled
+  // row by row as those tables are.
   std::unique_ptr<PostingsBuilder> passage_postings_;
   std::unique_ptr<PostingsBuilder> faq_postings_;
   // Fills both on a thread of its own; declared after them (destroyed

@@ -10,9 +10,9 @@
 
 namespace citekb {
 
-PostingsBuilder::PostingsBuilder(std::string fts_table, int columns,
+PostingsBuilder::PostingsBuilder(std::string ranked_table, int columns,
                                  const FtsTokenizer& tokenizer)
-    : fts_table_(std::move(fts_table)),
+    : ranked_table_(std::move(ranked_table)),
       columns_(std::clamp(columns, 1, kMaxRankedColumns)),
       tokenizer_(tokenizer) {}
 
@@ -20,12 +20,12 @@ absl::Status PostingsBuilder::AddRow(
     int64_t rowid, absl::Span<const absl::string_view> columns) {
   if (rowid != rows_ + 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        fts_table_, ": postings rows must come in rowid order; got ", rowid,
+        ranked_table_, ": postings rows must come in rowid order; got ", rowid,
         " after ", rows_));
   }
   if (static_cast<int>(columns.size()) != columns_) {
     return absl::InvalidArgumentError(
-        absl::StrCat(fts_table_, ": ", columns.size(), " columns given, ",
+        absl::StrCat(ranked_table_, ": ", columns.size(), " columns given, ",
                      columns_, " expected"));
   }
   row_.clear();
@@ -98,7 +98,7 @@ absl::Status PostingsBuilder::Write(sqlite3* db) const {
       Statement table,
       Statement::Prepare(
           db, "INSERT INTO ranked_tables VALUES(?1, ?2, ?3, ?4, ?5)"));
-  CITEKB_RETURN_IF_ERROR(table.Bind(1, fts_table_)
+  CITEKB_RETURN_IF_ERROR(table.Bind(1, ranked_table_)
                              .Bind(2, columns_)
                              .Bind(3, rows_)
                              .Bind(4, tokens_)
@@ -107,7 +107,7 @@ absl::Status PostingsBuilder::Write(sqlite3* db) const {
   CITEKB_ASSIGN_OR_RETURN(
       Statement insert,
       Statement::Prepare(db,
-                         absl::StrCat("INSERT INTO ", fts_table_,
+                         absl::StrCat("INSERT INTO ", ranked_table_,
                                       "_terms VALUES(?1, ?2, ?3, ?4, ?5)")));
   for (size_t id = 0; id < terms_.size(); ++id) {
     const Term& term = terms_[id];

@@ -1,14 +1,16 @@
-// Builds the postings of one ranked FTS5 table (postings_format.h) while the
+// Builds the postings of one ranked table (postings_format.h) while the
 // index writer fills the table itself, and writes them into the index file.
 //
-//   PostingsBuilder passages("passage_fts", 3, tokenizer);
+//   PostingsBuilder passages("passages", 3, tokenizer);
 //   CITEKB_RETURN_IF_ERROR(passages.AddRow(rowid, {title, body, compounds}));
 //   ...
 //   CITEKB_RETURN_IF_ERROR(passages.Write(db));   // inside the build's
 //   transaction
 //
-// The rows and columns must be exactly what the FTS5 table gets, in rowid
-// order, so that both hold the same terms at the same positions.
+// The rows come in rowid order, one text per ranked column: for passages
+// the section title, the text and the joined compounds. The tokenizer is
+// FTS5's, so the terms and positions are what an FTS5 table of the same
+// columns would hold.
 //
 // Memory: the encoded postings of the whole table (about 2 bytes a posting
 // plus 1 a position: ~40 MB for 10,000 articles). Not thread-safe.
@@ -38,16 +40,16 @@ class PostingsBuilder {
  public:
   // `tokenizer` must outlive the builder; `columns` is at most
   // kMaxRankedColumns.
-  PostingsBuilder(std::string fts_table, int columns,
+  PostingsBuilder(std::string ranked_table, int columns,
                   const FtsTokenizer& tokenizer);
 
   // Adds a row; rowids must be 1, 2, 3, ... in order (as SQLite assigns
-  // them to the table the FTS rows mirror). `columns` holds one text per
+  // them to the table ranked). `columns` holds one text per
   // column.
   absl::Status AddRow(int64_t rowid,
                       absl::Span<const absl::string_view> columns);
 
-  // Writes the rows of <fts_table>_terms and ranked_tables (kSchemaSql
+  // Writes the rows of <ranked_table>_terms and ranked_tables (kSchemaSql
   // creates both tables).
   absl::Status Write(sqlite3* db) const;
 
@@ -69,7 +71,7 @@ class PostingsBuilder {
     uint32_t position;
   };
 
-  const std::string fts_table_;
+  const std::string ranked_table_;
   const int columns_;
   const FtsTokenizer& tokenizer_;
   absl::flat_hash_map<std::string, uint32_t> term_ids_;

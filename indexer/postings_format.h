@@ -1,19 +1,20 @@
 // The postings that citekb ranks with: an inverted index of its own over the
-// same rows, columns and terms as an FTS5 table of the index file, written
-// by the indexer (postings_builder.h) and held in memory by the server
-// (service/retrieval_index.h). FTS5 answers the same questions, but through
-// an SQL statement per query and a b-tree walk per matching row; the server
-// ranks from these in memory, with the very same bm25 scores.
+// rows of a table of the index file, with the columns and terms an FTS5
+// table of them would have, written by the indexer (postings_builder.h) and
+// held in memory by the server (service/retrieval_index.h). FTS5 would
+// answer the same questions, but through an SQL statement per query and a
+// b-tree walk per matching row; the server ranks from these in memory, with
+// the very same bm25 scores.
 //
-// For an FTS5 table <fts> (passage_fts, faq_fts) the index file holds:
+// For a ranked table <table> (passages, faqs) the index file holds:
 //
-//   <fts>_terms(id INTEGER PRIMARY KEY, term TEXT, rows INTEGER,
-//               postings BLOB, positions BLOB)
+//   <table>_terms(id INTEGER PRIMARY KEY, term TEXT, rows INTEGER,
+//                 postings BLOB, positions BLOB)
 //     One row per term, as FtsTokenizer (fts_tokenizer.h) gives it; `rows`
 //     is how many rows have the term in any column.
 //   ranked_tables(name TEXT PRIMARY KEY, columns INTEGER, rows INTEGER,
 //                 tokens INTEGER, row_tokens BLOB)
-//     One row per <fts>: its column count, row count, the tokens of all its
+//     One row per <table>: its column count, row count, the tokens of all its
 //     rows and columns (bm25's average length is tokens / rows), and
 //     row_tokens: one varint per rowid from 1 to `rows`, the tokens of that
 //     row in all columns (bm25's document length). Rowids are dense.
@@ -46,7 +47,7 @@
 
 namespace citekb {
 
-// Columns an FTS table of ours may have: the mask takes this many bits.
+// Columns a ranked table may have: the mask takes this many bits.
 inline constexpr int kColumnBits = 3;
 inline constexpr int kMaxRankedColumns = kColumnBits;
 

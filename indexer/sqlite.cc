@@ -73,6 +73,14 @@ Statement& Statement::BindView(int index, absl::string_view text) {
                     SQLITE_STATIC);
   return *this;
 }
+Statement& Statement::BindPointer(int index, const void* pointer,
+                                  const char* type) {
+  // SQLite takes a mutable pointer; the functions reading it here do not
+  // write through it.
+  sqlite3_bind_pointer(stmt_.get(), index, const_cast<void*>(pointer), type,
+                       nullptr);
+  return *this;
+}
 Statement& Statement::BindBlob(int index, absl::string_view bytes) {
   // A zero-length blob, not NULL, even for empty bytes.
   sqlite3_bind_blob64(stmt_.get(), index, bytes.empty() ? "" : bytes.data(),

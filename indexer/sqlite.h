@@ -81,6 +81,11 @@ class Statement {
   // Binds bytes as a BLOB (copied).
   Statement& BindBlob(int index, absl::string_view bytes);
   Statement& BindNull(int index);
+  // Binds a C++ object that SQL sees as NULL and only an application
+  // function can read, by sqlite3_value_pointer with the same `type`
+  // (SQLite's pointer-passing interface). `pointer` must stay valid until
+  // the next Reset() or rebinding.
+  Statement& BindPointer(int index, const void* pointer, const char* type);
 
   // Steps once: true with a row, false when done.
   absl::StatusOr<bool> Step();

@@ -325,13 +325,21 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
   absl::ConsumePrefix(&doi_view, "doi:");
   absl::ConsumePrefix(&doi_view, "https://doi.org/");
   const std::string doi(doi_view);
-  CitationFilter filter{request.kind(), request.section_id(), pmid, doi, ""};
+  CitationFilter filter{request.kind(), request.section_id(), pmid, doi};
+  RowSet cited_passages;
   if (!absl::StripAsciiWhitespace(request.cited_text()).empty()) {
     AnalyzedQuery words = AnalyzeQuery(request.cited_text());
     if (words.empty()) {
       return Invalid("cited_text", "has no searchable words");
     }
-    filter.cited_text_match = words.MatchAll();
+    std::vector<std::vector<std::string>> groups;
+    for (const TermGroup& group : words.groups) {
+      groups.push_back(group.alternatives);
+    }
+    CITEKB_ASSIGN_OR_RETURN(cited_passages,
+                            searcher_->PassagesHavingAll(groups));
+    filter.cited_passages = &cited_passages;
+    filter.cited_passages_key = words.MatchAll();
   }
   CITEKB_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
   const std::string query_key =

@@ -301,15 +301,15 @@ class PositionReader {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RetrievalIndex>> RetrievalIndex::Load(
-    sqlite3* db, absl::string_view fts_table,
+    sqlite3* db, absl::string_view ranked_table,
     std::vector<double> column_weights) {
   // The name is spliced into SQL: it comes from our code, but say so.
-  if (fts_table.empty() ||
-      !std::all_of(fts_table.begin(), fts_table.end(), [](char c) {
+  if (ranked_table.empty() ||
+      !std::all_of(ranked_table.begin(), ranked_table.end(), [](char c) {
         return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
       })) {
     return absl::InvalidArgumentError(
-        absl::StrCat("bad table name \"", fts_table, "\""));
+        absl::StrCat("bad table name \"", ranked_table, "\""));
   }
   if (column_weights.empty() || column_weights.size() > kMaxRankedColumns) {
     return absl::InvalidArgumentError("a ranked table has 1 to 3 columns");
@@ -330,11 +330,11 @@ absl::StatusOr<std::unique_ptr<RetrievalIndex>> RetrievalIndex::Load(
             db,
             "SELECT columns, rows, tokens, row_tokens FROM ranked_tables "
             "WHERE name = ?1"));
-    table.Bind(1, fts_table);
+    table.Bind(1, ranked_table);
     CITEKB_ASSIGN_OR_RETURN(bool found, table.Step());
-    if (!found) return Malformed(absl::StrCat("no postings for ", fts_table));
+    if (!found) return Malformed(absl::StrCat("no postings for ", ranked_table));
     if (table.ColumnInt(0) != index->columns_) {
-      return Malformed(absl::StrCat(fts_table, " has ", table.ColumnInt(0),
+      return Malformed(absl::StrCat(ranked_table, " has ", table.ColumnInt(0),
                                     " columns, not ", index->columns_));
     }
     const int64_t rows = table.ColumnInt(1);
@@ -357,13 +357,13 @@ absl::StatusOr<std::unique_ptr<RetrievalIndex>> RetrievalIndex::Load(
     }
     if (p != end) return Malformed("row lengths");
   }
-  CITEKB_RETURN_IF_ERROR(index->LoadTerms(db, fts_table));
+  CITEKB_RETURN_IF_ERROR(index->LoadTerms(db, ranked_table));
   return index;
 }
 
 absl::Status RetrievalIndex::LoadTerms(sqlite3* db,
-                                       absl::string_view fts_table) {
-  const std::string terms_table = absl::StrCat(fts_table, "_terms");
+                                       absl::string_view ranked_table) {
+  const std::string terms_table = absl::StrCat(ranked_table, "_terms");
   {
     CITEKB_ASSIGN_OR_RETURN(
         Statement sizes,
@@ -832,27 +832,28 @@ absl::StatusOr<int64_t> RetrievalIndex::Count(
 
 absl::StatusOr<int64_t> RetrievalIndex::Count(const RetrievalQuery& query,
                                               RowFilter filter) const {
-  std::vector<uint64_t> seen((static_cast<size_t>(rows_) >> 6) + 1, 0);
+  CITEKB_ASSIGN_OR_RETURN(const RowSet rows, Rows(query));
+  int64_t count = 0;
+  rows.ForEach([&](int64_t row) {
+    if (filter(row)) ++count;
+  });
+  return count;
+}
+
+absl::StatusOr<RowSet> RetrievalIndex::Rows(const RetrievalQuery& query) const {
+  RowSet rows(rows_);
   BudgetMeter meter;
   for (const CompiledPhrase& phrase : query.phrases) {
     if (phrase.list == nullptr) continue;
     int64_t decoded = 0;
     for (Cursor cursor(*phrase.list, column_weights_, &decoded);
          cursor.row() != kNoRow; cursor.Next()) {
-      seen[cursor.row() >> 6] |= uint64_t{1} << (cursor.row() & 63);
+      rows.Add(cursor.row());
     }
     if (!meter.Count(decoded)) return meter.status();
   }
   if (!meter.Flush()) return meter.status();
-  int64_t count = 0;
-  for (size_t word = 0; word < seen.size(); ++word) {
-    for (uint64_t bits = seen[word]; bits != 0; bits &= bits - 1) {
-      const int64_t row =
-          static_cast<int64_t>(word << 6) + __builtin_ctzll(bits);
-      if (filter(row)) ++count;
-    }
-  }
-  return count;
+  return rows;
 }
 
 }  // namespace citekb

@@ -1,24 +1,26 @@
-// Ranks the rows of one FTS5 table of an index file (passage_fts, faq_fts)
-// in memory, from the postings the indexer wrote beside it
+// Ranks the rows of one ranked table of an index file (passages, faqs) in
+// memory, from the postings the indexer wrote for it
 // (indexer/postings_format.h): the same rows, the same bm25 scores bit for
-// bit, in the same order as
+// bit, in the same order as an FTS5 table <fts> of the same rows, columns
+// and tokenizer would give for
 //
 //   SELECT rowid, -bm25(<fts>, w1, w2, ...) AS score FROM <fts>
 //   WHERE <fts> MATCH '"phrase 1" OR "phrase 2" OR ...'
 //   ORDER BY score DESC, rowid LIMIT ? OFFSET ?
 //
-// would give, without an SQL statement per query or a b-tree lookup per
-// matching row. It finds the best rows with MaxScore: phrases whose best
+// but without an SQL statement per query or a b-tree lookup per matching
+// row (the index keeps no FTS5 table: the tests build one to compare). It finds the best rows with MaxScore: phrases whose best
 // possible contribution cannot lift a row into the page are only consulted
 // for rows the others have already made candidates, and skipped by blocks
 // of 128 postings. So a question of common words does not score every
 // passage that has one of them.
 //
-//   CITEKB_ASSIGN_OR_RETURN(auto index, RetrievalIndex::Load(db, "passage_fts",
-//   {2, 1, 1})); CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
+//   CITEKB_ASSIGN_OR_RETURN(auto index,
+//                           RetrievalIndex::Load(db, "passages", {2, 1, 1}));
+//   CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
 //                           index->Compile({{"vitamin", "d"}, {"k2"}}));
-//   CITEKB_ASSIGN_OR_RETURN(std::vector<RankedRow> best, index->Rank(query,
-//   {.limit = 5}));
+//   CITEKB_ASSIGN_OR_RETURN(std::vector<RankedRow> best,
+//                           index->Rank(query, {.limit = 5}));
 //
 // A phrase is the terms of one quoted FTS5 string, as FtsTokenizer::Terms
 // gives them; it matches a row where its terms stand at consecutive
@@ -50,6 +52,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "service/row_set.h"
 
 namespace citekb {
 
@@ -90,7 +93,7 @@ struct RankedRow {
   int64_t row = 0;
   double score = 0;  // -bm25(): higher is better.
   // With RankOptions::phrase_flags: one byte per phrase, 1 when the row has
-  // it in any column (citekb_phrases() in store.cc).
+  // it in any column.
   std::string phrases;
 };
 
@@ -105,12 +108,12 @@ using RowFilter = absl::FunctionRef<bool(int64_t row)>;
 
 class RetrievalIndex {
  public:
-  // Reads <fts_table>_terms and its ranked_tables row from `db`.
+  // Reads <ranked_table>_terms and its ranked_tables row from `db`.
   // `column_weights` are bm25()'s, one per column; they must be whole
   // numbers (then the weighted frequencies are exact, as FTS5 sums them).
   // DATA_LOSS for missing tables or malformed postings.
   static absl::StatusOr<std::unique_ptr<RetrievalIndex>> Load(
-      sqlite3* db, absl::string_view fts_table,
+      sqlite3* db, absl::string_view ranked_table,
       std::vector<double> column_weights);
 
   // Resolves phrases (each the terms of one FTS5 phrase) into their rows.
@@ -131,6 +134,8 @@ class RetrievalIndex {
   absl::StatusOr<int64_t> Count(const RetrievalQuery& query) const;
   absl::StatusOr<int64_t> Count(const RetrievalQuery& query,
                                 RowFilter filter) const;
+  // The rows having any phrase of `query`.
+  absl::StatusOr<RowSet> Rows(const RetrievalQuery& query) const;
 
   // Rows in the table, and their largest rowid (rowids are 1..rows).
   int64_t rows() const { return rows_; }
@@ -144,7 +149,7 @@ class RetrievalIndex {
 
  private:
   RetrievalIndex() = default;
-  absl::Status LoadTerms(sqlite3* db, absl::string_view fts_table);
+  absl::Status LoadTerms(sqlite3* db, absl::string_view ranked_table);
   // Reads the postings once: checks them and fills each block's bounds.
   absl::Status IndexBlocks(PostingList& list) const;
   absl::StatusOr<std::shared_ptr<const PostingList>> PhraseList(

@@ -1,6 +1,7 @@
 #include "service/searcher.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -12,8 +13,8 @@ namespace {
 
 namespace v1 = ::citekb::v1;
 
-// The body is passage_fts's second column: snippets come from it, and the
-// spelling vocabulary is its terms.
+// The body is the second ranked column of passages: snippets come from it,
+// and the spelling vocabulary is its terms.
 constexpr int kBodyColumn = 1;
 constexpr int kSnippetTokens = 24;
 
@@ -51,9 +52,9 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const Store& store) {
   CITEKB_ASSIGN_OR_RETURN(
       std::unique_ptr<RetrievalIndex> passages,
       store.LoadRetrievalIndex(
-          "passage_fts", {kSectionTitleWeight, kBodyWeight, kCompoundWeight}));
+          "passages", {kSectionTitleWeight, kBodyWeight, kCompoundWeight}));
   CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<RetrievalIndex> faqs,
-                          store.LoadRetrievalIndex("faq_fts", {1.0}));
+                          store.LoadRetrievalIndex("faqs", {1.0}));
   if (passages->rows() != store.passage_count()) {
     return absl::DataLossError(absl::StrCat(
         "the index's postings cover ", passages->rows(), " passages of ",
@@ -185,6 +186,23 @@ absl::StatusOr<int64_t> Searcher::CountMatching(
   absl::MutexLock lock(&counts_mu_);
   if (counts_.size() < kMaxCachedCounts) counts_.emplace(key, count);
   return count;
+}
+
+absl::StatusOr<RowSet> Searcher::PassagesHavingAll(
+    const std::vector<std::vector<std::string>>& groups) const {
+  std::optional<RowSet> all;
+  for (const std::vector<std::string>& alternatives : groups) {
+    CITEKB_ASSIGN_OR_RETURN(PhraseQuery phrase_query, Prepare(alternatives));
+    CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
+                            passages_->Compile(phrase_query.terms));
+    CITEKB_ASSIGN_OR_RETURN(RowSet having, passages_->Rows(query));
+    if (!all.has_value()) {
+      all = std::move(having);
+    } else {
+      all->IntersectWith(having);
+    }
+  }
+  return all.has_value() ? *std::move(all) : RowSet(passages_->rows());
 }
 
 absl::StatusOr<std::vector<FaqHit>> Searcher::MatchFaqs(

@@ -4,9 +4,9 @@
 //
 // Ranking runs in memory on the index's own postings (retrieval_index.h),
 // the rows behind the hits come from the store (store.h, cached there), and
-// each passage's snippet is FTS5's snippet(passage_fts, 1, '[', ']', '…',
-// 24), computed from the passage's tokens (snippet.h). So a search costs no
-// SQL once its passages have been read.
+// each passage's snippet is the one FTS5's snippet(<table>, 1, '[', ']',
+// '…', 24) would make, computed from the passage's tokens (snippet.h). So a
+// search costs no SQL once its passages have been read.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto searcher, Searcher::Create(*store));
 //   CITEKB_ASSIGN_OR_RETURN(std::vector<PassageHit> hits,
@@ -35,6 +35,7 @@
 #include "indexer/fts_tokenizer.h"
 #include "service/lru_cache.h"
 #include "service/retrieval_index.h"
+#include "service/row_set.h"
 #include "service/snippet.h"
 #include "service/store.h"
 
@@ -110,6 +111,12 @@ class Searcher {
   absl::StatusOr<int64_t> CountMatching(
       const std::vector<std::string>& phrases) const;
   static constexpr size_t kMaxCachedCounts = 100000;
+
+  // The passages that have, for every group, at least one of its
+  // alternative phrases: the words of a filter such as ListCitations'
+  // cited text (each word with its synonyms, query_analyzer.h).
+  absl::StatusOr<RowSet> PassagesHavingAll(
+      const std::vector<std::vector<std::string>>& groups) const;
 
   // FAQ entries (complete or not) whose question has any phrase of
   // `query`, best first.

@@ -1,9 +1,11 @@
 // FTS5's snippet() for one column, computed from data we hold ourselves.
 //
 // Passage ranking runs on citekb's own inverted index, not on an FTS5 query,
-// but every ranked passage still carries the snippet FTS5 would have made:
+// but every ranked passage still carries the snippet FTS5 would have made
+// over an FTS5 table of the passages' columns (section title, body,
+// compounds):
 //
-//   snippet(passage_fts, 1, '[', ']', '…', 24)
+//   snippet(<table>, 1, '[', ']', '…', 24)
 //
 // Snippet() returns that text byte for byte (SQLite 3.40.1's FTS5; checked
 // against it by tests/snippet_test.cc), given what FTS5 itself knows about

@@ -72,6 +72,19 @@ int ChargeCurrentBudget(void*) {
 // rows by key, and what Ask reads again is cached above SQLite (store.h).
 constexpr int kPageCacheKiB = 2048;
 
+// citekb_has_row(rows, rowid): whether the RowSet bound as `rows`
+// (BindPointer with kRowSetPointerType) has `rowid`; 0 for anything else
+// bound there.
+constexpr char kRowSetPointerType[] = "citekb.RowSet";
+
+void HasRow(sqlite3_context* context, int, sqlite3_value** arguments) {
+  const auto* rows = static_cast<const RowSet*>(
+      sqlite3_value_pointer(arguments[0], kRowSetPointerType));
+  sqlite3_result_int(
+      context,
+      rows != nullptr && rows->Has(sqlite3_value_int64(arguments[1])) ? 1 : 0);
+}
+
 // A connection to the index `file`: read-only three times over
 // (SQLITE_OPEN_READONLY, the immutable URI, and query_only refusing writes
 // up front), defensive (no schema or page tricks from SQL), not trusting
@@ -91,6 +104,14 @@ absl::StatusOr<Database> OpenIndex(const IndexFile& file) {
                                   "PRAGMA query_only = ON")));
   sqlite3_progress_handler(db.get(), kProgressSteps, &ChargeCurrentBudget,
                            nullptr);
+  // Direct-only: SQL in the file (views, triggers) cannot call it.
+  if (sqlite3_create_function_v2(
+          db.get(), "citekb_has_row", 2,
+          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
+          &HasRow, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat(
+        "cannot register citekb_has_row: ", sqlite3_errmsg(db.get())));
+  }
   return db;
 }
 
@@ -306,10 +327,10 @@ constexpr char kFaqColumns[] =
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RetrievalIndex>> Store::LoadRetrievalIndex(
-    absl::string_view fts_table, std::vector<double> column_weights) const {
+    absl::string_view ranked_table, std::vector<double> column_weights) const {
   CITEKB_ASSIGN_OR_RETURN(Lease c, Acquire());
   absl::StatusOr<std::unique_ptr<RetrievalIndex>> index =
-      RetrievalIndex::Load(c->db.get(), fts_table, std::move(column_weights));
+      RetrievalIndex::Load(c->db.get(), ranked_table, std::move(column_weights));
   if (!index.ok() && absl::IsDataLoss(index.status())) {
     return absl::DataLossError(
         absl::StrCat(path_, ": ", index.status().message()));
@@ -705,20 +726,20 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
       "(?1 = '' OR src.kind = ?1) "
       "AND (?2 = '' OR (src.kind = 'pubmed' AND src.identifier = ?2)) "
       "AND (?3 = '' OR (src.kind = 'doi' AND src.identifier = ?3)) "
-      "AND (?4 = '' AND ?5 = '' OR EXISTS (SELECT 1 FROM sentence_sources ss "
+      "AND (?4 = '' AND ?5 = 0 OR EXISTS (SELECT 1 FROM sentence_sources ss "
       "JOIN sentences s ON s.id = ss.sentence_id "
       "JOIN passages p ON p.id = s.passage_id "
       "JOIN sections sec ON sec.id = p.section_id "
       "WHERE ss.source_id = src.id AND (?4 = '' OR sec.public_id = ?4) "
-      "AND (?5 = '' OR p.id IN (SELECT rowid FROM passage_fts WHERE "
-      "passage_fts MATCH ?5))))";
+      "AND (?5 = 0 OR citekb_has_row(?8, p.id))))";
   const char* kind = CitationKindName(filter.kind);
   auto bind = [&](Statement& statement) {
     statement.Bind(1, kind)
         .Bind(2, filter.pmid)
         .Bind(3, filter.doi)
         .Bind(4, filter.section_id)
-        .Bind(5, filter.cited_text_match);
+        .Bind(5, filter.cited_passages != nullptr ? 1 : 0)
+        .BindPointer(8, filter.cited_passages, kRowSetPointerType);
   };
   if (total != nullptr) {
     // The total is the same for every page of a listing (and the index
@@ -726,7 +747,7 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
     // the difference between reading one page and reading them all.
     const std::string key = absl::StrCat(
         "sources\x1f", kind, "\x1f", filter.pmid, "\x1f", filter.doi, "\x1f",
-        filter.section_id, "\x1f", filter.cited_text_match);
+        filter.section_id, "\x1f", filter.cited_passages_key);
     bool known = false;
     {
       absl::MutexLock lock(&counts_mutex_);

@@ -16,9 +16,7 @@
 // Connections are defensive: the file is opened read-only, immutable and
 // query_only, extension loading is off, SQLITE_DBCONFIG_DEFENSIVE is on and
 // the file's schema is not trusted to call functions. Statements are
-// prepared once per connection and every value is bound; the one FTS5
-// expression taken (CitationFilter::cited_text_match) must come from the
-// query analyzer, which quotes user words. Every connection has a progress
+// prepared once per connection and every value is bound. Every connection has a progress
 // handler that charges the calling thread's QueryBudget (query_budget.h) and
 // interrupts the statement when the budget is spent; the statement then
 // fails, and the budget says why.
@@ -52,6 +50,7 @@
 #include "service/index_file.h"
 #include "service/lru_cache.h"
 #include "service/retrieval_index.h"
+#include "service/row_set.h"
 
 namespace citekb {
 
@@ -88,7 +87,10 @@ struct CitationFilter {
   std::string section_id;
   std::string pmid;
   std::string doi;               // Lower-case.
-  std::string cited_text_match;  // FTS5-safe words that a citing sentence has.
+  // Only sources cited from these passages (null: any passage), and a key
+  // that names the set, for the cache of totals.
+  const RowSet* cited_passages = nullptr;
+  std::string cited_passages_key;
 };
 
 class Store {
@@ -99,10 +101,10 @@ class Store {
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
   ~Store();
 
-  // The in-memory ranking index of `fts_table` (retrieval_index.h), read
+  // The in-memory ranking index of `ranked_table` (retrieval_index.h), read
   // from this file. DATA_LOSS for damaged postings.
   absl::StatusOr<std::unique_ptr<RetrievalIndex>> LoadRetrievalIndex(
-      absl::string_view fts_table, std::vector<double> column_weights) const;
+      absl::string_view ranked_table, std::vector<double> column_weights) const;
 
   // The passage with this rowid (1 to passage_count()), cached after the
   // first read. NOT_FOUND for another rowid.
@@ -112,7 +114,7 @@ class Store {
   absl::StatusOr<std::vector<PassageRow>> PassageRows() const;
   // The rowid of the section with this public id; NOT_FOUND when none.
   absl::StatusOr<int64_t> SectionRowid(const std::string& section_id) const;
-  // The FAQ entry with this faq_fts rowid, cached after the first read.
+  // The FAQ entry with this rowid (of faqs), cached after the first read.
   absl::StatusOr<std::shared_ptr<const StoredFaq>> Faq(int64_t rowid) const;
 
   // Passages in the index.

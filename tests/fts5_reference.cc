@@ -14,10 +14,14 @@
 
 namespace citekb::testing {
 
-absl::Status AddPassageReference(sqlite3* db) {
+absl::Status AddFts5References(sqlite3* db) {
   CITEKB_RETURN_IF_ERROR(
       Exec(db, absl::StrCat("CREATE VIRTUAL TABLE passage_ref USING fts5("
                             "section_title, body, compounds, tokenize = '",
+                            kFtsTokenizer,
+                            "');"
+                            "CREATE VIRTUAL TABLE faq_ref USING fts5("
+                            "question, tokenize = '",
                             kFtsTokenizer, "')")));
   CITEKB_ASSIGN_OR_RETURN(
       Statement rows,
@@ -45,6 +49,9 @@ absl::Status AddPassageReference(sqlite3* db) {
                                .Bind(4, CompoundTerms(text))
                                .Run());
   }
+  CITEKB_RETURN_IF_ERROR(Exec(db,
+                              "INSERT INTO faq_ref(rowid, question) "
+                              "SELECT id, question FROM faqs ORDER BY id"));
   return Exec(db, "COMMIT");
 }
 

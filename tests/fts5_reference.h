@@ -1,10 +1,13 @@
 // What SQLite's FTS5 itself answers, to hold the in-memory ranking
-// (service/searcher.h) to it in tests and in ranking_fuzzer.
+// (service/searcher.h, retrieval_index.h) to it in tests and in
+// ranking_fuzzer.
 //
-// An index's passage_fts keeps no text (content=''), so FTS5 can rank its
-// rows but cannot make their snippet(). AddPassageReference adds to a
-// writable copy of an index a table that can: passage_ref, the same rows,
-// columns and tokenizer as passage_fts, with the text kept.
+// An index keeps no FTS5 table: it ranks from postings of its own. So
+// AddFts5References adds to a writable copy of an index the FTS5 tables the
+// ranking must agree with, the same rows (same rowids), columns and
+// tokenizer, with the text kept for snippet():
+//   passage_ref(section_title, body, compounds)  over passages
+//   faq_ref(question)                            over faqs
 
 #ifndef CITEKB_TESTS_FTS5_REFERENCE_H_
 #define CITEKB_TESTS_FTS5_REFERENCE_H_
@@ -18,8 +21,8 @@
 
 namespace citekb::testing {
 
-// Creates and fills passage_ref in `db` (one transaction).
-absl::Status AddPassageReference(sqlite3* db);
+// Creates and fills passage_ref and faq_ref in `db` (one transaction).
+absl::Status AddFts5References(sqlite3* db);
 
 // The FTS5 MATCH expression for rows having any of `phrases`:
 // `"a" OR "b c"`, each quoted as the server quotes user text (QuoteFts).

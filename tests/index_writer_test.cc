@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,9 @@
 #include "gtest/gtest.h"
 #include "indexer/corpus_indexer.h"
 #include "indexer/index_schema.h"
+#include "indexer/fts_tokenizer.h"
 #include "indexer/sqlite.h"
+#include "service/retrieval_index.h"
 #include "tests/test_support.h"
 
 namespace citekb {
@@ -49,15 +52,41 @@ std::string Scalar(const std::string& index, const std::string& sql,
   return rows.empty() ? "<no row>" : rows[0];
 }
 
-// Top passages for an FTS5 query, ranked as the service will rank them.
-std::vector<std::string> Search(const std::string& index, const std::string& match) {
-  return Query(index,
-               absl::StrCat("SELECT p.text FROM passage_fts f JOIN passages p "
-                            "ON p.id = f.rowid WHERE passage_fts MATCH ?1 "
-                            "ORDER BY bm25(passage_fts, ",
-                            kSectionTitleWeight, ", ", kBodyWeight, ", ",
-                            kCompoundWeight, ") LIMIT 3"),
-               match);
+// The best rows of `ranked_table` (passages, faqs) for `words`, each word
+// one phrase, ranked from the index's postings as the server ranks them
+// (service/retrieval_index.h): the text (passages) or question (faqs) of
+// the top 3.
+std::vector<std::string> Search(const std::string& index,
+                                const std::string& ranked_table,
+                                const std::vector<std::string>& words) {
+  absl::StatusOr<Database> db = OpenDatabase(index, SQLITE_OPEN_READONLY);
+  EXPECT_TRUE(db.ok()) << db.status();
+  const bool passages = ranked_table == "passages";
+  absl::StatusOr<std::unique_ptr<RetrievalIndex>> ranking =
+      RetrievalIndex::Load(
+          db->get(), ranked_table,
+          passages ? std::vector<double>{kSectionTitleWeight, kBodyWeight,
+                                         kCompoundWeight}
+                   : std::vector<double>{1.0});
+  EXPECT_TRUE(ranking.ok()) << ranking.status();
+  absl::StatusOr<std::unique_ptr<FtsTokenizer>> tokenizer =
+      FtsTokenizer::Create(kFtsTokenizer);
+  std::vector<std::vector<std::string>> phrases;
+  for (const std::string& word : words) {
+    phrases.push_back(*(*tokenizer)->Terms(word));
+  }
+  absl::StatusOr<std::vector<RankedRow>> best =
+      (*ranking)->Rank(*(*ranking)->Compile(phrases), {.limit = 3});
+  EXPECT_TRUE(best.ok()) << best.status();
+  std::vector<std::string> texts;
+  for (const RankedRow& row : best.value_or(std::vector<RankedRow>{})) {
+    texts.push_back(Scalar(index,
+                           passages ? "SELECT text FROM passages WHERE id = ?1"
+                                    : "SELECT question FROM faqs WHERE id = ?1",
+                           absl::StrCat(row.row)));
+  }
+  if (texts.empty()) texts.push_back("<no row>");
+  return texts;
 }
 
 class SeedIndexTest : public ::testing::Test {
@@ -153,23 +182,32 @@ TEST_F(SeedIndexTest, IncompleteFaqAnswerIsNotStored) {
             "0");
 }
 
-TEST_F(SeedIndexTest, FullTextQueriesFindTheExpectedPassages) {
-  EXPECT_THAT(Search(*index_, "bone matrix calcium absorb")[0],
-              HasSubstr("it never reaches the bone matrix"));
+TEST_F(SeedIndexTest, TheIndexsPostingsFindTheExpectedPassages) {
+  EXPECT_THAT(
+      Search(*index_, "passages", {"bone", "matrix", "calcium", "absorb"})[0],
+      HasSubstr("it never reaches the bone matrix"));
   // Porter stemming: "arteries" finds "arterial"/"artery" forms.
-  EXPECT_THAT(Search(*index_, "stiff arteries heart"),
+  EXPECT_THAT(Search(*index_, "passages", {"stiff", "arteries", "heart"}),
               ::testing::Contains(HasSubstr("Stiff arteries force the heart")));
-  // Joined compounds: MK7 and MK-7 are the same word.
-  EXPECT_THAT(Search(*index_, "compounds:mk7")[0], HasSubstr("Vitamin K2 (MK-7)"));
-  EXPECT_THAT(Search(*index_, "compounds:10000"),
+  // Joined compounds: MK7 and MK-7 are the same word, 10000 is "10,000+".
+  EXPECT_THAT(Search(*index_, "passages", {"mk7"})[0],
+              HasSubstr("Vitamin K2 (MK-7)"));
+  EXPECT_THAT(Search(*index_, "passages", {"10000"}),
               ::testing::Contains(HasSubstr("10,000+ IU")));
   // Section titles carry weight: timing questions land in the timing section.
-  EXPECT_THAT(Search(*index_, "timing")[0], HasSubstr("fat-soluble"));
-  EXPECT_EQ(Scalar(*index_,
-                   "SELECT f.question FROM faq_fts JOIN faqs f ON f.id = "
-                   "faq_fts.rowid WHERE faq_fts MATCH ?1",
-                   "bone density"),
+  EXPECT_THAT(Search(*index_, "passages", {"timing"})[0],
+              HasSubstr("fat-soluble"));
+  EXPECT_EQ(Search(*index_, "faqs", {"bone", "density"})[0],
             "Why is Vitamin K2 essential for bone density?");
+}
+
+TEST_F(SeedIndexTest, KeepsNoFts5TableOfItsOwn) {
+  // The server ranks from the postings; an FTS5 table would hold the same
+  // terms a second time (index_schema.h).
+  EXPECT_EQ(Scalar(*index_,
+                   "SELECT count(*) FROM sqlite_schema WHERE sql LIKE "
+                   "'%VIRTUAL TABLE%'"),
+            "0");
 }
 
 // A folder with the seed article and the fixture article.
@@ -198,7 +236,7 @@ TEST(BuildIndexTest, SecondArticleIndexesWithoutCodeChanges) {
   EXPECT_EQ(summary->counts.sections, 10);
   EXPECT_EQ(Scalar(folder.index(), "SELECT group_concat(category) FROM articles"),
             "supplements,minerals");
-  EXPECT_THAT(Search(folder.index(), "glycinate night")[0],
+  EXPECT_THAT(Search(folder.index(), "passages", {"glycinate", "night"})[0],
               HasSubstr("Glycinate is the usual choice for the evening"));
   EXPECT_EQ(Scalar(folder.index(), "SELECT count(*) FROM source_files"), "2");
 }

@@ -1,6 +1,7 @@
 // RetrievalIndex must rank exactly as FTS5 does: for every query below, the
 // same rows in the same order with the same scores bit for bit as bm25()
-// over the index's own passage_fts and faq_fts, the same counts, and the
+// over FTS5 tables of the index's passages and FAQ questions
+// (tests/fts5_reference.h), the same counts, and the
 // same "which phrases does this row have". The index holds the seed article
 // plus synthetic articles in its format, so that rankings have thousands of
 // candidates and MaxScore prunes for real.
@@ -58,15 +59,20 @@ class RetrievalIndexTest : public ::testing::Test {
     ASSERT_TRUE(BuildIndex({.knowledge_dir = dir_->path(),
                             .out_path = dir_->File("kb.sqlite")})
                     .ok());
-    auto db = OpenDatabase(dir_->File("kb.sqlite"), SQLITE_OPEN_READONLY);
+    // The index and FTS5's reference tables, in a copy.
+    std::filesystem::copy_file(dir_->File("kb.sqlite"),
+                               dir_->File("reference.sqlite"));
+    auto db =
+        OpenDatabase(dir_->File("reference.sqlite"), SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(db.ok());
     db_ = new Database(*std::move(db));
+    ASSERT_TRUE(testing::AddFts5References(db_->get()).ok());
     auto passages = RetrievalIndex::Load(
-        db_->get(), "passage_fts",
+        db_->get(), "passages",
         {kSectionTitleWeight, kBodyWeight, kCompoundWeight});
     ASSERT_TRUE(passages.ok()) << passages.status();
     passages_ = passages->release();
-    auto faqs = RetrievalIndex::Load(db_->get(), "faq_fts", {1.0});
+    auto faqs = RetrievalIndex::Load(db_->get(), "faqs", {1.0});
     ASSERT_TRUE(faqs.ok()) << faqs.status();
     faqs_ = faqs->release();
     auto tokenizer = FtsTokenizer::Create(kFtsTokenizer);
@@ -108,7 +114,7 @@ class RetrievalIndexTest : public ::testing::Test {
                                    const std::vector<std::string>& phrases,
                                    int64_t limit, int64_t offset,
                                    const std::string& kind = "") {
-    const bool passages = std::string(table) == "passage_fts";
+    const bool passages = std::string(table) == "passage_ref";
     const std::string weights =
         passages ? absl::StrCat(kSectionTitleWeight, ", ", kBodyWeight, ", ",
                                 kCompoundWeight)
@@ -181,16 +187,24 @@ class RetrievalIndexTest : public ::testing::Test {
                                  {100, 5},
                                  {10, 100000}}) {
       EXPECT_EQ(Ours(*passages_, phrases, limit, offset),
-                Fts5Page("passage_fts", phrases, limit, offset))
+                Fts5Page("passage_ref", phrases, limit, offset))
           << where << " limit " << limit << " offset " << offset;
     }
-    EXPECT_EQ(Ours(*faqs_, phrases, 3, 0), Fts5Page("faq_fts", phrases, 3, 0))
+    EXPECT_EQ(Ours(*faqs_, phrases, 3, 0), Fts5Page("faq_ref", phrases, 3, 0))
         << where;
     EXPECT_EQ(*passages_->Count(Compile(*passages_, phrases)),
-              Fts5Count("passage_fts", phrases))
+              Fts5Count("passage_ref", phrases))
         << where;
     EXPECT_EQ(*faqs_->Count(Compile(*faqs_, phrases)),
-              Fts5Count("faq_fts", phrases))
+              Fts5Count("faq_ref", phrases))
+        << where;
+    std::vector<std::string> rows;
+    passages_->Rows(Compile(*passages_, phrases))->ForEach([&](int64_t row) {
+      rows.push_back(absl::StrCat(row));
+    });
+    EXPECT_EQ(rows, Sql("SELECT rowid FROM passage_ref WHERE passage_ref "
+                        "MATCH ?1 ORDER BY rowid",
+                        {where}))
         << where;
     ++compared_;
   }
@@ -289,7 +303,7 @@ TEST_F(RetrievalIndexTest, FilteredRankingsRankAsFts5) {
       for (auto [limit, offset] :
            {std::pair<int64_t, int64_t>{10, 0}, {10, 20}}) {
         EXPECT_EQ(Ours(*passages_, phrases, limit, offset, kind),
-                  Fts5Page("passage_fts", phrases, limit, offset, kind))
+                  Fts5Page("passage_ref", phrases, limit, offset, kind))
             << question << " " << kind;
       }
     }
@@ -306,7 +320,7 @@ TEST_F(RetrievalIndexTest, PhraseFlagsSayWhichPhrasesARowHas) {
   for (const RankedRow& row : *ranked) {
     ASSERT_EQ(row.phrases.size(), phrases.size());
     for (size_t p = 0; p < phrases.size(); ++p) {
-      const bool has = !Sql("SELECT 1 FROM passage_fts WHERE passage_fts MATCH "
+      const bool has = !Sql("SELECT 1 FROM passage_ref WHERE passage_ref MATCH "
                             "?1 AND rowid = ?2",
                             {QuoteFts(phrases[p]), absl::StrCat(row.row)})
                             .empty();
@@ -319,11 +333,12 @@ TEST_F(RetrievalIndexTest, PhraseFlagsSayWhichPhrasesARowHas) {
 TEST_F(RetrievalIndexTest, TermRowsAreTheBodyColumnsDocumentCounts) {
   const absl::flat_hash_map<std::string, int64_t> body = passages_->TermRows(1);
   // fts5vocab needs a virtual table of its own: a separate connection.
-  auto db = OpenDatabase(dir_->File("kb.sqlite"), SQLITE_OPEN_READWRITE);
+  auto db =
+      OpenDatabase(dir_->File("reference.sqlite"), SQLITE_OPEN_READWRITE);
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(Exec(db->get(),
                    "CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, "
-                   "'passage_fts', 'col')")
+                   "'passage_ref', 'col')")
                   .ok());
   auto vocab = Statement::Prepare(
       db->get(), "SELECT term, doc FROM temp.v WHERE col = 'body'");
@@ -358,23 +373,23 @@ TEST_F(RetrievalIndexTest, DamagedPostingsAreRefused) {
   // A posting list cut short, then one whose rows go backwards.
   ASSERT_TRUE(
       Exec(db->get(),
-           "UPDATE passage_fts_terms SET postings = substr(postings, 1, "
+           "UPDATE passages_terms SET postings = substr(postings, 1, "
            "length(postings) - 1) WHERE id = 1")
           .ok());
-  auto cut = RetrievalIndex::Load(db->get(), "passage_fts", {2, 1, 1});
+  auto cut = RetrievalIndex::Load(db->get(), "passages", {2, 1, 1});
   EXPECT_EQ(cut.status().code(), absl::StatusCode::kDataLoss) << cut.status();
   ASSERT_TRUE(
       Exec(db->get(),
-           "UPDATE passage_fts_terms SET postings = x'0008' WHERE id = 1")
+           "UPDATE passages_terms SET postings = x'0008' WHERE id = 1")
           .ok());
   EXPECT_EQ(
-      RetrievalIndex::Load(db->get(), "passage_fts", {2, 1, 1}).status().code(),
+      RetrievalIndex::Load(db->get(), "passages", {2, 1, 1}).status().code(),
       absl::StatusCode::kDataLoss);
   ASSERT_TRUE(Exec(db->get(), "DELETE FROM ranked_tables").ok());
   EXPECT_EQ(
-      RetrievalIndex::Load(db->get(), "passage_fts", {2, 1, 1}).status().code(),
+      RetrievalIndex::Load(db->get(), "passages", {2, 1, 1}).status().code(),
       absl::StatusCode::kDataLoss);
-  EXPECT_EQ(RetrievalIndex::Load(db->get(), "passage_fts", {0.5, 1, 1})
+  EXPECT_EQ(RetrievalIndex::Load(db->get(), "passages", {0.5, 1, 1})
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);

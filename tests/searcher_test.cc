@@ -92,7 +92,7 @@ class SearcherTest : public ::testing::TestWithParam<int> {
       const std::string reference = index->dir.File("reference.sqlite");
       std::filesystem::copy_file(path, reference);
       index->db = *OpenDatabase(reference, SQLITE_OPEN_READWRITE);
-      EXPECT_TRUE(testing::AddPassageReference(index->db.get()).ok());
+      EXPECT_TRUE(testing::AddFts5References(index->db.get()).ok());
 
       index->store = *Store::Open(path);
       auto searcher = Searcher::Create(*index->store);
@@ -254,8 +254,8 @@ TEST_P(SearcherTest, PhraseFlagsSayWhichPhrasesEachPassageHas) {
     ASSERT_EQ(hit.phrases.size(), phrases.size());
     for (size_t p = 0; p < phrases.size(); ++p) {
       auto alone = Statement::Prepare(index.db.get(),
-                                      "SELECT 1 FROM passage_fts WHERE "
-                                      "passage_fts MATCH ?1 AND rowid = ?2");
+                                      "SELECT 1 FROM passage_ref WHERE "
+                                      "passage_ref MATCH ?1 AND rowid = ?2");
       alone->Bind(1, QuoteFts(phrases[p])).Bind(2, hit.rowid());
       EXPECT_EQ(hit.phrases[p] != 0, *alone->Step())
           << phrases[p] << " in " << hit.rowid();
@@ -275,8 +275,8 @@ TEST_P(SearcherTest, CountsAndFaqMatchesAreFts5s) {
 
     auto best = Statement::Prepare(
         index.db.get(),
-        "SELECT f.id, -bm25(faq_fts) AS score, f.question FROM faq_fts "
-        "JOIN faqs f ON f.id = faq_fts.rowid WHERE faq_fts MATCH ?1 "
+        "SELECT f.id, -bm25(faq_ref) AS score, f.question FROM faq_ref "
+        "JOIN faqs f ON f.id = faq_ref.rowid WHERE faq_ref MATCH ?1 "
         "ORDER BY score DESC, f.id LIMIT 3");
     best->Bind(1, testing::MatchAnyPhrase(phrases));
     auto faqs = index.searcher->MatchFaqs(*index.searcher->Prepare(phrases), 3);
@@ -288,6 +288,38 @@ TEST_P(SearcherTest, CountsAndFaqMatchesAreFts5s) {
       EXPECT_EQ((*faqs)[i].score, best->ColumnDouble(1)) << question;
     }
     EXPECT_EQ(i, faqs->size()) << question;
+  }
+}
+
+TEST_P(SearcherTest, PassagesHavingAllAreFts5sMatchOfEveryGroup) {
+  Index& index = Get(GetParam());
+  for (const char* words :
+       {"calcium", "bone matrix", "vitamin D arteries", "K2 dose timing",
+        "magnesium zzqx", "the of and"}) {
+    const AnalyzedQuery query = AnalyzeQuery(words);
+    std::vector<std::vector<std::string>> groups;
+    for (const TermGroup& group : query.groups) {
+      groups.push_back(group.alternatives);
+    }
+    auto having = index.searcher->PassagesHavingAll(groups);
+    ASSERT_TRUE(having.ok()) << having.status();
+    std::vector<int64_t> ours;
+    having->ForEach([&](int64_t row) { ours.push_back(row); });
+    if (query.empty()) {  // Only stop words: no group, no passage.
+      EXPECT_TRUE(ours.empty()) << words;
+      continue;
+    }
+    auto fts5 = Statement::Prepare(
+        index.db.get(),
+        "SELECT rowid FROM passage_ref WHERE passage_ref MATCH ?1 "
+        "ORDER BY rowid");
+    ASSERT_TRUE(fts5.ok());
+    fts5->Bind(1, query.MatchAll());
+    std::vector<int64_t> expected;
+    while (*fts5->Step()) expected.push_back(fts5->ColumnInt(0));
+    EXPECT_EQ(ours, expected) << words;
+    EXPECT_FALSE(expected.empty() && query.groups.size() == 1) << words;
+    EXPECT_EQ(having->size(), static_cast<int64_t>(expected.size()));
   }
 }
 

@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "indexer/corpus_indexer.h"
 #include "indexer/sqlite.h"
-#include "service/query_analyzer.h"
+#include "service/row_set.h"
 #include "tests/test_support.h"
 
 namespace citekb {
@@ -160,11 +162,25 @@ TEST_F(StoreTest, LeadingFaqsAreTheFirstCompleteEntries) {
   EXPECT_FALSE(leading.empty());
 }
 
+// The passages whose text has `word` (lower-case).
+RowSet PassagesWith(const Store& store, absl::string_view word) {
+  RowSet rows(store.passage_count());
+  for (int64_t rowid = 1; rowid <= store.passage_count(); ++rowid) {
+    if (absl::StrContains(
+            absl::AsciiStrToLower((*store.Passage(rowid))->passage.text()),
+            word)) {
+      rows.Add(rowid);
+    }
+  }
+  return rows;
+}
+
 TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
+  const RowSet calcium = PassagesWith(*store_, "calcium");
   for (const CitationFilter& filter :
        {CitationFilter{}, CitationFilter{.kind = v1::CITATION_KIND_PUBMED},
-        CitationFilter{.cited_text_match =
-                           AnalyzeQuery("calcium").MatchAll()}}) {
+        CitationFilter{.cited_passages = &calcium,
+                       .cited_passages_key = "calcium"}}) {
     int64_t total = -1;
     absl::StatusOr<std::vector<v1::Citation>> all =
         store_->ListCitations(filter, 1000, 0, &total);
@@ -185,6 +201,38 @@ TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
     for (const v1::Citation& c : *all) whole.push_back(c.SerializeAsString());
     EXPECT_EQ(paged, whole);
   }
+}
+
+TEST_F(StoreTest, CitedPassagesFilterListsTheSourcesThosePassagesCite) {
+  int checked = 0;
+  for (int64_t rowid = 1; rowid <= store_->passage_count(); ++rowid) {
+    const v1::Passage& passage = (*store_->Passage(rowid))->passage;
+    RowSet only(store_->passage_count());
+    only.Add(rowid);
+    int64_t total = -1;
+    absl::StatusOr<std::vector<v1::Citation>> listed = store_->ListCitations(
+        {.cited_passages = &only,
+         .cited_passages_key = absl::StrCat("row ", rowid)},
+        1000, 0, &total);
+    ASSERT_TRUE(listed.ok()) << listed.status();
+    std::vector<std::string> ids;
+    for (const v1::Citation& citation : *listed) ids.push_back(citation.id());
+    EXPECT_THAT(ids, ::testing::UnorderedElementsAreArray(
+                         passage.citation_ids()))
+        << passage.id();
+    EXPECT_EQ(total, static_cast<int64_t>(ids.size()));
+    checked += passage.citation_ids_size() > 0;
+  }
+  EXPECT_GT(checked, 10);
+  // No passage: no source.
+  const RowSet none(store_->passage_count());
+  int64_t total = -1;
+  EXPECT_TRUE(store_
+                  ->ListCitations({.cited_passages = &none,
+                                   .cited_passages_key = "none"},
+                                  10, 0, &total)
+                  ->empty());
+  EXPECT_EQ(total, 0);
 }
 
 TEST(StoreSnapshotTest,

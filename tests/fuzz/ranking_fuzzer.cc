@@ -9,9 +9,9 @@
 //
 // The index is built once from the seed article, the fixture article and
 // synthetic articles in the seed's format (bench/corpus_generator.h), so
-// that rankings have hundreds of candidates and MaxScore prunes. Its
-// passage_fts keeps no text, so a reference FTS5 table with the text is
-// made beside it for snippet() (tests/fts5_reference.h).
+// that rankings have hundreds of candidates and MaxScore prunes. The index
+// keeps no FTS5 table, so FTS5 tables of its passages and FAQ questions are
+// made in a copy of it (tests/fts5_reference.h).
 //
 // Only valid UTF-8 is tried: the server refuses anything else before
 // analysis (knowledge_base.cc, request_parser.h).
@@ -63,7 +63,7 @@ T OrDie(absl::StatusOr<T> value) {
 struct Fixture {
   std::unique_ptr<citekb::Store> store;
   std::unique_ptr<citekb::Searcher> searcher;
-  citekb::Database reference;  // The index's tables plus passage_ref.
+  citekb::Database reference;  // The index's tables plus passage_ref, faq_ref.
   Statement ranked;
   Statement snippet;
   Statement count;
@@ -99,7 +99,7 @@ Fixture& GetFixture() {
     fs::copy_file(index, reference);
     f->reference = OrDie(citekb::OpenDatabase(reference, SQLITE_OPEN_READWRITE));
     sqlite3* db = f->reference.get();
-    const absl::Status added = citekb::testing::AddPassageReference(db);
+    const absl::Status added = citekb::testing::AddFts5References(db);
     if (!added.ok()) Die(added.ToString());
     f->ranked = OrDie(Statement::Prepare(
         db, absl::StrCat("SELECT rowid, -bm25(passage_ref, ",
@@ -111,7 +111,7 @@ Fixture& GetFixture() {
     f->count = OrDie(Statement::Prepare(
         db, "SELECT count(*) FROM passage_ref WHERE passage_ref MATCH ?1"));
     f->faqs = OrDie(Statement::Prepare(
-        db, "SELECT rowid, -bm25(faq_fts) AS score FROM faq_fts WHERE faq_fts "
+        db, "SELECT rowid, -bm25(faq_ref) AS score FROM faq_ref WHERE faq_ref "
             "MATCH ?1 ORDER BY score DESC, rowid LIMIT 3"));
     std::error_code ignored;
     fs::remove_all(dir, ignored);  // Both files stay open.
