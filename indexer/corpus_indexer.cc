@@ -201,9 +201,9 @@ absl::StatusOr<IndexSummary> BuildIndex(const BuildOptions& options) {
     ArticleReader reader(files, options.knowledge_dir);
     for (size_t i = 0; i < files.size(); ++i) {
       CITEKB_ASSIGN_OR_RETURN(ParsedFile parsed, reader.Next());
-      CITEKB_RETURN_IF_ERROR(writer->Add(parsed.article, parsed.file));
       const std::vector<std::string>& warnings = parsed.article.warnings;
       summary.warnings.insert(summary.warnings.end(), warnings.begin(), warnings.end());
+      CITEKB_RETURN_IF_ERROR(writer->Add(std::move(parsed.article), parsed.file));
       ++progress.files_done;
       progress.bytes_done += parsed.file.bytes;
       if (options.on_progress) options.on_progress(progress);

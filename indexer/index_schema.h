@@ -15,8 +15,8 @@
 // meta under kStackRulesMetaKey, so that an index carries the rules that
 // match its text.
 //
-// The tables (kSchemaSql) and their secondary indexes (kSecondaryIndexSql)
-// together make the schema.
+// The tables (kSchemaSql) and their secondary indexes (kInOrderIndexSql,
+// kSecondaryIndexSql) together make the schema.
 //
 // Readers check meta.schema_version == kSchemaVersion and refuse any other:
 // bump it whenever a table or column changes meaning.
@@ -182,13 +182,21 @@ CREATE TABLE warnings(
 );
 )sql";
 
-// The secondary indexes, kept apart from kSchemaSql so that a writer can
-// build them once, after the bulk load, instead of updating them row by row.
-inline constexpr char kSecondaryIndexSql[] = R"sql(
+// Secondary indexes whose keys rise with the rowid, as a writer adds rows
+// article by article, in document order: kept up to date row by row, each
+// grows at its right edge, which costs less than sorting the finished table
+// (that read the 141 MB passages table back in at 10,000 articles).
+inline constexpr char kInOrderIndexSql[] = R"sql(
 CREATE INDEX passages_by_section ON passages(section_id, ordinal);
 CREATE INDEX sentences_by_passage ON sentences(passage_id, ordinal);
-CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
 CREATE INDEX faqs_by_passage ON faqs(passage_id);
+)sql";
+
+// Secondary indexes whose keys arrive in no order, kept apart from kSchemaSql
+// so that a writer can build them once, after the bulk load, instead of
+// updating them row by row.
+inline constexpr char kSecondaryIndexSql[] = R"sql(
+CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
 )sql";
 
 }  // namespace citekb

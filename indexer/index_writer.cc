@@ -138,8 +138,11 @@ absl::Status IndexWriter::Prepare() {
                               "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                               "PRAGMA page_size=4096; PRAGMA foreign_keys=OFF;"
                               "PRAGMA cache_size=-131072;"));
-  // The secondary indexes come after the bulk load (BuildSecondaryIndexes).
+  // The secondary indexes of keys in no order come after the bulk load
+  // (Commit).
   CITEKB_RETURN_IF_ERROR(Exec(db, kSchemaSql));
+  CITEKB_RETURN_IF_ERROR(Exec(db, kInOrderIndexSql));
+  writeback_ = std::make_unique<EarlyWriteback>(temp_path_);
   CITEKB_ASSIGN_OR_RETURN(tokenizer_, FtsTokenizer::Create(kFtsTokenizer));
   passage_postings_ =
       std::make_unique<PostingsBuilder>("passages", 3, *tokenizer_);
@@ -190,13 +193,20 @@ absl::Status IndexWriter::Prepare() {
   return absl::OkStatus();
 }
 
-absl::Status IndexWriter::Add(const Article& article,
+absl::Status IndexWriter::Add(Article article_to_add,
                               const SourceFileInfo& file) {
   if (statements_ == nullptr) {
     return absl::FailedPreconditionError("index writer already committed");
   }
   sqlite3* db = db_.get();
   Statements& s = *statements_;
+  // The sources are kept (AddSource); the rest is shared with the postings
+  // thread, which frees it.
+  for (Source& source : article_to_add.sources) AddSource(std::move(source));
+  article_to_add.sources.clear();
+  const auto shared =
+      std::make_shared<const Article>(std::move(article_to_add));
+  const Article& article = *shared;
   const std::string& id = article.id;
 
   absl::Status status = s.article.Bind(1, id)
@@ -271,12 +281,9 @@ absl::Status IndexWriter::Add(const Article& article,
                                .Run());
   }
 
-  for (const Source& source : article.sources) AddSource(source);
-
   std::vector<int64_t> passage_rowids;
   for (size_t p = 0; p < article.passages.size(); ++p) {
     const Passage& passage = article.passages[p];
-    const Section& section = article.sections[passage.section_index];
     s.passage.Bind(1, absl::StrCat(id, "/p", p))
         .Bind(2, id)
         .Bind(3, section_rowids[passage.section_index])
@@ -292,9 +299,6 @@ absl::Status IndexWriter::Add(const Article& article,
     CITEKB_RETURN_IF_ERROR(s.passage.Run());
     const int64_t passage_rowid = sqlite3_last_insert_rowid(db);
     passage_rowids.push_back(passage_rowid);
-    background_postings_->AddRow(0, passage_rowid,
-                                 {section.title, passage.text,
-                                  CompoundTerms(passage.text)});
     // Sentences are stored as where they stand in the passage's text; the
     // parser cuts them from it, in order.
     size_t from = 0;
@@ -324,6 +328,11 @@ absl::Status IndexWriter::Add(const Article& article,
     counts_.sentences += static_cast<int64_t>(passage.sentences.size());
   }
 
+  if (!passage_rowids.empty()) {
+    article_passages_[id] = {passage_rowids.front(), passage_rowids.back()};
+  }
+
+  std::vector<int64_t> faq_rowids;
   for (size_t q = 0; q < article.faqs.size(); ++q) {
     const Faq& faq = article.faqs[q];
     const int64_t passage_rowid = passage_rowids[faq.passage_index];
@@ -335,8 +344,7 @@ absl::Status IndexWriter::Add(const Article& article,
                                .Bind(6, faq.answer)
                                .Bind(7, faq.answer_incomplete ? 1 : 0)
                                .Run());
-    background_postings_->AddRow(1, sqlite3_last_insert_rowid(db),
-                                 {faq.question});
+    faq_rowids.push_back(sqlite3_last_insert_rowid(db));
   }
 
   for (const RelatedLink& link : article.related_links) {
@@ -360,14 +368,36 @@ absl::Status IndexWriter::Add(const Article& article,
   counts_.faqs += static_cast<int64_t>(article.faqs.size());
   counts_.related_links += static_cast<int64_t>(article.related_links.size());
   counts_.warnings += static_cast<int64_t>(article.warnings.size());
+
+  // The ranked columns: a passage's section title, text and joined
+  // compounds (index_schema.h), an FAQ entry's question.
+  background_postings_->Add(
+      [shared, passage_rowids = std::move(passage_rowids),
+       faq_rowids = std::move(faq_rowids)](
+          absl::Span<PostingsBuilder* const> builders) -> absl::Status {
+        const Article& article = *shared;
+        for (size_t p = 0; p < article.passages.size(); ++p) {
+          const Passage& passage = article.passages[p];
+          CITEKB_RETURN_IF_ERROR(builders[0]->AddRow(
+              passage_rowids[p],
+              {article.sections[passage.section_index].title, passage.text,
+               CompoundTerms(passage.text)}));
+        }
+        for (size_t q = 0; q < article.faqs.size(); ++q) {
+          CITEKB_RETURN_IF_ERROR(
+              builders[1]->AddRow(faq_rowids[q], {article.faqs[q].question}));
+        }
+        return absl::OkStatus();
+      });
+
   return absl::OkStatus();
 }
 
-void IndexWriter::AddSource(const Source& source) {
+void IndexWriter::AddSource(Source source) {
   const auto [it, inserted] =
       source_rows_.try_emplace(source.id, sources_.size());
   if (inserted) {
-    sources_.push_back(source);
+    sources_.push_back(std::move(source));
     return;
   }
   // The same source cited by two articles is one row; keep the first
@@ -395,12 +425,6 @@ absl::Status IndexWriter::WriteSources() {
   return absl::OkStatus();
 }
 
-absl::Status IndexWriter::BuildSecondaryIndexes() {
-  if (secondary_indexes_built_) return absl::OkStatus();
-  secondary_indexes_built_ = true;
-  return Exec(db_.get(), kSecondaryIndexSql);
-}
-
 absl::Status IndexWriter::SetMeta(const std::string& key,
                                   const std::string& value) {
   if (statements_ == nullptr) {
@@ -417,9 +441,8 @@ IndexWriter::ArticleSentences(const std::string& article_id) {
   if (statements_ == nullptr) {
     return absl::FailedPreconditionError("index writer already committed");
   }
-  // The query needs sentences_by_passage; articles added after this keep
-  // the indexes up to date row by row, which only costs time.
-  CITEKB_RETURN_IF_ERROR(BuildSecondaryIndexes());
+  const auto passages = article_passages_.find(article_id);
+  if (passages == article_passages_.end()) return std::vector<StoredSentence>{};
   // group_concat with a separator no source id contains ('\n').
   CITEKB_ASSIGN_OR_RETURN(
       Statement query,
@@ -429,8 +452,8 @@ IndexWriter::ArticleSentences(const std::string& article_id) {
           "  (SELECT group_concat(source_id, char(10)) FROM sentence_sources "
           "   WHERE sentence_id = s.id) "
           "FROM passages p JOIN sentence_texts s ON s.passage_id = p.id "
-          "WHERE p.article_id = ?1 ORDER BY p.ordinal, s.ordinal"));
-  query.Bind(1, article_id);
+          "WHERE p.id BETWEEN ?1 AND ?2 ORDER BY p.ordinal, s.ordinal"));
+  query.Bind(1, passages->second.first).Bind(2, passages->second.second);
   std::vector<StoredSentence> sentences;
   while (true) {
     CITEKB_ASSIGN_OR_RETURN(bool row, query.Step());
@@ -453,7 +476,9 @@ absl::Status IndexWriter::Commit() {
   {
     CITEKB_RETURN_IF_ERROR(WriteSources());
     counts_.sources = static_cast<int64_t>(sources_.size());
-    CITEKB_RETURN_IF_ERROR(BuildSecondaryIndexes());
+    // Sorting a finished table is cheaper than updating these indexes for
+    // every row (kSecondaryIndexSql).
+    CITEKB_RETURN_IF_ERROR(Exec(db, kSecondaryIndexSql));
     CITEKB_RETURN_IF_ERROR(background_postings_->Finish());
     CITEKB_RETURN_IF_ERROR(passage_postings_->Write(db));
     CITEKB_RETURN_IF_ERROR(faq_postings_->Write(db));
@@ -478,6 +503,7 @@ absl::Status IndexWriter::Commit() {
   CITEKB_RETURN_IF_ERROR(
       Exec(db, absl::StrCat("PRAGMA application_id = ", kIndexApplicationId)));
   db_.reset();  // Closes the file before it is stamped, synced and renamed.
+  writeback_->Stop();
   CITEKB_RETURN_IF_ERROR(StampChecksum(temp_path_));
   CITEKB_RETURN_IF_ERROR(SyncFile(temp_path_));
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {

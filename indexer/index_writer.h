@@ -19,12 +19,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "indexer/article.h"
+#include "indexer/early_writeback.h"
 #include "indexer/fts_tokenizer.h"
 #include "indexer/postings_builder.h"
 #include "indexer/sqlite.h"
@@ -63,8 +65,9 @@ class IndexWriter {
   IndexWriter& operator=(const IndexWriter&) = delete;
 
   // Adds one article. Fails (ALREADY_EXISTS) when another article with the
-  // same id or from the same file was added.
-  absl::Status Add(const Article& article, const SourceFileInfo& file);
+  // same id or from the same file was added. Takes the article (std::move
+  // it in): its postings are made, and it is freed, on another thread.
+  absl::Status Add(Article article, const SourceFileInfo& file);
 
   // Stores `value` under `key` in the meta table. The keys Commit() writes
   // itself (schema_version, tokenizer, built_at, articles, passages) are
@@ -96,29 +99,30 @@ class IndexWriter {
   // Sources are deduplicated here and written once, by Commit(): most
   // articles cite sources others cite too, and an upsert per citation was a
   // B-tree search per citation into a table that grows at random.
-  void AddSource(const Source& source);
+  void AddSource(Source source);
   absl::Status WriteSources();
-  // Creates kSecondaryIndexSql's indexes, once: sorting a finished table is
-  // cheaper than updating an index for every row.
-  absl::Status BuildSecondaryIndexes();
 
   std::string target_path_;
   std::string temp_path_;
   Database db_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<Transaction> transaction_;
+  std::unique_ptr<EarlyWriteback> writeback_;  // Until the file is closed.
   std::unique_ptr<FtsTokenizer> tokenizer_;
   // The postings of passages and FAQ questions (postings_format.h), filled
   // row by row as those tables are.
   std::unique_ptr<PostingsBuilder> passage_postings_;
   std::unique_ptr<PostingsBuilder> faq_postings_;
-  // Fills both on a thread of its own; declared after them (destroyed
-  // first, joining its thread before they go).
+  // Fills both on a thread of its own, article by article; declared after
+  // them (destroyed first, joining its thread before they go).
   std::unique_ptr<BackgroundPostings> background_postings_;
+  // The first and last passage rowid of each article added (an article's
+  // passages are added together, so their rowids are consecutive).
+  absl::flat_hash_map<std::string, std::pair<int64_t, int64_t>>
+      article_passages_;
   std::vector<Source> sources_;  // In the order first seen.
   absl::flat_hash_map<std::string, size_t>
       source_rows_;  // id -> sources_ index
-  bool secondary_indexes_built_ = false;
   IndexCounts counts_;
   bool committed_ = false;
 };

@@ -130,26 +130,15 @@ BackgroundPostings::~BackgroundPostings() {
   if (!finished_) Finish().IgnoreError();
 }
 
-void BackgroundPostings::AddRow(size_t builder, int64_t rowid,
-                                std::vector<std::string> columns) {
-  batch_.push_back({builder, rowid, std::move(columns)});
-  if (batch_.size() == kBatchRows) Flush();
-}
-
-void BackgroundPostings::Flush() {
-  if (batch_.empty()) return;
+void BackgroundPostings::Add(Work work) {
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
-      +[](std::deque<std::vector<Row>>* queue) {
-        return queue->size() < kMaxQueuedBatches;
-      },
+      +[](std::deque<Work>* queue) { return queue->size() < kMaxQueued; },
       &queue_));
-  queue_.push_back(std::move(batch_));
-  batch_.clear();
+  queue_.push_back(std::move(work));
 }
 
 absl::Status BackgroundPostings::Finish() {
-  Flush();
   {
     absl::MutexLock lock(&mu_);
     done_ = true;
@@ -162,7 +151,7 @@ absl::Status BackgroundPostings::Finish() {
 
 void BackgroundPostings::Run() {
   while (true) {
-    std::vector<Row> batch;
+    Work work;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -171,22 +160,15 @@ void BackgroundPostings::Run() {
           },
           this));
       if (queue_.empty()) return;  // done_, and nothing left.
-      batch = std::move(queue_.front());
+      work = std::move(queue_.front());
       queue_.pop_front();
-      if (!status_.ok()) continue;  // Drop rows after a failure.
+      if (!status_.ok()) continue;  // Drop work after a failure.
     }
-    for (const Row& row : batch) {
-      std::vector<absl::string_view> columns(row.columns.begin(),
-                                             row.columns.end());
-      absl::Status added =
-          row.builder < builders_.size()
-              ? builders_[row.builder]->AddRow(row.rowid, columns)
-              : absl::InternalError("no such postings builder");
-      if (!added.ok()) {
-        absl::MutexLock lock(&mu_);
-        if (status_.ok()) status_ = std::move(added);
-        break;
-      }
+    absl::Status status = std::move(work)(builders_);
+    work = nullptr;  // Frees what it owned here, outside the lock.
+    if (!status.ok()) {
+      absl::MutexLock lock(&mu_);
+      if (status_.ok()) status_ = std::move(status);
     }
   }
 }

@@ -28,6 +28,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -83,21 +84,27 @@ class PostingsBuilder {
 };
 
 // Feeds PostingsBuilders from a thread of its own: tokenizing every
-// passage costs about what FTS5's own insert of it costs, and on two cores
+// passage costs about what FTS5's own insert of it would, and on two cores
 // it runs beside the index writer's SQLite work instead of after it.
 //
 //   BackgroundPostings background({&passages, &faqs});
-//   background.AddRow(0, rowid, {title, body, compounds});  // copies the text
+//   background.Add([article](absl::Span<PostingsBuilder* const> builders) {
+//     return builders[0]->AddRow(rowid, {title, body, compounds});
+//   });
 //   ...
 //   CITEKB_RETURN_IF_ERROR(background.Finish());  // then Write() each builder
 //
-// Rows go to builders in the order they were added, handed over in
-// batches of kBatchRows (a hand-off per row cost a futex wake-up per
-// passage). AddRow waits while kMaxQueuedBatches batches are queued, so
-// memory stays bounded when the thread falls behind. One producer thread;
-// the builders must not be used until Finish() returns.
+// Work runs in the order it was added. What it owns (an article, captured
+// by shared_ptr) is freed on the thread too: freeing an article's many
+// small strings cost the writer 6% of a build. Add waits while kMaxQueued
+// items are queued, so memory stays bounded when the thread falls behind.
+// One producer thread; the builders must not be used until Finish()
+// returns.
 class BackgroundPostings {
  public:
+  using Work = absl::AnyInvocable<absl::Status(
+      absl::Span<PostingsBuilder* const> builders) &&>;
+
   explicit BackgroundPostings(std::vector<PostingsBuilder*> builders);
   // Finishes (discarding the status) if Finish() was not called.
   ~BackgroundPostings();
@@ -105,29 +112,23 @@ class BackgroundPostings {
   BackgroundPostings(const BackgroundPostings&) = delete;
   BackgroundPostings& operator=(const BackgroundPostings&) = delete;
 
-  // Queues a row for builders[builder]. After a failure, rows are dropped
-  // and Finish() reports the first error.
-  void AddRow(size_t builder, int64_t rowid, std::vector<std::string> columns);
+  // Queues `work`. After a failure, later work is dropped (not run) and
+  // Finish() reports the first error.
+  void Add(Work work);
 
-  // Waits until every queued row is built; the first AddRow error, if any.
+  // Waits until all queued work has run; the first error, if any.
   absl::Status Finish();
 
-  static constexpr size_t kBatchRows = 512;
-  static constexpr size_t kMaxQueuedBatches = 8;
+  // About 40 articles: enough to ride out an article slower than the
+  // rest, with little memory.
+  static constexpr size_t kMaxQueued = 64;
 
  private:
-  struct Row {
-    size_t builder;
-    int64_t rowid;
-    std::vector<std::string> columns;
-  };
-  void Flush();
   void Run();
 
   const std::vector<PostingsBuilder*> builders_;
-  std::vector<Row> batch_;  // The producer's, not yet handed over.
   absl::Mutex mu_;
-  std::deque<std::vector<Row>> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Work> queue_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
