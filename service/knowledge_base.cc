@@ -326,7 +326,7 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
   absl::ConsumePrefix(&doi_view, "https://doi.org/");
   const std::string doi(doi_view);
   CitationFilter filter{request.kind(), request.section_id(), pmid, doi};
-  RowSet cited_passages;
+  std::unique_ptr<CitedTextFilter> cited_text;
   if (!absl::StripAsciiWhitespace(request.cited_text()).empty()) {
     AnalyzedQuery words = AnalyzeQuery(request.cited_text());
     if (words.empty()) {
@@ -336,10 +336,9 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
     for (const TermGroup& group : words.groups) {
       groups.push_back(group.alternatives);
     }
-    CITEKB_ASSIGN_OR_RETURN(cited_passages,
-                            searcher_->PassagesHavingAll(groups));
-    filter.cited_passages = &cited_passages;
-    filter.cited_passages_key = words.MatchAll();
+    CITEKB_ASSIGN_OR_RETURN(cited_text, searcher_->CitedText(groups));
+    filter.citing_sentence = cited_text.get();
+    filter.citing_sentence_key = words.MatchAll();
   }
   CITEKB_ASSIGN_OR_RETURN(int page_size, PageSize(request.page_size()));
   const std::string query_key =

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "indexer/compound_terms.h"
 #include "indexer/index_schema.h"
 
 namespace citekb {
@@ -203,6 +204,51 @@ absl::StatusOr<RowSet> Searcher::PassagesHavingAll(
     }
   }
   return all.has_value() ? *std::move(all) : RowSet(passages_->rows());
+}
+
+absl::StatusOr<std::unique_ptr<CitedTextFilter>> Searcher::CitedText(
+    const std::vector<std::vector<std::string>>& groups) const {
+  CITEKB_ASSIGN_OR_RETURN(RowSet passages, PassagesHavingAll(groups));
+  std::vector<std::vector<std::vector<std::string>>> terms;
+  for (const std::vector<std::string>& alternatives : groups) {
+    CITEKB_ASSIGN_OR_RETURN(PhraseQuery phrases, Prepare(alternatives));
+    terms.push_back(std::move(phrases.terms));
+  }
+  return std::unique_ptr<CitedTextFilter>(
+      new CitedTextFilter(*tokenizer_, std::move(passages), std::move(terms)));
+}
+
+bool CitedTextFilter::Keeps(int64_t passage_rowid,
+                            absl::string_view text) const {
+  if (!passages_.Has(passage_rowid)) return false;
+  // The sentence's two columns, as terms in position order.
+  std::vector<std::string> columns[2];
+  const std::string compounds = CompoundTerms(text);
+  const absl::string_view texts[2] = {text, compounds};
+  for (int c = 0; c < 2; ++c) {
+    const absl::Status tokenized = tokenizer_.Tokenize(
+        texts[c], FtsTokenizer::Purpose::kDocument,
+        [&](const FtsTokenizer::Token& token) {
+          columns[c].emplace_back(token.term);
+        });
+    if (!tokenized.ok()) return false;
+  }
+  auto has_phrase = [&](const std::vector<std::string>& phrase) {
+    if (phrase.empty()) return false;  // As in FTS5: matches nothing.
+    for (const std::vector<std::string>& column : columns) {
+      if (std::search(column.begin(), column.end(), phrase.begin(),
+                      phrase.end()) != column.end()) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (const std::vector<std::vector<std::string>>& alternatives : groups_) {
+    if (std::none_of(alternatives.begin(), alternatives.end(), has_phrase)) {
+      return false;
+    }
+  }
+  return !groups_.empty();
 }
 
 absl::StatusOr<std::vector<FaqHit>> Searcher::MatchFaqs(

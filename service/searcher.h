@@ -85,6 +85,32 @@ struct FaqHit {
   double score = 0;  // -bm25: higher is better.
 };
 
+// ListCitations' cited-text filter (store.h's SentenceFilter): keeps a
+// sentence that has, for every group of words, one of its alternative
+// phrases, matched as FTS5 would match the phrase in a table of the
+// sentence's text and its joined compounds (compound_terms.h): same terms,
+// consecutive positions. Made by Searcher::CitedText.
+class CitedTextFilter : public SentenceFilter {
+ public:
+  // Passages having every group in any column: only they can hold such a
+  // sentence.
+  const RowSet& passages() const override { return passages_; }
+  bool Keeps(int64_t passage_rowid, absl::string_view text) const override;
+
+ private:
+  friend class Searcher;
+  CitedTextFilter(const FtsTokenizer& tokenizer, RowSet passages,
+                  std::vector<std::vector<std::vector<std::string>>> groups)
+      : tokenizer_(tokenizer),
+        passages_(std::move(passages)),
+        groups_(std::move(groups)) {}
+
+  const FtsTokenizer& tokenizer_;
+  const RowSet passages_;
+  // Per group, per alternative phrase: its terms.
+  const std::vector<std::vector<std::vector<std::string>>> groups_;
+};
+
 class Searcher {
  public:
   // Loads the store's postings. DATA_LOSS when they are damaged.
@@ -116,6 +142,10 @@ class Searcher {
   // alternative phrases: the words of a filter such as ListCitations'
   // cited text (each word with its synonyms, query_analyzer.h).
   absl::StatusOr<RowSet> PassagesHavingAll(
+      const std::vector<std::vector<std::string>>& groups) const;
+  // The filter for citing sentences having every group (as above), for
+  // Store::ListCitations. Valid while this Searcher is.
+  absl::StatusOr<std::unique_ptr<CitedTextFilter>> CitedText(
       const std::vector<std::vector<std::string>>& groups) const;
 
   // FAQ entries (complete or not) whose question has any phrase of

@@ -72,17 +72,33 @@ int ChargeCurrentBudget(void*) {
 // rows by key, and what Ask reads again is cached above SQLite (store.h).
 constexpr int kPageCacheKiB = 2048;
 
-// citekb_has_row(rows, rowid): whether the RowSet bound as `rows`
-// (BindPointer with kRowSetPointerType) has `rowid`; 0 for anything else
-// bound there.
-constexpr char kRowSetPointerType[] = "citekb.RowSet";
+// citekb_keeps_sentence(filter, passage_rowid, passage_text, start,
+// length): whether the SentenceFilter bound as `filter` (BindPointer with
+// kSentenceFilterPointerType) keeps the sentence at byte `start`, `length`
+// bytes, of the passage's text; 0 for anything else bound there, or a
+// sentence outside its passage.
+constexpr char kSentenceFilterPointerType[] = "citekb.SentenceFilter";
 
-void HasRow(sqlite3_context* context, int, sqlite3_value** arguments) {
-  const auto* rows = static_cast<const RowSet*>(
-      sqlite3_value_pointer(arguments[0], kRowSetPointerType));
+void KeepsSentence(sqlite3_context* context, int, sqlite3_value** arguments) {
+  const auto* filter = static_cast<const SentenceFilter*>(
+      sqlite3_value_pointer(arguments[0], kSentenceFilterPointerType));
+  const int64_t passage = sqlite3_value_int64(arguments[1]);
+  if (filter == nullptr || !filter->passages().Has(passage)) {
+    sqlite3_result_int(context, 0);
+    return;
+  }
+  const auto* text =
+      reinterpret_cast<const char*>(sqlite3_value_text(arguments[2]));
+  const int64_t size = sqlite3_value_bytes(arguments[2]);
+  const int64_t start = sqlite3_value_int64(arguments[3]);
+  const int64_t length = sqlite3_value_int64(arguments[4]);
+  const bool inside = text != nullptr && start >= 0 && length >= 0 &&
+                      start <= size && length <= size - start;
   sqlite3_result_int(
-      context,
-      rows != nullptr && rows->Has(sqlite3_value_int64(arguments[1])) ? 1 : 0);
+      context, inside && filter->Keeps(passage, absl::string_view(
+                                                    text + start, length))
+                   ? 1
+                   : 0);
 }
 
 // A connection to the index `file`: read-only three times over
@@ -106,11 +122,11 @@ absl::StatusOr<Database> OpenIndex(const IndexFile& file) {
                            nullptr);
   // Direct-only: SQL in the file (views, triggers) cannot call it.
   if (sqlite3_create_function_v2(
-          db.get(), "citekb_has_row", 2,
+          db.get(), "citekb_keeps_sentence", 5,
           SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, nullptr,
-          &HasRow, nullptr, nullptr, nullptr) != SQLITE_OK) {
+          &KeepsSentence, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return absl::InternalError(absl::StrCat(
-        "cannot register citekb_has_row: ", sqlite3_errmsg(db.get())));
+        "cannot register citekb_keeps_sentence: ", sqlite3_errmsg(db.get())));
   }
   return db;
 }
@@ -731,15 +747,16 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
       "JOIN passages p ON p.id = s.passage_id "
       "JOIN sections sec ON sec.id = p.section_id "
       "WHERE ss.source_id = src.id AND (?4 = '' OR sec.public_id = ?4) "
-      "AND (?5 = 0 OR citekb_has_row(?8, p.id))))";
+      "AND (?5 = 0 OR citekb_keeps_sentence(?8, p.id, p.text, s.start, "
+      "s.length))))";
   const char* kind = CitationKindName(filter.kind);
   auto bind = [&](Statement& statement) {
     statement.Bind(1, kind)
         .Bind(2, filter.pmid)
         .Bind(3, filter.doi)
         .Bind(4, filter.section_id)
-        .Bind(5, filter.cited_passages != nullptr ? 1 : 0)
-        .BindPointer(8, filter.cited_passages, kRowSetPointerType);
+        .Bind(5, filter.citing_sentence != nullptr ? 1 : 0)
+        .BindPointer(8, filter.citing_sentence, kSentenceFilterPointerType);
   };
   if (total != nullptr) {
     // The total is the same for every page of a listing (and the index
@@ -747,7 +764,7 @@ absl::StatusOr<std::vector<v1::Citation>> Store::ListCitations(
     // the difference between reading one page and reading them all.
     const std::string key = absl::StrCat(
         "sources\x1f", kind, "\x1f", filter.pmid, "\x1f", filter.doi, "\x1f",
-        filter.section_id, "\x1f", filter.cited_passages_key);
+        filter.section_id, "\x1f", filter.citing_sentence_key);
     bool known = false;
     {
       absl::MutexLock lock(&counts_mutex_);

@@ -44,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.pb.h"
 #include "indexer/sqlite.h"
@@ -82,15 +83,27 @@ struct PassageRow {
   int64_t section_rowid = 0;
 };
 
+// Which citing sentences count, for ListCitations' cited-text filter.
+class SentenceFilter {
+ public:
+  virtual ~SentenceFilter() = default;
+  // Passages that may have a sentence this filter keeps; no other
+  // passage's sentences are offered to Keeps.
+  virtual const RowSet& passages() const = 0;
+  // Whether to keep `text`, a sentence of the passage `passage_rowid`.
+  virtual bool Keeps(int64_t passage_rowid, absl::string_view text) const = 0;
+};
+
 struct CitationFilter {
   citekb::v1::CitationKind kind = citekb::v1::CITATION_KIND_UNSPECIFIED;
   std::string section_id;
   std::string pmid;
-  std::string doi;               // Lower-case.
-  // Only sources cited from these passages (null: any passage), and a key
-  // that names the set, for the cache of totals.
-  const RowSet* cited_passages = nullptr;
-  std::string cited_passages_key;
+  std::string doi;  // Lower-case.
+  // Only sources cited by a sentence this keeps (null: any sentence), and
+  // a key that names the filter, for the cache of totals. Must outlive
+  // the call.
+  const SentenceFilter* citing_sentence = nullptr;
+  std::string citing_sentence_key;
 };
 
 class Store {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,10 @@ absl::Status AddFts5References(sqlite3* db) {
                             "');"
                             "CREATE VIRTUAL TABLE faq_ref USING fts5("
                             "question, tokenize = '",
+                            kFtsTokenizer,
+                            "');"
+                            "CREATE VIRTUAL TABLE sentence_ref USING fts5("
+                            "body, compounds, tokenize = '",
                             kFtsTokenizer, "')")));
   CITEKB_ASSIGN_OR_RETURN(
       Statement rows,
@@ -52,6 +57,26 @@ absl::Status AddFts5References(sqlite3* db) {
   CITEKB_RETURN_IF_ERROR(Exec(db,
                               "INSERT INTO faq_ref(rowid, question) "
                               "SELECT id, question FROM faqs ORDER BY id"));
+  std::vector<std::pair<int64_t, std::string>> sentences;
+  {
+    CITEKB_ASSIGN_OR_RETURN(
+        Statement rows,
+        Statement::Prepare(db, "SELECT id, text FROM sentence_texts ORDER BY id"));
+    while (true) {
+      CITEKB_ASSIGN_OR_RETURN(const bool row, rows.Step());
+      if (!row) break;
+      sentences.emplace_back(rows.ColumnInt(0), rows.ColumnText(1));
+    }
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      Statement sentence,
+      Statement::Prepare(db,
+                         "INSERT INTO sentence_ref(rowid, body, compounds) "
+                         "VALUES(?1, ?2, ?3)"));
+  for (const auto& [id, text] : sentences) {
+    CITEKB_RETURN_IF_ERROR(
+        sentence.Bind(1, id).Bind(2, text).Bind(3, CompoundTerms(text)).Run());
+  }
   return Exec(db, "COMMIT");
 }
 

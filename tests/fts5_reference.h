@@ -8,6 +8,8 @@
 // tokenizer, with the text kept for snippet():
 //   passage_ref(section_title, body, compounds)  over passages
 //   faq_ref(question)                            over faqs
+//   sentence_ref(body, compounds)                over sentences (their text),
+//                                                for ListCitations' cited text
 
 #ifndef CITEKB_TESTS_FTS5_REFERENCE_H_
 #define CITEKB_TESTS_FTS5_REFERENCE_H_
@@ -21,7 +23,7 @@
 
 namespace citekb::testing {
 
-// Creates and fills passage_ref and faq_ref in `db` (one transaction).
+// Creates and fills the three in `db` (one transaction).
 absl::Status AddFts5References(sqlite3* db);
 
 // The FTS5 MATCH expression for rows having any of `phrases`:

@@ -4,6 +4,9 @@
 
 #include "service/knowledge_base.h"
 
+#include <algorithm>
+#include <string>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
@@ -226,6 +229,19 @@ TEST_F(KnowledgeBaseTest, Citations) {
   auto cited = kb_->ListCitations(list);
   ASSERT_TRUE(cited.ok()) << cited.status();
   EXPECT_GE(cited->total_size(), 1);
+  // As the API says: a citing sentence has all the words, not merely its
+  // passage.
+  for (const v1::Citation& citation : cited->citations()) {
+    EXPECT_TRUE(std::any_of(citation.citing_sentences().begin(),
+                            citation.citing_sentences().end(),
+                            [](const v1::CitingSentence& sentence) {
+                              const std::string text =
+                                  absl::AsciiStrToLower(sentence.text());
+                              return absl::StrContains(text, "bone") &&
+                                     absl::StrContains(text, "matri");
+                            }))
+        << citation.id();
+  }
   list.Clear();
   list.set_pmid("11684396");
   EXPECT_EQ(kb_->ListCitations(list)->citations(0).id(), "pmid:11684396");

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -320,6 +321,44 @@ TEST_P(SearcherTest, PassagesHavingAllAreFts5sMatchOfEveryGroup) {
     EXPECT_EQ(ours, expected) << words;
     EXPECT_FALSE(expected.empty() && query.groups.size() == 1) << words;
     EXPECT_EQ(having->size(), static_cast<int64_t>(expected.size()));
+  }
+}
+
+TEST_P(SearcherTest, CitedTextKeepsTheSentencesFts5Matches) {
+  Index& index = Get(GetParam());
+  std::vector<std::tuple<int64_t, int64_t, std::string>> sentences;
+  auto all = Statement::Prepare(
+      index.db.get(), "SELECT id, passage_id, text FROM sentence_texts");
+  ASSERT_TRUE(all.ok());
+  while (*all->Step()) {
+    sentences.emplace_back(all->ColumnInt(0), all->ColumnInt(1),
+                           all->ColumnText(2));
+  }
+  for (const char* words :
+       {"calcium", "bone matrix", "vitamin D arteries", "MK-7",
+        "K2 dose timing", "magnesium zzqx"}) {
+    const AnalyzedQuery query = AnalyzeQuery(words);
+    std::vector<std::vector<std::string>> groups;
+    for (const TermGroup& group : query.groups) {
+      groups.push_back(group.alternatives);
+    }
+    auto filter = index.searcher->CitedText(groups);
+    ASSERT_TRUE(filter.ok()) << filter.status();
+    std::vector<int64_t> ours;
+    for (const auto& [id, passage, text] : sentences) {
+      if ((*filter)->Keeps(passage, text)) ours.push_back(id);
+    }
+    std::sort(ours.begin(), ours.end());
+    auto fts5 = Statement::Prepare(
+        index.db.get(),
+        "SELECT rowid FROM sentence_ref WHERE sentence_ref MATCH ?1 "
+        "ORDER BY rowid");
+    ASSERT_TRUE(fts5.ok());
+    fts5->Bind(1, query.MatchAll());
+    std::vector<int64_t> expected;
+    while (*fts5->Step()) expected.push_back(fts5->ColumnInt(0));
+    EXPECT_EQ(ours, expected) << words;
+    EXPECT_FALSE(expected.empty() && query.groups.size() == 1) << words;
   }
 }
 

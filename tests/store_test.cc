@@ -4,8 +4,11 @@
 
 #include "service/store.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -162,25 +165,42 @@ TEST_F(StoreTest, LeadingFaqsAreTheFirstCompleteEntries) {
   EXPECT_FALSE(leading.empty());
 }
 
-// The passages whose text has `word` (lower-case).
-RowSet PassagesWith(const Store& store, absl::string_view word) {
-  RowSet rows(store.passage_count());
-  for (int64_t rowid = 1; rowid <= store.passage_count(); ++rowid) {
-    if (absl::StrContains(
-            absl::AsciiStrToLower((*store.Passage(rowid))->passage.text()),
-            word)) {
-      rows.Add(rowid);
+// Keeps every sentence of some passages.
+class KeepsPassages : public SentenceFilter {
+ public:
+  explicit KeepsPassages(RowSet passages) : passages_(std::move(passages)) {}
+  const RowSet& passages() const override { return passages_; }
+  bool Keeps(int64_t, absl::string_view) const override { return true; }
+
+ private:
+  const RowSet passages_;
+};
+
+// Keeps the sentences that have `word` (lower-case) in their text.
+class KeepsSentencesWith : public SentenceFilter {
+ public:
+  KeepsSentencesWith(const Store& store, std::string word)
+      : passages_(store.passage_count()), word_(std::move(word)) {
+    for (int64_t rowid = 1; rowid <= store.passage_count(); ++rowid) {
+      passages_.Add(rowid);
     }
   }
-  return rows;
-}
+  const RowSet& passages() const override { return passages_; }
+  bool Keeps(int64_t, absl::string_view text) const override {
+    return absl::StrContains(absl::AsciiStrToLower(text), word_);
+  }
+
+ private:
+  RowSet passages_;
+  const std::string word_;
+};
 
 TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
-  const RowSet calcium = PassagesWith(*store_, "calcium");
+  const KeepsSentencesWith calcium(*store_, "calcium");
   for (const CitationFilter& filter :
        {CitationFilter{}, CitationFilter{.kind = v1::CITATION_KIND_PUBMED},
-        CitationFilter{.cited_passages = &calcium,
-                       .cited_passages_key = "calcium"}}) {
+        CitationFilter{.citing_sentence = &calcium,
+                       .citing_sentence_key = "calcium"}}) {
     int64_t total = -1;
     absl::StatusOr<std::vector<v1::Citation>> all =
         store_->ListCitations(filter, 1000, 0, &total);
@@ -203,16 +223,17 @@ TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
   }
 }
 
-TEST_F(StoreTest, CitedPassagesFilterListsTheSourcesThosePassagesCite) {
+TEST_F(StoreTest, SentenceFilterOffersOnlyItsPassagesSentences) {
   int checked = 0;
   for (int64_t rowid = 1; rowid <= store_->passage_count(); ++rowid) {
     const v1::Passage& passage = (*store_->Passage(rowid))->passage;
     RowSet only(store_->passage_count());
     only.Add(rowid);
+    const KeepsPassages filter(std::move(only));
     int64_t total = -1;
     absl::StatusOr<std::vector<v1::Citation>> listed = store_->ListCitations(
-        {.cited_passages = &only,
-         .cited_passages_key = absl::StrCat("row ", rowid)},
+        {.citing_sentence = &filter,
+         .citing_sentence_key = absl::StrCat("row ", rowid)},
         1000, 0, &total);
     ASSERT_TRUE(listed.ok()) << listed.status();
     std::vector<std::string> ids;
@@ -225,14 +246,45 @@ TEST_F(StoreTest, CitedPassagesFilterListsTheSourcesThosePassagesCite) {
   }
   EXPECT_GT(checked, 10);
   // No passage: no source.
-  const RowSet none(store_->passage_count());
+  const KeepsPassages none{RowSet(store_->passage_count())};
   int64_t total = -1;
   EXPECT_TRUE(store_
-                  ->ListCitations({.cited_passages = &none,
-                                   .cited_passages_key = "none"},
+                  ->ListCitations({.citing_sentence = &none,
+                                   .citing_sentence_key = "none"},
                                   10, 0, &total)
                   ->empty());
   EXPECT_EQ(total, 0);
+}
+
+TEST_F(StoreTest, SentenceFilterSeesEachCitingSentencesOwnText) {
+  // The sources cited by a sentence with "calcium", from the stored passages.
+  std::set<std::string> expected;
+  for (int64_t rowid = 1; rowid <= store_->passage_count(); ++rowid) {
+    for (const StoredSentence& sentence : (*store_->Passage(rowid))->sentences) {
+      if (absl::StrContains(absl::AsciiStrToLower(sentence.text), "calcium")) {
+        expected.insert(sentence.source_ids.begin(), sentence.source_ids.end());
+      }
+    }
+  }
+  const KeepsSentencesWith calcium(*store_, "calcium");
+  int64_t total = -1;
+  absl::StatusOr<std::vector<v1::Citation>> listed = store_->ListCitations(
+      {.citing_sentence = &calcium, .citing_sentence_key = "calcium"}, 1000, 0,
+      &total);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::set<std::string> ids;
+  for (const v1::Citation& citation : *listed) {
+    ids.insert(citation.id());
+    EXPECT_TRUE(std::any_of(
+        citation.citing_sentences().begin(), citation.citing_sentences().end(),
+        [](const v1::CitingSentence& s) {
+          return absl::StrContains(absl::AsciiStrToLower(s.text()), "calcium");
+        }))
+        << citation.id();
+  }
+  EXPECT_EQ(ids, expected);
+  EXPECT_GT(ids.size(), 2u);
+  EXPECT_EQ(total, static_cast<int64_t>(ids.size()));
 }
 
 TEST(StoreSnapshotTest,
