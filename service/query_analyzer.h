@@ -2,10 +2,11 @@
 // FTS5 expressions.
 //
 // The analyzer keeps only words (letters and digits), drops stop words and
-// joins compounds (`MK-7` -> `mk7`, compound_terms.h). User text never
-// reaches FTS5 as syntax: MatchAll() writes every term as a quoted FTS5
-// string, so quotes, `*`, `NEAR`, `AND`, `col:`, parentheses and control
-// bytes are inert.
+// joins compounds (`MK-7` -> `mk7`, compound_terms.h). The server ranks and
+// filters from its own postings (searcher.h), so it sends FTS5 no
+// expression; MatchAll() is what the tests compare that ranking with (and a
+// filter's name). It writes every term as a quoted FTS5 string, so quotes,
+// `*`, `NEAR`, `AND`, `col:`, parentheses and control bytes are inert.
 //
 // Each content word becomes a TermGroup of alternatives that mean the same to
 // a reader of this knowledge base: `vitamin D`, `D3` and `cholecalciferol`;
@@ -47,8 +48,8 @@ struct AnalyzedQuery {
   // index of the group of each.
   std::vector<std::string> Phrases() const;
   std::vector<int> PhraseGroups() const;
-  // An FTS5 expression matching what has every group: for filters such as
-  // "citing sentences with these words".
+  // An FTS5 expression matching what has every group, as the filter for
+  // "citing sentences with these words" (Searcher::CitedText) does.
   std::string MatchAll() const;
 };
 
