@@ -208,13 +208,16 @@ absl::Status IndexWriter::Add(Article article_to_add,
       std::make_shared<const Article>(std::move(article_to_add));
   const Article& article = *shared;
   const std::string& id = article.id;
+  // Text is bound without a copy (BindView) wherever it lives in `article`
+  // or `file`, which outlive every statement run here; built ids are
+  // temporaries, copied (Bind).
 
-  absl::Status status = s.article.Bind(1, id)
-                            .Bind(2, article.category)
-                            .Bind(3, article.title)
-                            .Bind(4, article.description)
-                            .Bind(5, article.summary)
-                            .Bind(6, file.path)
+  absl::Status status = s.article.BindView(1, id)
+                            .BindView(2, article.category)
+                            .BindView(3, article.title)
+                            .BindView(4, article.description)
+                            .BindView(5, article.summary)
+                            .BindView(6, file.path)
                             .Run();
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(
@@ -222,10 +225,10 @@ absl::Status IndexWriter::Add(Article article_to_add,
                      "\" (from its title) is already used by another article"));
   }
   CITEKB_RETURN_IF_ERROR(status);
-  status = s.source_file.Bind(1, file.path)
-               .Bind(2, file.sha256)
+  status = s.source_file.BindView(1, file.path)
+               .BindView(2, file.sha256)
                .Bind(3, file.bytes)
-               .Bind(4, id)
+               .BindView(4, id)
                .Run();
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(
@@ -238,10 +241,10 @@ absl::Status IndexWriter::Add(Article article_to_add,
     const Section& section = article.sections[i];
     CITEKB_RETURN_IF_ERROR(
         s.section.Bind(1, absl::StrCat(id, "#", section.anchor))
-            .Bind(2, id)
+            .BindView(2, id)
             .Bind(3, static_cast<int64_t>(i))
-            .Bind(4, section.anchor)
-            .Bind(5, section.title)
+            .BindView(4, section.anchor)
+            .BindView(5, section.title)
             .Run());
     section_rowids.push_back(sqlite3_last_insert_rowid(db));
   }
@@ -258,7 +261,7 @@ absl::Status IndexWriter::Add(Article article_to_add,
     for (size_t c = 0; c < table.columns.size(); ++c) {
       CITEKB_RETURN_IF_ERROR(s.table_column.Bind(1, table_rowid)
                                  .Bind(2, static_cast<int64_t>(c))
-                                 .Bind(3, table.columns[c].header)
+                                 .BindView(3, table.columns[c].header)
                                  .Bind(4, table.columns[c].anecdotal ? 1 : 0)
                                  .Run());
     }
@@ -267,7 +270,7 @@ absl::Status IndexWriter::Add(Article article_to_add,
         CITEKB_RETURN_IF_ERROR(s.table_cell.Bind(1, table_rowid)
                                    .Bind(2, static_cast<int64_t>(r))
                                    .Bind(3, static_cast<int64_t>(c))
-                                   .Bind(4, table.rows[r][c])
+                                   .BindView(4, table.rows[r][c])
                                    .Run());
       }
     }
@@ -277,7 +280,7 @@ absl::Status IndexWriter::Add(Article article_to_add,
     CITEKB_RETURN_IF_ERROR(s.figure.Bind(1, absl::StrCat(id, "/f", f))
                                .Bind(2, section_rowids[figure.section_index])
                                .Bind(3, figure.block_index)
-                               .Bind(4, figure.caption)
+                               .BindView(4, figure.caption)
                                .Run());
   }
 
@@ -285,11 +288,11 @@ absl::Status IndexWriter::Add(Article article_to_add,
   for (size_t p = 0; p < article.passages.size(); ++p) {
     const Passage& passage = article.passages[p];
     s.passage.Bind(1, absl::StrCat(id, "/p", p))
-        .Bind(2, id)
+        .BindView(2, id)
         .Bind(3, section_rowids[passage.section_index])
         .Bind(4, static_cast<int64_t>(p))
         .Bind(5, passage.block_index)
-        .Bind(6, KindName(passage.kind))
+        .BindView(6, KindName(passage.kind))
         .BindView(7, passage.text)
         .Bind(8, passage.anecdotal ? 1 : 0);
     if (passage.table_index >= 0) {
@@ -321,7 +324,7 @@ absl::Status IndexWriter::Add(Article article_to_add,
       const int64_t sentence_rowid = sqlite3_last_insert_rowid(db);
       for (const std::string& source_id : sentence.source_ids) {
         CITEKB_RETURN_IF_ERROR(
-            s.sentence_source.Bind(1, sentence_rowid).Bind(2, source_id).Run());
+            s.sentence_source.Bind(1, sentence_rowid).BindView(2, source_id).Run());
         ++counts_.citations;
       }
     }
@@ -337,11 +340,11 @@ absl::Status IndexWriter::Add(Article article_to_add,
     const Faq& faq = article.faqs[q];
     const int64_t passage_rowid = passage_rowids[faq.passage_index];
     CITEKB_RETURN_IF_ERROR(s.faq.Bind(1, absl::StrCat(id, "/faq", q))
-                               .Bind(2, id)
+                               .BindView(2, id)
                                .Bind(3, passage_rowid)
                                .Bind(4, static_cast<int64_t>(q))
-                               .Bind(5, faq.question)
-                               .Bind(6, faq.answer)
+                               .BindView(5, faq.question)
+                               .BindView(6, faq.answer)
                                .Bind(7, faq.answer_incomplete ? 1 : 0)
                                .Run());
     faq_rowids.push_back(sqlite3_last_insert_rowid(db));
@@ -349,15 +352,15 @@ absl::Status IndexWriter::Add(Article article_to_add,
 
   for (const RelatedLink& link : article.related_links) {
     CITEKB_RETURN_IF_ERROR(
-        s.related_link.Bind(1, id)
+        s.related_link.BindView(1, id)
             .Bind(2, passage_rowids[link.passage_index])
-            .Bind(3, link.path)
-            .Bind(4, link.kind == RelatedLinkKind::kTool ? "tool" : "article")
-            .Bind(5, link.anchor_text)
+            .BindView(3, link.path)
+            .BindView(4, link.kind == RelatedLinkKind::kTool ? "tool" : "article")
+            .BindView(5, link.anchor_text)
             .Run());
   }
   for (const std::string& warning : article.warnings) {
-    CITEKB_RETURN_IF_ERROR(s.warning.Bind(1, warning).Run());
+    CITEKB_RETURN_IF_ERROR(s.warning.BindView(1, warning).Run());
   }
 
   ++counts_.articles;

@@ -332,11 +332,8 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
     if (words.empty()) {
       return Invalid("cited_text", "has no searchable words");
     }
-    std::vector<std::vector<std::string>> groups;
-    for (const TermGroup& group : words.groups) {
-      groups.push_back(group.alternatives);
-    }
-    CITEKB_ASSIGN_OR_RETURN(cited_text, searcher_->CitedText(groups));
+    CITEKB_ASSIGN_OR_RETURN(cited_text,
+                            searcher_->CitedText(words.GroupAlternatives()));
     filter.citing_sentence = cited_text.get();
     filter.citing_sentence_key = words.MatchAll();
   }

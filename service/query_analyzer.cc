@@ -167,6 +167,15 @@ std::vector<std::string> AnalyzedQuery::Phrases() const {
   return phrases;
 }
 
+std::vector<std::vector<std::string>> AnalyzedQuery::GroupAlternatives()
+    const {
+  std::vector<std::vector<std::string>> alternatives;
+  for (const TermGroup& group : groups) {
+    alternatives.push_back(group.alternatives);
+  }
+  return alternatives;
+}
+
 std::vector<int> AnalyzedQuery::PhraseGroups() const {
   std::vector<int> phrase_groups;
   for (size_t g = 0; g < groups.size(); ++g) {

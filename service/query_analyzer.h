@@ -48,6 +48,9 @@ struct AnalyzedQuery {
   // index of the group of each.
   std::vector<std::string> Phrases() const;
   std::vector<int> PhraseGroups() const;
+  // Each group's alternatives: what a filter such as "citing sentences
+  // with these words" needs one of, for every group (searcher.h).
+  std::vector<std::vector<std::string>> GroupAlternatives() const;
   // An FTS5 expression matching what has every group, as the filter for
   // "citing sentences with these words" (Searcher::CitedText) does.
   std::string MatchAll() const;

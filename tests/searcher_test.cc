@@ -292,17 +292,33 @@ TEST_P(SearcherTest, CountsAndFaqMatchesAreFts5s) {
   }
 }
 
+// The rowids of `table` (an FTS5 reference) that MATCH `expression`.
+std::vector<int64_t> Fts5Rowids(sqlite3* db, const char* table,
+                                const std::string& expression) {
+  auto fts5 = Statement::Prepare(
+      db, absl::StrCat("SELECT rowid FROM ", table, " WHERE ",
+                                   table, " MATCH ?1 ORDER BY rowid"));
+  EXPECT_TRUE(fts5.ok()) << fts5.status();
+  std::vector<int64_t> rowids;
+  if (!fts5.ok()) return rowids;
+  fts5->Bind(1, expression);
+  while (true) {
+    absl::StatusOr<bool> row = fts5->Step();
+    EXPECT_TRUE(row.ok()) << row.status() << " " << expression;
+    if (!row.ok() || !*row) break;
+    rowids.push_back(fts5->ColumnInt(0));
+  }
+  return rowids;
+}
+
 TEST_P(SearcherTest, PassagesHavingAllAreFts5sMatchOfEveryGroup) {
   Index& index = Get(GetParam());
   for (const char* words :
        {"calcium", "bone matrix", "vitamin D arteries", "K2 dose timing",
         "magnesium zzqx", "the of and"}) {
     const AnalyzedQuery query = AnalyzeQuery(words);
-    std::vector<std::vector<std::string>> groups;
-    for (const TermGroup& group : query.groups) {
-      groups.push_back(group.alternatives);
-    }
-    auto having = index.searcher->PassagesHavingAll(groups);
+    auto having =
+        index.searcher->PassagesHavingAll(query.GroupAlternatives());
     ASSERT_TRUE(having.ok()) << having.status();
     std::vector<int64_t> ours;
     having->ForEach([&](int64_t row) { ours.push_back(row); });
@@ -310,14 +326,8 @@ TEST_P(SearcherTest, PassagesHavingAllAreFts5sMatchOfEveryGroup) {
       EXPECT_TRUE(ours.empty()) << words;
       continue;
     }
-    auto fts5 = Statement::Prepare(
-        index.db.get(),
-        "SELECT rowid FROM passage_ref WHERE passage_ref MATCH ?1 "
-        "ORDER BY rowid");
-    ASSERT_TRUE(fts5.ok());
-    fts5->Bind(1, query.MatchAll());
-    std::vector<int64_t> expected;
-    while (*fts5->Step()) expected.push_back(fts5->ColumnInt(0));
+    const std::vector<int64_t> expected =
+        Fts5Rowids(index.db.get(), "passage_ref", query.MatchAll());
     EXPECT_EQ(ours, expected) << words;
     EXPECT_FALSE(expected.empty() && query.groups.size() == 1) << words;
     EXPECT_EQ(having->size(), static_cast<int64_t>(expected.size()));
@@ -338,25 +348,15 @@ TEST_P(SearcherTest, CitedTextKeepsTheSentencesFts5Matches) {
        {"calcium", "bone matrix", "vitamin D arteries", "MK-7",
         "K2 dose timing", "magnesium zzqx"}) {
     const AnalyzedQuery query = AnalyzeQuery(words);
-    std::vector<std::vector<std::string>> groups;
-    for (const TermGroup& group : query.groups) {
-      groups.push_back(group.alternatives);
-    }
-    auto filter = index.searcher->CitedText(groups);
+    auto filter = index.searcher->CitedText(query.GroupAlternatives());
     ASSERT_TRUE(filter.ok()) << filter.status();
     std::vector<int64_t> ours;
     for (const auto& [id, passage, text] : sentences) {
       if ((*filter)->Keeps(passage, text)) ours.push_back(id);
     }
     std::sort(ours.begin(), ours.end());
-    auto fts5 = Statement::Prepare(
-        index.db.get(),
-        "SELECT rowid FROM sentence_ref WHERE sentence_ref MATCH ?1 "
-        "ORDER BY rowid");
-    ASSERT_TRUE(fts5.ok());
-    fts5->Bind(1, query.MatchAll());
-    std::vector<int64_t> expected;
-    while (*fts5->Step()) expected.push_back(fts5->ColumnInt(0));
+    const std::vector<int64_t> expected =
+        Fts5Rowids(index.db.get(), "sentence_ref", query.MatchAll());
     EXPECT_EQ(ours, expected) << words;
     EXPECT_FALSE(expected.empty() && query.groups.size() == 1) << words;
   }
