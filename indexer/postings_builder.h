@@ -119,8 +119,8 @@ class BackgroundPostings {
   // Waits until all queued work has run; the first error, if any.
   absl::Status Finish();
 
-  // About 40 articles: enough to ride out an article slower than the
-  // rest, with little memory.
+  // Articles: enough to ride out one slower than the rest, with little
+  // memory.
   static constexpr size_t kMaxQueued = 64;
 
  private:

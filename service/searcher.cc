@@ -189,13 +189,29 @@ absl::StatusOr<int64_t> Searcher::CountMatching(
   return count;
 }
 
+absl::StatusOr<std::vector<std::vector<std::vector<std::string>>>>
+Searcher::PrepareGroups(
+    const std::vector<std::vector<std::string>>& groups) const {
+  std::vector<std::vector<std::vector<std::string>>> terms;
+  for (const std::vector<std::string>& alternatives : groups) {
+    CITEKB_ASSIGN_OR_RETURN(PhraseQuery phrases, Prepare(alternatives));
+    terms.push_back(std::move(phrases.terms));
+  }
+  return terms;
+}
+
 absl::StatusOr<RowSet> Searcher::PassagesHavingAll(
     const std::vector<std::vector<std::string>>& groups) const {
+  CITEKB_ASSIGN_OR_RETURN(auto terms, PrepareGroups(groups));
+  return PassagesHavingAllTerms(terms);
+}
+
+absl::StatusOr<RowSet> Searcher::PassagesHavingAllTerms(
+    const std::vector<std::vector<std::vector<std::string>>>& groups) const {
   std::optional<RowSet> all;
-  for (const std::vector<std::string>& alternatives : groups) {
-    CITEKB_ASSIGN_OR_RETURN(PhraseQuery phrase_query, Prepare(alternatives));
+  for (const std::vector<std::vector<std::string>>& alternatives : groups) {
     CITEKB_ASSIGN_OR_RETURN(RetrievalQuery query,
-                            passages_->Compile(phrase_query.terms));
+                            passages_->Compile(alternatives));
     CITEKB_ASSIGN_OR_RETURN(RowSet having, passages_->Rows(query));
     if (!all.has_value()) {
       all = std::move(having);
@@ -208,12 +224,8 @@ absl::StatusOr<RowSet> Searcher::PassagesHavingAll(
 
 absl::StatusOr<std::unique_ptr<CitedTextFilter>> Searcher::CitedText(
     const std::vector<std::vector<std::string>>& groups) const {
-  CITEKB_ASSIGN_OR_RETURN(RowSet passages, PassagesHavingAll(groups));
-  std::vector<std::vector<std::vector<std::string>>> terms;
-  for (const std::vector<std::string>& alternatives : groups) {
-    CITEKB_ASSIGN_OR_RETURN(PhraseQuery phrases, Prepare(alternatives));
-    terms.push_back(std::move(phrases.terms));
-  }
+  CITEKB_ASSIGN_OR_RETURN(auto terms, PrepareGroups(groups));
+  CITEKB_ASSIGN_OR_RETURN(RowSet passages, PassagesHavingAllTerms(terms));
   return std::unique_ptr<CitedTextFilter>(
       new CitedTextFilter(*tokenizer_, std::move(passages), std::move(terms)));
 }

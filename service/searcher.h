@@ -92,9 +92,6 @@ struct FaqHit {
 // consecutive positions. Made by Searcher::CitedText.
 class CitedTextFilter : public SentenceFilter {
  public:
-  // Passages having every group in any column: only they can hold such a
-  // sentence.
-  const RowSet& passages() const override { return passages_; }
   bool Keeps(int64_t passage_rowid, absl::string_view text) const override;
 
  private:
@@ -106,6 +103,8 @@ class CitedTextFilter : public SentenceFilter {
         groups_(std::move(groups)) {}
 
   const FtsTokenizer& tokenizer_;
+  // Passages having every group in any column: only they can hold such a
+  // sentence, and the others need no tokenizing.
   const RowSet passages_;
   // Per group, per alternative phrase: its terms.
   const std::vector<std::vector<std::vector<std::string>>> groups_;
@@ -170,6 +169,13 @@ class Searcher {
     std::vector<TokenSpan> spans;
     std::vector<uint32_t> terms;  // Term ids of the passage index.
   };
+
+  // Each group's alternative phrases split into terms (Prepare), and
+  // PassagesHavingAll for groups so split.
+  absl::StatusOr<std::vector<std::vector<std::vector<std::string>>>>
+  PrepareGroups(const std::vector<std::vector<std::string>>& groups) const;
+  absl::StatusOr<RowSet> PassagesHavingAllTerms(
+      const std::vector<std::vector<std::vector<std::string>>>& groups) const;
 
   Searcher(const Store& store, std::unique_ptr<FtsTokenizer> tokenizer,
            std::unique_ptr<RetrievalIndex> passages,

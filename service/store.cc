@@ -83,17 +83,13 @@ void KeepsSentence(sqlite3_context* context, int, sqlite3_value** arguments) {
   const auto* filter = static_cast<const SentenceFilter*>(
       sqlite3_value_pointer(arguments[0], kSentenceFilterPointerType));
   const int64_t passage = sqlite3_value_int64(arguments[1]);
-  if (filter == nullptr || !filter->passages().Has(passage)) {
-    sqlite3_result_int(context, 0);
-    return;
-  }
   const auto* text =
       reinterpret_cast<const char*>(sqlite3_value_text(arguments[2]));
   const int64_t size = sqlite3_value_bytes(arguments[2]);
   const int64_t start = sqlite3_value_int64(arguments[3]);
   const int64_t length = sqlite3_value_int64(arguments[4]);
-  const bool inside = text != nullptr && start >= 0 && length >= 0 &&
-                      start <= size && length <= size - start;
+  const bool inside = filter != nullptr && text != nullptr && start >= 0 &&
+                      length >= 0 && start <= size && length <= size - start;
   sqlite3_result_int(
       context, inside && filter->Keeps(passage, absl::string_view(
                                                     text + start, length))

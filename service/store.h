@@ -16,10 +16,10 @@
 // Connections are defensive: the file is opened read-only, immutable and
 // query_only, extension loading is off, SQLITE_DBCONFIG_DEFENSIVE is on and
 // the file's schema is not trusted to call functions. Statements are
-// prepared once per connection and every value is bound. Every connection has a progress
-// handler that charges the calling thread's QueryBudget (query_budget.h) and
-// interrupts the statement when the budget is spent; the statement then
-// fails, and the budget says why.
+// prepared once per connection and every value is bound. Every connection
+// has a progress handler that charges the calling thread's QueryBudget
+// (query_budget.h) and interrupts the statement when the budget is spent;
+// the statement then fails, and the budget says why.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto store, Store::Open("var/citekb.sqlite"));
 //   CITEKB_ASSIGN_OR_RETURN(auto passage, store->Passage(rowid));
@@ -51,7 +51,6 @@
 #include "service/index_file.h"
 #include "service/lru_cache.h"
 #include "service/retrieval_index.h"
-#include "service/row_set.h"
 
 namespace citekb {
 
@@ -87,9 +86,6 @@ struct PassageRow {
 class SentenceFilter {
  public:
   virtual ~SentenceFilter() = default;
-  // Passages that may have a sentence this filter keeps; no other
-  // passage's sentences are offered to Keeps.
-  virtual const RowSet& passages() const = 0;
   // Whether to keep `text`, a sentence of the passage `passage_rowid`.
   virtual bool Keeps(int64_t passage_rowid, absl::string_view text) const = 0;
 };

@@ -23,10 +23,6 @@ absl::Status AddFts5References(sqlite3* db) {
                             "');"
                             "CREATE VIRTUAL TABLE faq_ref USING fts5("
                             "question, tokenize = '",
-                            kFtsTokenizer,
-                            "');"
-                            "CREATE VIRTUAL TABLE sentence_ref USING fts5("
-                            "body, compounds, tokenize = '",
                             kFtsTokenizer, "')")));
   CITEKB_ASSIGN_OR_RETURN(
       Statement rows,
@@ -57,6 +53,14 @@ absl::Status AddFts5References(sqlite3* db) {
   CITEKB_RETURN_IF_ERROR(Exec(db,
                               "INSERT INTO faq_ref(rowid, question) "
                               "SELECT id, question FROM faqs ORDER BY id"));
+  return Exec(db, "COMMIT");
+}
+
+absl::Status AddSentenceReference(sqlite3* db) {
+  CITEKB_RETURN_IF_ERROR(
+      Exec(db, absl::StrCat("CREATE VIRTUAL TABLE sentence_ref USING fts5("
+                            "body, compounds, tokenize = '",
+                            kFtsTokenizer, "')")));
   std::vector<std::pair<int64_t, std::string>> sentences;
   {
     CITEKB_ASSIGN_OR_RETURN(
@@ -68,6 +72,7 @@ absl::Status AddFts5References(sqlite3* db) {
       sentences.emplace_back(rows.ColumnInt(0), rows.ColumnText(1));
     }
   }
+  CITEKB_RETURN_IF_ERROR(Exec(db, "BEGIN"));
   CITEKB_ASSIGN_OR_RETURN(
       Statement sentence,
       Statement::Prepare(db,

@@ -8,8 +8,8 @@
 // tokenizer, with the text kept for snippet():
 //   passage_ref(section_title, body, compounds)  over passages
 //   faq_ref(question)                            over faqs
-//   sentence_ref(body, compounds)                over sentences (their text),
-//                                                for ListCitations' cited text
+// and, for ListCitations' cited text, AddSentenceReference:
+//   sentence_ref(body, compounds)                over sentences (their text)
 
 #ifndef CITEKB_TESTS_FTS5_REFERENCE_H_
 #define CITEKB_TESTS_FTS5_REFERENCE_H_
@@ -23,8 +23,11 @@
 
 namespace citekb::testing {
 
-// Creates and fills the three in `db` (one transaction).
+// Creates and fills passage_ref and faq_ref in `db` (one transaction).
 absl::Status AddFts5References(sqlite3* db);
+
+// Creates and fills sentence_ref in `db` (one transaction).
+absl::Status AddSentenceReference(sqlite3* db);
 
 // The FTS5 MATCH expression for rows having any of `phrases`:
 // `"a" OR "b c"`, each quoted as the server quotes user text (QuoteFts).

@@ -94,6 +94,7 @@ class SearcherTest : public ::testing::TestWithParam<int> {
       std::filesystem::copy_file(path, reference);
       index->db = *OpenDatabase(reference, SQLITE_OPEN_READWRITE);
       EXPECT_TRUE(testing::AddFts5References(index->db.get()).ok());
+      EXPECT_TRUE(testing::AddSentenceReference(index->db.get()).ok());
 
       index->store = *Store::Open(path);
       auto searcher = Searcher::Create(*index->store);

@@ -169,8 +169,9 @@ TEST_F(StoreTest, LeadingFaqsAreTheFirstCompleteEntries) {
 class KeepsPassages : public SentenceFilter {
  public:
   explicit KeepsPassages(RowSet passages) : passages_(std::move(passages)) {}
-  const RowSet& passages() const override { return passages_; }
-  bool Keeps(int64_t, absl::string_view) const override { return true; }
+  bool Keeps(int64_t passage_rowid, absl::string_view) const override {
+    return passages_.Has(passage_rowid);
+  }
 
  private:
   const RowSet passages_;
@@ -179,24 +180,17 @@ class KeepsPassages : public SentenceFilter {
 // Keeps the sentences that have `word` (lower-case) in their text.
 class KeepsSentencesWith : public SentenceFilter {
  public:
-  KeepsSentencesWith(const Store& store, std::string word)
-      : passages_(store.passage_count()), word_(std::move(word)) {
-    for (int64_t rowid = 1; rowid <= store.passage_count(); ++rowid) {
-      passages_.Add(rowid);
-    }
-  }
-  const RowSet& passages() const override { return passages_; }
+  explicit KeepsSentencesWith(std::string word) : word_(std::move(word)) {}
   bool Keeps(int64_t, absl::string_view text) const override {
     return absl::StrContains(absl::AsciiStrToLower(text), word_);
   }
 
  private:
-  RowSet passages_;
   const std::string word_;
 };
 
 TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
-  const KeepsSentencesWith calcium(*store_, "calcium");
+  const KeepsSentencesWith calcium("calcium");
   for (const CitationFilter& filter :
        {CitationFilter{}, CitationFilter{.kind = v1::CITATION_KIND_PUBMED},
         CitationFilter{.citing_sentence = &calcium,
@@ -223,7 +217,7 @@ TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
   }
 }
 
-TEST_F(StoreTest, SentenceFilterOffersOnlyItsPassagesSentences) {
+TEST_F(StoreTest, SentenceFilterOfOnePassageListsItsCitations) {
   int checked = 0;
   for (int64_t rowid = 1; rowid <= store_->passage_count(); ++rowid) {
     const v1::Passage& passage = (*store_->Passage(rowid))->passage;
@@ -266,7 +260,7 @@ TEST_F(StoreTest, SentenceFilterSeesEachCitingSentencesOwnText) {
       }
     }
   }
-  const KeepsSentencesWith calcium(*store_, "calcium");
+  const KeepsSentencesWith calcium("calcium");
   int64_t total = -1;
   absl::StatusOr<std::vector<v1::Citation>> listed = store_->ListCitations(
       {.citing_sentence = &calcium, .citing_sentence_key = "calcium"}, 1000, 0,
