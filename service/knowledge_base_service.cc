@@ -173,7 +173,7 @@ grpc::Status KnowledgeBaseService::Process(const Call& call,
                                            Logic<Request, Response> logic,
                                            Request* request,
                                            absl::StatusOr<Response>* result,
-                                           std::string* log_line) const {
+                                           std::string* log_line) {
   // No message: the client half-closed without sending one. (An oversized
   // message never gets here: the transport fails that call with
   // RESOURCE_EXHAUSTED itself.)
@@ -212,7 +212,7 @@ grpc::Status KnowledgeBaseService::Process(const Call& call,
 template <typename Request, typename Response>
 absl::Status KnowledgeBaseService::Answer(
     grpc::CallbackServerContext& context, const Request& request,
-    Logic<Request, Response> logic, absl::StatusOr<Response>* result) const {
+    Logic<Request, Response> logic, absl::StatusOr<Response>* result) {
   // The deadline is checked first: once it passes gRPC also marks the call
   // cancelled, and DEADLINE_EXCEEDED is the more useful code to log.
   if (context.deadline() <= std::chrono::system_clock::now()) {
@@ -226,7 +226,10 @@ absl::Status KnowledgeBaseService::Answer(
   QueryBudget budget(
       {.max_steps = max_query_steps_,
        .deadline = DeadlineOf(context),
-       .cancelled = [&context] { return context.IsCancelled(); }});
+       .cancelled = [&context] { return context.IsCancelled(); },
+       .start_on_idle_thread = [this](absl::AnyInvocable<void() &&> work) {
+         return workers_.TryLend(std::move(work));
+       }});
   {
     // The logic runs entirely on this thread (the store leases its
     // connections to the calling thread), so the scope covers exactly this

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "indexer/postings_format.h"
 #include "indexer/sqlite.h"
 #include "service/query_budget.h"
@@ -87,10 +89,23 @@ inline bool DecodePosting(const char** p, const char* end, uint32_t base,
   return true;
 }
 
-// Charges postings read to the calling thread's budget, a batch at a time.
+// Ranking order: the higher score first, equal scores in row order. As a
+// heap's comparison it keeps the worst row on top.
+bool Better(const RankedRow& a, const RankedRow& b) {
+  return a.score > b.score || (a.score == b.score && a.row < b.row);
+}
+
+}  // namespace
+
+// Charges postings read to a call's budget, a batch at a time; by default
+// the calling thread's. A meter with `stop` also stops as soon as another
+// thread sets it (the other half of a ranking split in two, RankRows).
 class BudgetMeter {
  public:
-  BudgetMeter() : budget_(QueryBudget::Current()) {}
+  BudgetMeter() : BudgetMeter(QueryBudget::Current()) {}
+  explicit BudgetMeter(QueryBudget* budget,
+                       const std::atomic<bool>* stop = nullptr)
+      : budget_(budget), stop_(stop) {}
   // False once the budget says stop.
   bool Count(int64_t postings) {
     pending_ += postings;
@@ -100,17 +115,30 @@ class BudgetMeter {
   bool Flush() {
     const int64_t charge = pending_;
     pending_ = 0;
-    return budget_ == nullptr || budget_->Charge(charge);
+    counted_ += charge;
+    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
+      stopped_ = true;
+    }
+    return !stopped_ && (budget_ == nullptr || budget_->Charge(charge));
   }
+  // Why it stopped: the budget's status; CANCELLED when `stop` stopped it.
   absl::Status status() const {
+    if (stopped_) return absl::CancelledError("the other half of the ranking stopped");
     return budget_ == nullptr ? absl::OkStatus() : budget_->status();
   }
+  // Postings counted and flushed so far.
+  int64_t counted() const { return counted_; }
 
  private:
   static constexpr int64_t kBatch = 4096;
   QueryBudget* const budget_;
+  const std::atomic<bool>* const stop_;
+  bool stopped_ = false;
   int64_t pending_ = 0;
+  int64_t counted_ = 0;
 };
+
+namespace {
 
 // Reads one varint of a list already checked at load (IndexBlocks): most
 // are one byte.
@@ -667,16 +695,10 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
 // non-essential lists are consulted for a candidate only while its score
 // could still make it (bounded by their blocks that would hold it).
 template <typename Filter>
-absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
-    const RetrievalQuery& query, const RankOptions& options,
-    const Filter& accept) const {
-  std::vector<RankedRow> page;
-  if (options.limit <= 0 || options.offset < 0 || options.offset >= rows_) {
-    return page;
-  }
-  const size_t keep =
-      static_cast<size_t>(std::min(options.offset + options.limit, rows_));
-
+absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
+    const RetrievalQuery& query, size_t keep, bool phrase_flags,
+    const Filter& accept, uint32_t first_row, uint32_t last_row,
+    std::atomic<double>* shared_bar, BudgetMeter& meter) const {
   const size_t phrase_count = query.phrases.size();
   std::vector<size_t> order;
   for (size_t i = 0; i < phrase_count; ++i) {
@@ -696,6 +718,7 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
   for (size_t phrase : order) {
     cursors.emplace_back(*query.phrases[phrase].list, column_weights_,
                          &decoded);
+    cursors.back().SeekAtLeast(first_row);
     idf.push_back(query.phrases[phrase].idf);
     sum += bound(phrase);
     bound_through.push_back(sum);
@@ -703,27 +726,34 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
   const size_t lists = cursors.size();
 
   // The best rows so far; the worst on top (lowest score, then highest row).
-  struct Entry {
-    double score;
-    uint32_t row;
-    std::string phrases;
-  };
-  auto better = [](const Entry& a, const Entry& b) {
-    return a.score > b.score || (a.score == b.score && a.row < b.row);
-  };
-  std::vector<Entry> best;
+  std::vector<RankedRow> best;
   best.reserve(keep + 1);
   double threshold = -1;  // The worst kept score once `keep` rows are kept.
+  // What a row must exceed to make the page: `threshold`, or the other
+  // half's when it is higher (with a `shared_bar`). Only bounds are held to
+  // it, strictly, so a row that ties it is still scored.
+  double bar = -1;
   size_t first_essential = 0;
+  // Raises `bar` to `to` and drops the lists that can no longer lift a row
+  // over it from the essential ones; true when any was dropped.
+  auto raise_bar = [&](double to) {
+    if (to <= bar) return false;
+    bar = to;
+    const size_t before = first_essential;
+    while (first_essential < lists &&
+           bound_through[first_essential] * (1 + kBoundSlack) < bar) {
+      ++first_essential;
+    }
+    return first_essential != before;
+  };
   std::vector<double> frequency(phrase_count, 0);
   std::vector<uint8_t> has(phrase_count, 0);
   std::vector<double> block_bound(lists, 0);
-  BudgetMeter meter;
   int64_t charged = 0;
 
   uint32_t row = kNoRow;
   for (Cursor& cursor : cursors) row = std::min(row, cursor.row());
-  while (row != kNoRow) {
+  while (row <= last_row) {
     // The essential lists at `row` give their part and move on; the least
     // row they then stand at is the next candidate.
     uint32_t next = kNoRow;
@@ -746,7 +776,7 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
     if (wanted) {
       const bool full = best.size() == keep;
       bool pruned = false;
-      if (full && first_essential > 0) {
+      if (first_essential > 0) {
         // What the lists not consulted yet could still add, bounded by
         // their blocks that would hold the row.
         double rest = 0;
@@ -755,7 +785,7 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
           rest += block_bound[i];
         }
         for (size_t i = first_essential; i-- > 0;) {
-          if ((partial + rest) * (1 + kBoundSlack) < threshold) {
+          if ((partial + rest) * (1 + kBoundSlack) < bar) {
             pruned = true;
             break;
           }
@@ -770,7 +800,7 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
           }
         }
       }
-      if (!pruned && (!full || partial * (1 + kBoundSlack) >= threshold)) {
+      if (!pruned && partial * (1 + kBoundSlack) >= bar) {
         // The exact score: bm25()'s sum, phrase by phrase in query order.
         double score = 0;
         for (size_t phrase = 0; phrase < phrase_count; ++phrase) {
@@ -780,28 +810,30 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
           }
         }
         if (!full || score > threshold) {
-          Entry entry{score, row, {}};
-          if (options.phrase_flags) {
-            entry.phrases.assign(has.begin(), has.end());
-          }
+          RankedRow entry{row, score, {}};
+          if (phrase_flags) entry.phrases.assign(has.begin(), has.end());
           best.push_back(std::move(entry));
-          std::push_heap(best.begin(), best.end(), better);
+          std::push_heap(best.begin(), best.end(), Better);
           if (best.size() > keep) {
-            std::pop_heap(best.begin(), best.end(), better);
+            std::pop_heap(best.begin(), best.end(), Better);
             best.pop_back();
           }
           if (best.size() == keep) {
             threshold = best.front().score;
-            while (first_essential < lists &&
-                   bound_through[first_essential] * (1 + kBoundSlack) <
-                       threshold) {
-              ++first_essential;
+            if (shared_bar != nullptr) {
+              double shared = shared_bar->load(std::memory_order_relaxed);
+              while (shared < threshold &&
+                     !shared_bar->compare_exchange_weak(
+                         shared, threshold, std::memory_order_relaxed)) {
+              }
             }
-            // A list that turned non-essential no longer leads: the next
-            // candidate is the least row of those still essential.
-            next = kNoRow;
-            for (size_t i = first_essential; i < lists; ++i) {
-              next = std::min(next, cursors[i].row());
+            if (raise_bar(threshold)) {
+              // A list that turned non-essential no longer leads: the next
+              // candidate is the least row of those still essential.
+              next = kNoRow;
+              for (size_t i = first_essential; i < lists; ++i) {
+                next = std::min(next, cursors[i].row());
+              }
             }
           }
         }
@@ -812,17 +844,115 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
     if (decoded - charged >= 4096) {
       if (!meter.Count(decoded - charged)) return meter.status();
       charged = decoded;
+      if (shared_bar != nullptr &&
+          raise_bar(shared_bar->load(std::memory_order_relaxed))) {
+        row = kNoRow;
+        for (size_t i = first_essential; i < lists; ++i) {
+          row = std::min(row, cursors[i].row());
+        }
+      }
     }
   }
   if (!meter.Count(decoded - charged) || !meter.Flush()) {
     return meter.status();
   }
+  return best;
+}
 
-  std::sort_heap(best.begin(), best.end(), better);
+template <typename Filter>
+absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
+    const RetrievalQuery& query, const RankOptions& options,
+    const Filter& accept) const {
+  std::vector<RankedRow> best;
+  if (options.limit <= 0 || options.offset < 0 || options.offset >= rows_) {
+    return best;
+  }
+  const size_t keep =
+      static_cast<size_t>(std::min(options.offset + options.limit, rows_));
+  QueryBudget* const budget = QueryBudget::Current();
+  BudgetMeter meter(budget);
+
+  // A long ranking is split in two when the call's budget can start an
+  // idle thread on the rows after `split`. That half is ranked by whichever
+  // thread claims it first: the idle one, or this one after its own half
+  // (when the other has not woken yet), so neither ever waits for a thread
+  // that is busy elsewhere. This thread returns only once that half is done
+  // or was never started, so the closure never outlives what it reads.
+  // Each half holds its bounds to the higher of the two thresholds (`bar`),
+  // so that the two together prune about as much as one would.
+  struct UpperHalf {
+    std::atomic<bool> claimed{false};
+    std::atomic<bool> stop{false};  // The lower half failed: give up.
+    std::atomic<double> bar{-1};
+    absl::Notification done;
+    absl::StatusOr<std::vector<RankedRow>> best;
+    int64_t postings = 0;
+  };
+  const uint32_t split = budget != nullptr ? SplitRow(query) : 0;
+  std::shared_ptr<UpperHalf> upper;
+  auto rank_upper = [this, &query, keep, &options, &accept, split](
+                        UpperHalf& half, BudgetMeter& half_meter) {
+    half.best = BestInRange(query, keep, options.phrase_flags, accept,
+                            split + 1, kNoRow - 1, &half.bar, half_meter);
+  };
+  if (split != 0) {
+    upper = std::make_shared<UpperHalf>();
+    const bool started = budget->StartOnIdleThread([upper, rank_upper] {
+      if (upper->claimed.exchange(true)) return;
+      BudgetMeter half_meter(/*budget=*/nullptr, &upper->stop);
+      rank_upper(*upper, half_meter);
+      upper->postings = half_meter.counted();
+      upper->done.Notify();
+    });
+    if (!started) upper = nullptr;
+  }
+
+  if (upper == nullptr) {
+    CITEKB_ASSIGN_OR_RETURN(
+        best, BestInRange(query, keep, options.phrase_flags, accept, 1,
+                          kNoRow - 1, /*shared_bar=*/nullptr, meter));
+  } else {
+    absl::StatusOr<std::vector<RankedRow>> lower =
+        BestInRange(query, keep, options.phrase_flags, accept, 1, split,
+                    &upper->bar, meter);
+    if (!lower.ok()) upper->stop.store(true, std::memory_order_relaxed);
+    if (!upper->claimed.exchange(true)) {
+      if (!lower.ok()) return lower.status();
+      rank_upper(*upper, meter);
+    } else {
+      upper->done.WaitForNotification();
+      if (!lower.ok()) return lower.status();
+      // Its postings count against the call's budget too, once it is back.
+      if (!meter.Count(upper->postings) || !meter.Flush()) {
+        return meter.status();
+      }
+    }
+    CITEKB_RETURN_IF_ERROR(upper->best.status());
+    best = *std::move(lower);
+    for (RankedRow& row : *upper->best) best.push_back(std::move(row));
+  }
+
+  std::sort(best.begin(), best.end(), Better);
+  if (best.size() > keep) best.resize(keep);
+  std::vector<RankedRow> page;
   for (size_t i = static_cast<size_t>(options.offset); i < best.size(); ++i) {
-    page.push_back({best[i].row, best[i].score, std::move(best[i].phrases)});
+    page.push_back(std::move(best[i]));
   }
   return page;
+}
+
+uint32_t RetrievalIndex::SplitRow(const RetrievalQuery& query) const {
+  int64_t postings = 0;
+  const PostingList* longest = nullptr;
+  for (const CompiledPhrase& phrase : query.phrases) {
+    if (phrase.list == nullptr) continue;
+    postings += phrase.list->rows;
+    if (longest == nullptr || phrase.list->rows > longest->rows) {
+      longest = phrase.list.get();
+    }
+  }
+  if (postings < kMinPostingsToSplit || longest->blocks.size() < 2) return 0;
+  return longest->blocks[longest->blocks.size() / 2 - 1].last_row;
 }
 
 absl::StatusOr<int64_t> RetrievalIndex::Count(
