@@ -210,9 +210,10 @@ grpc::Status KnowledgeBaseService::Process(const Call& call,
 }
 
 template <typename Request, typename Response>
-absl::Status KnowledgeBaseService::Answer(
-    grpc::CallbackServerContext& context, const Request& request,
-    Logic<Request, Response> logic, absl::StatusOr<Response>* result) {
+absl::Status KnowledgeBaseService::Answer(grpc::CallbackServerContext& context,
+                                          const Request& request,
+                                          Logic<Request, Response> logic,
+                                          absl::StatusOr<Response>* result) {
   // The deadline is checked first: once it passes gRPC also marks the call
   // cancelled, and DEADLINE_EXCEEDED is the more useful code to log.
   if (context.deadline() <= std::chrono::system_clock::now()) {
@@ -223,13 +224,13 @@ absl::Status KnowledgeBaseService::Answer(
     return absl::CancelledError("call cancelled by the client");
   }
   const std::shared_ptr<const KnowledgeBase> kb = index_.Current();
-  QueryBudget budget(
-      {.max_steps = max_query_steps_,
-       .deadline = DeadlineOf(context),
-       .cancelled = [&context] { return context.IsCancelled(); },
-       .start_on_idle_thread = [this](absl::AnyInvocable<void() &&> work) {
-         return workers_.TryLend(std::move(work));
-       }});
+  QueryBudget budget({.max_steps = max_query_steps_,
+                      .deadline = DeadlineOf(context),
+                      .cancelled = [&context] { return context.IsCancelled(); },
+                      .start_on_idle_thread =
+                          [this](absl::AnyInvocable<void() &&> work) {
+                            return workers_.TryLend(std::move(work));
+                          }});
   {
     // The logic runs entirely on this thread (the store leases its
     // connections to the calling thread), so the scope covers exactly this

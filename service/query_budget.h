@@ -1,8 +1,9 @@
 // How much work the index store may do for one call: a bound on SQLite
 // virtual-machine steps, the call's deadline, whether the caller has given
-// up, and whether it may borrow a thread that would otherwise be idle. The store (store.h) installs an SQLite progress handler on every
-// connection that charges the budget of the call running on the current
-// thread and interrupts the statement as soon as the budget says stop.
+// up, and whether it may borrow a thread that would otherwise be idle. The
+// store (store.h) installs an SQLite progress handler on every connection
+// that charges the budget of the call running on the current thread and
+// interrupts the statement as soon as the budget says stop.
 //
 //   QueryBudget budget({.max_steps = 50'000'000, .deadline = deadline});
 //   absl::StatusOr<v1::AskResponse> answer;

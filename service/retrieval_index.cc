@@ -123,7 +123,9 @@ class BudgetMeter {
   }
   // Why it stopped: the budget's status; CANCELLED when `stop` stopped it.
   absl::Status status() const {
-    if (stopped_) return absl::CancelledError("the other half of the ranking stopped");
+    if (stopped_) {
+      return absl::CancelledError("the other half of the ranking stopped");
+    }
     return budget_ == nullptr ? absl::OkStatus() : budget_->status();
   }
   // Postings counted and flushed so far.

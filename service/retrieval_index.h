@@ -9,11 +9,12 @@
 //   ORDER BY score DESC, rowid LIMIT ? OFFSET ?
 //
 // but without an SQL statement per query or a b-tree lookup per matching
-// row (the index keeps no FTS5 table: the tests build one to compare). It finds the best rows with MaxScore: phrases whose best
-// possible contribution cannot lift a row into the page are only consulted
-// for rows the others have already made candidates, and skipped by blocks
-// of 128 postings. So a question of common words does not score every
-// passage that has one of them.
+// row (the index keeps no FTS5 table: the tests build one to compare). It
+// finds the best rows with MaxScore: phrases whose best possible
+// contribution cannot lift a row into the page are only consulted for rows
+// the others have already made candidates, and skipped by blocks of 128
+// postings. So a question of common words does not score every passage
+// that has one of them.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto index,
 //                           RetrievalIndex::Load(db, "passages", {2, 1, 1}));

@@ -442,10 +442,8 @@ TEST_F(RetrievalIndexTest, RankingsSplitOverAnIdleThreadRankAsOneThreadDoes) {
     const RetrievalQuery query = Compile(*passages_, phrases);
     const bool splits = LongEnoughToSplit(query);
     split_queries += splits;
-    for (auto [limit, offset] : {std::pair<int64_t, int64_t>{12, 0},
-                                 {1, 0},
-                                 {10, 40},
-                                 {200, 0}}) {
+    for (auto [limit, offset] :
+         {std::pair<int64_t, int64_t>{12, 0}, {1, 0}, {10, 40}, {200, 0}}) {
       const RankOptions options{
           .offset = offset, .limit = limit, .phrase_flags = true};
       auto paragraph = [&](int64_t row) { return kinds_[row] == "paragraph"; };
@@ -503,7 +501,8 @@ TEST_F(RetrievalIndexTest, ASplitRankingStopsAtTheBudgetWithBothHalves) {
   const RetrievalQuery query =
       Compile(*passages_, {"the", "and", "vitamin", "of"});
   ASSERT_TRUE(LongEnoughToSplit(query));
-  for (int64_t max_steps : {int64_t{100}, RetrievalIndex::kMinPostingsToSplit / 2}) {
+  for (int64_t max_steps :
+       {int64_t{100}, RetrievalIndex::kMinPostingsToSplit / 2}) {
     LendingBudget budget(/*hold=*/false, max_steps);
     absl::StatusOr<std::vector<RankedRow>> ranked;
     {

@@ -1,6 +1,7 @@
 // WorkerPool (service/worker_pool.h): admission up to the bound, refusal
 // beyond it, order of arrival, lending only idle threads, and the
-// destructor running what was admitted. Work is held with Notifications, so nothing waits on timing.
+// destructor running what was admitted. Work is held with Notifications,
+// so nothing waits on timing.
 
 #include "service/worker_pool.h"
 
