@@ -5,27 +5,44 @@
 # bench/RESULTS.md. Every figure comes from this one run on this machine,
 # server and load generator side by side.
 #
-#   scripts/bench.sh                   # 10,000 articles, 10 s per load run
-#   scripts/bench.sh --articles 1000 --duration 3   # a quick run
+#   scripts/bench.sh                   # 10,000 articles, 3 rounds of 4 s runs
+#   scripts/bench.sh --articles 1000 --duration 2 --rounds 1   # a quick run
+#
+# This machine's speed drifts by a third within minutes, so the load runs go
+# in rounds: each round runs every configuration once, on the seed and the
+# large index's servers (both started beforehand), and each ratio is taken
+# within one round, whose runs are seconds apart. The table gives each
+# ratio's median over the rounds, with its range.
 #
 # Work files go to var/bench/ (about 1 GB at 10,000 articles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 articles=10000
-duration=10
+duration=4
+rounds=3
 write_results=1
+usage="usage: scripts/bench.sh [--articles N] [--duration SECONDS] [--rounds N] [--no-results]"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --articles) articles=$2; shift 2 ;;
-    --duration) duration=$2; shift 2 ;;
+    --articles|--duration|--rounds)
+      if [[ $# -lt 2 || ! "$2" =~ ^[0-9]+$ ]]; then
+        echo "bench: $1 needs a whole number; $usage" >&2
+        exit 2
+      fi
+      case "$1" in
+        --articles) articles=$2 ;;
+        --duration) duration=$2 ;;
+        --rounds) rounds=$2 ;;
+      esac
+      shift 2 ;;
     --no-results) write_results=0; shift ;;
-    *) echo "usage: scripts/bench.sh [--articles N] [--duration SECONDS] [--no-results]" >&2
+    *) echo "$usage" >&2
        exit 2 ;;
   esac
 done
-if (( articles < 2 || duration < 1 )); then
-  echo "bench: --articles must be at least 2 and --duration at least 1" >&2
+if (( articles < 2 || duration < 1 || rounds < 1 )); then
+  echo "bench: --articles must be at least 2, --duration and --rounds at least 1" >&2
   exit 2
 fi
 
@@ -37,7 +54,7 @@ cmake --build "$build" --target citekb-index citekb-server citekb-load make_corp
 bin=$build
 work=var/bench
 mkdir -p "$work"
-warmup=2s
+warmup=1s
 
 servers=()
 cleanup() {
@@ -73,6 +90,12 @@ stop_server() {
   wait "$server_pid" || true
 }
 
+# use_server ADDRESS PID: the server the next load runs go to.
+use_server() {
+  address=$1
+  server_pid=$2
+}
+
 # load NAME RPC CONCURRENCY [DEADLINE]: one citekb-load run into $work/NAME.json.
 load() {
   "$bin/bench/citekb-load" --target "$address" --rpc "$2" --concurrency "$3" \
@@ -93,17 +116,6 @@ echo "== Seed index"
 echo "== Start-up to SERVING, seed index"
 "$bin/bench/citekb-startup" --server "$bin/service/citekb-server" \
   --index "$work/seed.sqlite" --runs 5 --json "$work/startup-seed.json"
-
-echo "== Load on the seed index"
-start_server seed "$bin/service/citekb-server" --index "$work/seed.sqlite"
-load health-c32 health 32
-load ask-c32 ask 32
-load search-c32 search 32
-load evaluate-stack-c32 evaluate_stack 32
-load list-citations-c32 list_citations 32
-load health-c1 health 1
-load ask-c1 ask 1
-stop_server
 
 echo
 echo "== Synthetic corpus: $((articles - 1)) articles + the seed article"
@@ -133,13 +145,31 @@ echo "== Start-up to SERVING, $articles-article index"
 "$bin/bench/citekb-startup" --server "$bin/service/citekb-server" \
   --index "$work/big.sqlite" --runs 3 --json "$work/startup-big.json"
 
-echo "== Load on the $articles-article index"
+echo "== Load: $rounds rounds, on the seed index and the $articles-article index"
+start_server seed "$bin/service/citekb-server" --index "$work/seed.sqlite"
+seed_address=$address seed_pid=$server_pid
 start_server big "$bin/service/citekb-server" --index "$work/big.sqlite"
-# 32 calls of ~0.2 s CPU each on 2 cores queue for seconds: a long deadline,
-# so that the runs measure the server, not the deadline.
-load big-ask-c1 ask 1 60s
-load big-ask-c32 ask 32 60s
-load big-search-c32 search 32 60s
+big_address=$address big_pid=$server_pid
+for round in $(seq "$rounds"); do
+  echo "-- round $round of $rounds"
+  use_server "$seed_address" "$seed_pid"
+  load "health-c32.r$round" health 32
+  load "ask-c32.r$round" ask 32
+  load "search-c32.r$round" search 32
+  load "evaluate-stack-c32.r$round" evaluate_stack 32
+  load "list-citations-c32.r$round" list_citations 32
+  load "health-c1.r$round" health 1
+  load "ask-c1.r$round" ask 1
+  use_server "$big_address" "$big_pid"
+  load "big-ask-c1.r$round" ask 1 60s
+  # 32 calls of ~1 ms CPU each on 2 cores queue for a while: a long
+  # deadline, so that the runs measure the server, not the deadline.
+  load "big-ask-c32.r$round" ask 32 60s
+  load "big-search-c32.r$round" search 32 60s
+done
+use_server "$seed_address" "$seed_pid"
+stop_server
+use_server "$big_address" "$big_pid"
 stop_server
 
 echo
@@ -147,54 +177,78 @@ echo "== Server API experiment (seed index, no request log): sync vs callback"
 for api in sync callback; do
   start_server "api-$api" "$bin/bench/citekb-server-api-experiment" --api "$api" \
     --index "$work/seed.sqlite"
-  load "api-$api-health-c32" health 32
-  load "api-$api-ask-c32" ask 32
-  load "api-$api-ask-c1" ask 1
+  load "api-$api-health-c32.r1" health 32
+  load "api-$api-ask-c32.r1" ask 32
+  load "api-$api-ask-c1.r1" ask 1
   stop_server
 done
 
 # ---------------------------------------------------------------------------
 # The table.
 # ---------------------------------------------------------------------------
-qps() { field "$work/$1.json" qps; }
-p() { field "$work/$1.json" "$2"; }
-errors() { field "$work/$1.json" errors; }
+# in_round R NAME KEY: KEY of run NAME in round R.
+in_round() { field "$work/$2.r$1.json" "$3"; }
+# median VALUES...: their median (the mean of the middle two for an even
+# count); range VALUES...: "min-max".
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  printf "%.6g", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END {
+  printf "%.2f-%.2f", lo, hi }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+# ratios A_NAME A_KEY B_NAME B_KEY: A/B in each round, one per line.
+ratios() {
+  local r
+  for r in $(seq "$rounds"); do
+    ratio "$(in_round "$r" "$1" "$2")" "$(in_round "$r" "$3" "$4")"
+    echo
+  done
+}
+# across NAME KEY: the median of KEY over the rounds (the API experiment
+# has one).
+across() {
+  local r values=()
+  for r in $(seq "$rounds"); do
+    [[ -f "$work/$1.r$r.json" ]] && values+=("$(in_round "$r" "$1" "$2")")
+  done
+  median "${values[@]}"
+}
 
-health_qps=$(qps health-c32)
-ask_qps=$(qps ask-c32)
-search_qps=$(qps search-c32)
-stack_qps=$(qps evaluate-stack-c32)
-citations_qps=$(qps list-citations-c32)
-health_p50_c1=$(p health-c1 p50)
-ask_p50_c1=$(p ask-c1 p50)
-ask_p50_c32=$(p ask-c32 p50)
-ask_p99_c32=$(p ask-c32 p99)
-big_ask_p50_c1=$(p big-ask-c1 p50)
 # VmHWM after the last run on the big index: the most it ever held.
-big_peak_kb=$(field "$work/big-search-c32.json" server_peak_rss_kb)
+big_peak_kb=$(in_round "$rounds" big-search-c32 server_peak_rss_kb)
 startup_seed=$(field "$work/startup-seed.json" median_ms)
 startup_big=$(field "$work/startup-big.json" median_ms)
-stack_errors=$(sed -n 's/.*"errors_by_code": {\(.*\)},*/\1/p' "$work/evaluate-stack-c32.json")
+stack_errors=$(for r in $(seq "$rounds"); do
+  sed -n 's/.*"errors_by_code": {\(..*\)},*/round '"$r"': \1/p' "$work/evaluate-stack-c32.r$r.json"
+done | paste -sd ';' -)
 
-# row LABEL VALUE OP TARGET: one line of the table, with met/missed.
+# row LABEL VALUE OP TARGET [RANGE]: one line of the table, with met/missed.
 rows=()
 row() {
   local verdict
   verdict=$(awk -v v="$2" -v op="$3" -v t="$4" 'BEGIN {
     ok = (op == ">=") ? (v >= t) : (v <= t); print ok ? "met" : "MISSED" }')
-  rows+=("$(printf '| %s | %s | %s %s | %s |' "$1" "$2" "$3" "$4" "$verdict")")
+  rows+=("$(printf '| %s | %s | %s | %s %s | %s |' "$1" "$2" "${5:-}" "$3" "$4" "$verdict")")
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+# ratio_row LABEL OP TARGET A_NAME A_KEY B_NAME B_KEY: a ratio's median and
+# range over the rounds.
+ratio_row() {
+  local label=$1 op=$2 target=$3
+  shift 3
+  mapfile -t each < <(ratios "$@")
+  row "$label" "$(printf '%.2f' "$(median "${each[@]}")")" "$op" "$target" \
+    "$(range "${each[@]}")"
+}
 
-row "Ask QPS / Health QPS, concurrency 32" "$(ratio "$ask_qps" "$health_qps")" ">=" 0.5
-row "Search QPS / Health QPS, concurrency 32" "$(ratio "$search_qps" "$health_qps")" ">=" 0.6
-row "EvaluateStack QPS / Health QPS, concurrency 32" "$(ratio "$stack_qps" "$health_qps")" ">=" 0.6
-row "Ask p50 / Health p50, concurrency 1" "$(ratio "$ask_p50_c1" "$health_p50_c1")" "<=" 2
-row "Ask p99 / Ask p50, concurrency 32" "$(ratio "$ask_p99_c32" "$ask_p50_c32")" "<=" 3
+ratio_row "Ask QPS / Health QPS, concurrency 32" ">=" 0.5 ask-c32 qps health-c32 qps
+ratio_row "Search QPS / Health QPS, concurrency 32" ">=" 0.6 search-c32 qps health-c32 qps
+ratio_row "EvaluateStack QPS / Health QPS, concurrency 32" ">=" 0.6 \
+  evaluate-stack-c32 qps health-c32 qps
+ratio_row "Ask p50 / Health p50, concurrency 1" "<=" 2 ask-c1 p50 health-c1 p50
+ratio_row "Ask p99 / Ask p50, concurrency 32" "<=" 3 ask-c32 p99 ask-c32 p50
 row "Index build speed / bare FTS5 insert speed ($articles articles)" \
   "$(ratio "$floor_s" "$index_s")" ">=" 0.5
-row "Ask p50 at $articles articles / Ask p50 on the seed, concurrency 1" \
-  "$(ratio "$big_ask_p50_c1" "$ask_p50_c1")" "<=" 3
+ratio_row "Ask p50 at $articles articles / Ask p50 on the seed, concurrency 1" "<=" 3 \
+  big-ask-c1 p50 ask-c1 p50
 row "Server peak RSS at $articles articles under load (MB)" \
   "$(awk -v k="$big_peak_kb" 'BEGIN { printf "%.1f", k / 1024 }')" "<=" 128
 row "Start-up to SERVING, seed index (ms)" "$(printf '%.1f' "$startup_seed")" "<=" 200
@@ -208,24 +262,34 @@ measured() {
               health-c1 ask-c1 big-ask-c1 big-ask-c32 big-search-c32 \
               api-sync-health-c32 api-sync-ask-c32 api-sync-ask-c1 \
               api-callback-health-c32 api-callback-ask-c32 api-callback-ask-c1; do
-    local f="$work/$name.json"
-    awk -v n="$name" -v q="$(qps "$name")" -v a="$(p "$name" p50)" -v b="$(p "$name" p90)" \
-        -v c="$(p "$name" p99)" -v d="$(p "$name" p99_9)" -v m="$(p "$name" max)" \
-        -v e="$(errors "$name")" -v cpu="$(field "$f" server_cpu_s)" \
-        -v r="$(field "$f" requests)" 'BEGIN {
+    local r cpu_per_call=() errors=0
+    for r in $(seq "$rounds"); do
+      local f="$work/$name.r$r.json"
+      [[ -f "$f" ]] || continue
+      cpu_per_call+=("$(awk -v c="$(field "$f" server_cpu_s)" -v n="$(field "$f" requests)" \
+        'BEGIN { printf "%.6g", (n > 0) ? c * 1e6 / n : 0 }')")
+      errors=$((errors + $(field "$f" errors)))
+    done
+    awk -v n="$name" -v q="$(across "$name" qps)" -v a="$(across "$name" p50)" \
+        -v b="$(across "$name" p90)" -v c="$(across "$name" p99)" \
+        -v d="$(across "$name" p99_9)" -v m="$(across "$name" max)" -v e="$errors" \
+        -v cpu="$(median "${cpu_per_call[@]}")" 'BEGIN {
       printf "| %s | %.0f | %.3f | %.3f | %.3f | %.3f | %.3f | %d | %.0f |\n",
-             n, q, a, b, c, d, m, e, (r > 0 ? cpu * 1e6 / r : 0) }'
+             n, q, a, b, c, d, m, e, cpu }'
   done
 }
 
 table=$(
-  echo "| target | measured | goal | |"
-  echo "|---|---|---|---|"
+  echo "| target | median | range over the rounds | goal | |"
+  echo "|---|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
   echo
   echo "Index build, $articles articles ($corpus_mb MB of text): citekb-index $(printf '%.2f' "$index_s") s," \
        "bare FTS5 insert of the same passages $(printf '%.2f' "$floor_s") s (best of 2 each)."
   echo "EvaluateStack errors by code: ${stack_errors:-none}."
+  echo
+  echo "Each run's figures are its medians over the $rounds rounds (errors: their sum); the" \
+       "api- runs are once."
   echo
   measured
 )
@@ -238,7 +302,7 @@ if (( write_results )); then
   {
     echo "<!-- results:begin (written by scripts/bench.sh; edit outside these markers) -->"
     echo "Latest run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`scripts/bench.sh --articles $articles" \
-         "--duration $duration\`, $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1))," \
+         "--duration $duration --rounds $rounds\`, $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1))," \
          "git $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
     echo
     echo "$table"
