@@ -23,19 +23,18 @@ duration=4
 rounds=3
 write_results=1
 usage="usage: scripts/bench.sh [--articles N] [--duration SECONDS] [--rounds N] [--no-results]"
+# whole_number FLAG [VALUE]: exits with the usage unless VALUE is one.
+whole_number() {
+  if [[ $# -lt 2 || ! "$2" =~ ^[0-9]+$ ]]; then
+    echo "bench: $1 needs a whole number; $usage" >&2
+    exit 2
+  fi
+}
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --articles|--duration|--rounds)
-      if [[ $# -lt 2 || ! "$2" =~ ^[0-9]+$ ]]; then
-        echo "bench: $1 needs a whole number; $usage" >&2
-        exit 2
-      fi
-      case "$1" in
-        --articles) articles=$2 ;;
-        --duration) duration=$2 ;;
-        --rounds) rounds=$2 ;;
-      esac
-      shift 2 ;;
+    --articles) whole_number "$@"; articles=$2; shift 2 ;;
+    --duration) whole_number "$@"; duration=$2; shift 2 ;;
+    --rounds) whole_number "$@"; rounds=$2; shift 2 ;;
     --no-results) write_results=0; shift ;;
     *) echo "$usage" >&2
        exit 2 ;;
