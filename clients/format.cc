@@ -332,11 +332,13 @@ std::string FormatAskResponse(const v1::AskResponse& response,
         if (!p.section_title().empty()) {
           absl::StrAppend(&out, " (", p.section_title(), ")");
         }
-        absl::StrAppend(
-            &out, ": ",
+        // A response for references only (PASSAGE_DETAIL_REFERENCE) has
+        // neither text nor snippet to quote.
+        const std::string quote =
             OneLine(p.snippet().empty() ? Excerpt(p.text(), kExcerptCodePoints)
-                                        : p.snippet()),
-            "\n");
+                                        : p.snippet());
+        if (!quote.empty()) absl::StrAppend(&out, ": ", quote);
+        out += "\n";
       }
     }
   }

@@ -345,9 +345,13 @@ absl::StatusOr<v1::AskResponse> ComposeAnswer(const Searcher& searcher,
        ++i) {
     returned.push_back(&candidates[i].hit);
   }
-  CITEKB_RETURN_IF_ERROR(searcher.AddSnippets(phrase_query, returned));
+  const bool quote_passages =
+      request.passage_detail() != v1::PASSAGE_DETAIL_REFERENCE;
+  if (quote_passages) {
+    CITEKB_RETURN_IF_ERROR(searcher.AddSnippets(phrase_query, returned));
+  }
   for (const PassageHit* hit : returned)
-    *response.add_passages() = hit->ToPassage();
+    *response.add_passages() = hit->ToPassage(quote_passages);
   for (const v1::Faq& faq : all_faqs) {
     if (!faq.answer_incomplete() &&
         !quoted_passages.contains(faq.passage_id()) &&

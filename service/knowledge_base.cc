@@ -229,6 +229,9 @@ absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(
                                                 kDefaultMaxPassages, ") and ",
                                                 kMaxMaxPassages));
   }
+  if (!v1::PassageDetail_IsValid(request.passage_detail())) {
+    return Invalid("passage_detail", "is not a known passage detail");
+  }
   CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response,
                           ComposeAnswer(*searcher_, *store_, request));
   if (stack_evaluator_ == nullptr) return response;

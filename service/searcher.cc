@@ -69,9 +69,9 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const Store& store) {
                    std::move(faqs), std::move(rows), std::move(vocabulary)));
 }
 
-v1::Passage PassageHit::ToPassage(bool citation_ids) const {
+v1::Passage PassageHit::ToPassage(bool with_text) const {
   v1::Passage passage = stored->passage;
-  if (!citation_ids) passage.clear_citation_ids();
+  if (!with_text) passage.clear_text();
   passage.set_score(score);
   passage.set_snippet(snippet);
   return passage;

@@ -62,9 +62,10 @@ struct PassageHit {
 
   int64_t rowid() const { return stored->rowid; }
   const citekb::v1::Passage& stored_passage() const { return stored->passage; }
-  // The API message: the stored one with score and snippet, with or
-  // without its citation ids.
-  citekb::v1::Passage ToPassage(bool citation_ids = true) const;
+  // The API message: the stored one with score and snippet; with
+  // `with_text` false, without its full text (an Ask for references only,
+  // v1::PASSAGE_DETAIL_REFERENCE).
+  citekb::v1::Passage ToPassage(bool with_text = true) const;
 };
 
 struct SearchOptions {

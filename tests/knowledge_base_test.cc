@@ -75,6 +75,44 @@ TEST_F(KnowledgeBaseTest, AnswersWhyK2WithD3FromCitedSentences) {
   EXPECT_FALSE(r.follow_ups().empty());
 }
 
+// A chat front end's Ask (PASSAGE_DETAIL_REFERENCE) gets the same answer,
+// sentences, citations and passages, only without the passages' texts and
+// snippets; FULL and UNSPECIFIED get everything.
+TEST_F(KnowledgeBaseTest, ReferenceDetailLeavesOutOnlyPassageTexts) {
+  for (const char* question :
+       {"why K2 with D3?", "MK7 dosage", "does K2 help arteries?"}) {
+    v1::AskRequest request;
+    request.set_question(question);
+    absl::StatusOr<v1::AskResponse> unspecified = kb_->Ask(request);
+    request.set_passage_detail(v1::PASSAGE_DETAIL_FULL);
+    absl::StatusOr<v1::AskResponse> full = kb_->Ask(request);
+    request.set_passage_detail(v1::PASSAGE_DETAIL_REFERENCE);
+    absl::StatusOr<v1::AskResponse> reference = kb_->Ask(request);
+    ASSERT_TRUE(unspecified.ok() && full.ok() && reference.ok()) << question;
+    EXPECT_EQ(unspecified->SerializeAsString(), full->SerializeAsString())
+        << question;
+    ASSERT_GT(full->passages_size(), 0) << question;
+    ASSERT_EQ(reference->passages_size(), full->passages_size()) << question;
+    for (const v1::Passage& p : reference->passages()) {
+      EXPECT_EQ(p.text(), "") << question;
+      EXPECT_EQ(p.snippet(), "") << question;
+    }
+    for (const v1::Passage& p : full->passages()) {
+      EXPECT_NE(p.text(), "") << question;
+      EXPECT_NE(p.snippet(), "") << question;
+    }
+    v1::AskResponse quoted = *reference;
+    for (int i = 0; i < quoted.passages_size(); ++i) {
+      quoted.mutable_passages(i)->set_text(full->passages(i).text());
+      quoted.mutable_passages(i)->set_snippet(full->passages(i).snippet());
+    }
+    EXPECT_EQ(quoted.SerializeAsString(), full->SerializeAsString())
+        << question;
+    EXPECT_LT(reference->ByteSizeLong(), full->ByteSizeLong() * 3 / 4)
+        << question;
+  }
+}
+
 TEST_F(KnowledgeBaseTest, SynonymsAndTyposFindTheDoseTable) {
   for (const char* question : {"MK7 dosage", "mk-7 dosage", "menaquinone dosage",
                                "vitmin k2 dosage"}) {
@@ -273,6 +311,8 @@ TEST_F(KnowledgeBaseTest, BadRequestsNameTheField) {
       {ask([](auto& r) { r.set_question("bad \xff utf8"); }), "question: is not valid UTF-8"},
       {ask([](auto& r) { r.set_question("k2\x01"); }), "question: contains control"},
       {ask([](auto& r) { r.set_max_passages(-1); }), "max_passages: must be between"},
+      {ask([](auto& r) { r.set_passage_detail(static_cast<v1::PassageDetail>(7)); }),
+       "passage_detail: is not a known passage detail"},
       {ask([](auto& r) { r.add_history()->set_role(static_cast<v1::Role>(99)); }),
        "history[0].role"},
       {[] {

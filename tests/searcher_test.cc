@@ -252,7 +252,11 @@ TEST_P(SearcherTest, PhraseFlagsSayWhichPhrasesEachPassageHas) {
     EXPECT_TRUE((*with_snippets)[i].phrases.empty());  // Only when asked for.
   }
   for (const PassageHit& hit : *hits) {
-    EXPECT_EQ(hit.ToPassage(/*citation_ids=*/false).citation_ids_size(), 0);
+    const v1::Passage reference = hit.ToPassage(/*with_text=*/false);
+    EXPECT_EQ(reference.text(), "");
+    EXPECT_EQ(reference.id(), hit.stored_passage().id());
+    EXPECT_EQ(reference.citation_ids_size(),
+              hit.stored_passage().citation_ids_size());
     ASSERT_EQ(hit.phrases.size(), phrases.size());
     for (size_t p = 0; p < phrases.size(); ++p) {
       auto alone = Statement::Prepare(index.db.get(),
