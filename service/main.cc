@@ -63,6 +63,9 @@ ABSL_FLAG(absl::Duration, reload_poll_interval, kDefaults.reload_poll_interval,
           "it off (SIGHUP still reloads).");
 ABSL_FLAG(bool, log_requests, true,
           "Write one JSON line per request to stderr.");
+ABSL_FLAG(absl::Duration, log_flush_interval, kDefaults.log_flush_interval,
+          "Request-log lines are written in batches at most this long after "
+          "their call; 0 writes each line before its call returns.");
 ABSL_FLAG(bool, log_questions, false,
           "Include the question text in request-log lines (off by default: "
           "questions are health information).");
@@ -169,6 +172,7 @@ int main(int argc, char** argv) {
   options.reload_poll_interval = absl::GetFlag(FLAGS_reload_poll_interval);
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
   options.log_questions = absl::GetFlag(FLAGS_log_questions);
+  options.log_flush_interval = absl::GetFlag(FLAGS_log_flush_interval);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);

@@ -173,8 +173,25 @@ void AppendMilliseconds(absl::Duration d, std::string* out) {
 
 }  // namespace
 
-RequestLog::RequestLog(std::ostream* out, bool log_questions)
-    : log_questions_(log_questions), out_(out) {}
+RequestLog::RequestLog(std::ostream* out, bool log_questions,
+                       absl::Duration flush_interval)
+    : log_questions_(log_questions),
+      flush_interval_(flush_interval),
+      out_(out) {
+  if (flush_interval_ > absl::ZeroDuration()) {
+    writer_ = std::thread([this] { WriteBatches(); });
+  }
+}
+
+RequestLog::~RequestLog() {
+  if (!writer_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    wake_writer_.Signal();
+  }
+  writer_.join();
+}
 
 std::string RequestLog::Format(const RequestLogEntry& entry) const {
   std::string line;
@@ -203,10 +220,68 @@ void RequestLog::Record(const RequestLogEntry& entry) {
   WriteLine(Format(entry));
 }
 
-void RequestLog::WriteLine(std::string line) { Write(&line, /*wait=*/true); }
+void RequestLog::WriteLine(std::string line) {
+  if (writer_.joinable()) {
+    Buffer(&line, /*wait=*/true);
+  } else {
+    Write(&line, /*wait=*/true);
+  }
+}
 
 bool RequestLog::TryWriteLine(std::string* line) {
-  return Write(line, /*wait=*/false);
+  return writer_.joinable() ? Buffer(line, /*wait=*/false)
+                            : Write(line, /*wait=*/false);
+}
+
+bool RequestLog::Buffer(std::string* line, bool wait) {
+  absl::MutexLock lock(&mu_);
+  if (pending_.size() >= kMaxPendingBytes) {
+    if (!wait) return false;
+    while (pending_.size() >= kMaxPendingBytes) room_.Wait(&mu_);
+  }
+  // The writer sleeps until a first line arrives, then gathers a batch for
+  // one interval unless it fills first: one wake-up per batch, not per line.
+  const bool first = pending_.empty();
+  pending_.append(*line).push_back('\n');
+  line->clear();
+  ++queued_;
+  if (first || pending_.size() >= kBatchBytes) wake_writer_.Signal();
+  return true;
+}
+
+void RequestLog::WriteBatches() {
+  std::string batch;
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    while (pending_.empty() && !stopping_) wake_writer_.Wait(&mu_);
+    if (pending_.empty()) return;  // Stopping, and everything is written.
+    const absl::Time due = absl::Now() + flush_interval_;
+    while (!stopping_ && !flush_now_ && pending_.size() < kBatchBytes &&
+           !wake_writer_.WaitWithDeadline(&mu_, due)) {
+    }
+    // The buffers swap, so that pending_ reuses the capacity of what was
+    // written.
+    batch.swap(pending_);
+    const uint64_t upto = queued_;
+    flush_now_ = false;
+    room_.SignalAll();
+    mu_.Unlock();
+    out_->write(batch.data(), static_cast<std::streamsize>(batch.size()));
+    out_->flush();
+    batch.clear();
+    mu_.Lock();
+    written_ = upto;
+    written_more_.SignalAll();
+  }
+}
+
+void RequestLog::Flush() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t upto = queued_;
+  if (!writer_.joinable() || written_ >= upto) return;
+  flush_now_ = true;
+  wake_writer_.Signal();
+  while (written_ < upto) written_more_.Wait(&mu_);
 }
 
 bool RequestLog::Write(std::string* line, bool wait) {

@@ -18,16 +18,31 @@
 // the server simply creates none.
 //
 // Writing: each line is formatted by the calling thread, outside any lock,
-// and written whole, so lines never interleave. One thread at a time writes
-// to the stream; lines recorded meanwhile wait in memory, and that thread
-// writes them too, in order and in one write, before it returns, so every
-// line is out by the time the last call that recorded one has returned
-// (nothing is lost when a server drains its calls and stops). Record() and
-// WriteLine() return once their own line is written, waiting for the
-// writing thread if need be (which is also how a test holds calls in
-// flight: by blocking the stream). TryWriteLine() is for threads that must
-// not block (gRPC's, which also answer health checks): it only hands its
-// line to a thread that is writing already, and never writes itself.
+// and written whole, so lines never interleave. How it reaches the stream
+// depends on the log's flush interval:
+//
+//   * Buffered (an interval above zero; the server's default is 10 ms): a
+//     thread of the log's own writes the lines in batches, at most one
+//     interval after the first of them arrived (sooner once kBatchBytes
+//     wait), in one write and one flush. Record(), WriteLine() and
+//     TryWriteLine() only append to the batch and return, so no call waits
+//     for the stream or for another thread; under load that is one system
+//     call per batch instead of one per line or two (measured in
+//     bench/RESULTS.md). Only when kMaxPendingBytes are waiting (the stream
+//     has stalled) does WriteLine() wait for room and TryWriteLine()
+//     refuse. The destructor writes whatever is left, so nothing is lost
+//     when a server drains its calls and stops; a crash can lose the lines
+//     of the last interval.
+//
+//   * Unbuffered (interval zero): one thread at a time writes to the
+//     stream; lines recorded meanwhile wait in memory, and that thread
+//     writes them too, in order and in one write, before it returns.
+//     Record() and WriteLine() return once their own line is written,
+//     waiting for the writing thread if need be (which is also how a test
+//     holds calls in flight: by blocking the stream). TryWriteLine() is for
+//     threads that must not block (gRPC's, which also answer health
+//     checks): it only hands its line to a thread that is writing already,
+//     and never writes itself.
 //
 // Thread-safe.
 
@@ -39,6 +54,8 @@
 #include <optional>
 #include <ostream>
 #include <string>
+
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -71,57 +88,86 @@ struct RequestLogEntry {
 
 class RequestLog {
  public:
-  // Lines TryWriteLine() leaves for the writing thread, in bytes, before
-  // it refuses: about 5,000 lines, when the stream has stalled.
+  // Lines left waiting for the writer, in bytes, before WriteLine() waits
+  // and TryWriteLine() refuses: about 5,000 lines, when the stream has
+  // stalled.
   static constexpr size_t kMaxPendingBytes = 1 << 20;
+  // Buffered: bytes that start a write before the interval is up.
+  static constexpr size_t kBatchBytes = 64 << 10;
 
   // Writes to `*out`, which must outlive the log. `log_questions` allows the
-  // "question" field; by default it is never written.
-  RequestLog(std::ostream* out, bool log_questions);
+  // "question" field; by default it is never written. `flush_interval`
+  // (not negative) picks buffered writing above zero, unbuffered at zero
+  // (see above).
+  RequestLog(std::ostream* out, bool log_questions,
+             absl::Duration flush_interval);
+  // Buffered: writes the lines still waiting, and stops the writer.
+  ~RequestLog();
 
   RequestLog(const RequestLog&) = delete;
   RequestLog& operator=(const RequestLog&) = delete;
 
-  // Writes one line for `entry` and flushes it: WriteLine(Format(entry)).
+  // Writes one line for `entry`: WriteLine(Format(entry)).
   void Record(const RequestLogEntry& entry) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The line Record() would write, without the trailing newline.
   std::string Format(const RequestLogEntry& entry) const;
 
-  // Writes `line` (from Format()) and a newline, and flushes; returns once
-  // it is written, waiting for another thread's write if need be.
+  // Writes `line` (from Format()) and a newline, and flushes. Unbuffered,
+  // returns once it is written, waiting for another thread's write if need
+  // be; buffered, once it is in the batch (waiting only for room).
   void WriteLine(std::string line) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // WriteLine() without ever waiting or writing: when another thread is
-  // writing, leaves `*line` (moved out) to it, which writes it before it
-  // returns, and returns true. Returns false, with `*line` untouched, when
-  // no thread is writing or kMaxPendingBytes are waiting already (the
-  // stream has stalled): then write it with WriteLine() from a thread that
-  // may wait.
+  // WriteLine() without ever waiting or writing: leaves `*line` (moved out)
+  // to the thread that writes, and returns true. Returns false, with
+  // `*line` untouched, when kMaxPendingBytes are waiting already (the
+  // stream has stalled) or, unbuffered, when no thread is writing: then
+  // write it with WriteLine() from a thread that may wait.
   bool TryWriteLine(std::string* line) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Returns once every line recorded before the call is written (buffered,
+  // without waiting for the interval); unbuffered, they already are. The
+  // server calls it when its calls have drained.
+  void Flush() ABSL_LOCKS_EXCLUDED(mu_);
 
   bool log_questions() const { return log_questions_; }
 
  private:
-  // With `wait` (WriteLine): queues `*line` and returns once it is written,
-  // writing it and whatever else is waiting if no other thread is writing.
-  // Without (TryWriteLine): queues it only for a thread that is writing.
+  // Unbuffered. With `wait` (WriteLine): queues `*line` and returns once it
+  // is written, writing it and whatever else is waiting if no other thread
+  // is writing. Without (TryWriteLine): queues it only for a thread that is
+  // writing.
   bool Write(std::string* line, bool wait) ABSL_LOCKS_EXCLUDED(mu_);
+  // Buffered: appends `*line` to the batch; with `wait`, waits for room.
+  bool Buffer(std::string* line, bool wait) ABSL_LOCKS_EXCLUDED(mu_);
+  // Buffered: the writer thread's loop, until stopping_.
+  void WriteBatches() ABSL_LOCKS_EXCLUDED(mu_);
   bool WrittenUpTo(uint64_t line) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return written_ >= line;
   }
 
   const bool log_questions_;
-  // Only the thread that set writing_ writes to it, outside mu_.
+  const absl::Duration flush_interval_;
+  // Only the thread that set writing_ (buffered: writer_) writes to it,
+  // outside mu_.
   std::ostream* const out_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  // Lines (newline-terminated) queued while a thread is writing. Empty
+  // Lines (newline-terminated) waiting to be written. Unbuffered, empty
   // whenever writing_ is false.
   std::string pending_ ABSL_GUARDED_BY(mu_);
   // Lines queued and lines written since the log was created.
   uint64_t queued_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  // Buffered: wakes the writer (a first line, a full batch, a flush,
+  // stopping), the lines waiting for room and the flushes waiting for
+  // written_.
+  absl::CondVar wake_writer_;
+  absl::CondVar room_;
+  absl::CondVar written_more_;
+  bool flush_now_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread writer_;  // Buffered only; last, started once the rest is.
 };
 
 }  // namespace citekb

@@ -82,10 +82,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   }
   if (options.reload_poll_interval < absl::ZeroDuration() ||
       options.lame_duck < absl::ZeroDuration() ||
-      options.drain_timeout < absl::ZeroDuration()) {
+      options.drain_timeout < absl::ZeroDuration() ||
+      options.log_flush_interval < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
-        "reload poll interval, lame duck and drain timeout: must not be "
-        "negative");
+        "reload poll interval, lame duck, drain timeout and log flush "
+        "interval: must not be negative");
   }
   if (options.log_requests && options.log == nullptr) {
     return absl::InvalidArgumentError(
@@ -153,9 +154,11 @@ Server::Server(const ServerOptions& options,
                std::unique_ptr<ServingIndex> index)
     : options_(options),
       index_(std::move(index)),
-      log_(options.log_requests ? std::make_unique<RequestLog>(
-                                      options.log, options.log_questions)
-                                : nullptr),
+      log_(options.log_requests
+               ? std::make_unique<RequestLog>(options.log,
+                                              options.log_questions,
+                                              options.log_flush_interval)
+               : nullptr),
       service_(std::make_unique<KnowledgeBaseService>(
           *index_, log_.get(),
           KnowledgeBaseService::Options{
@@ -190,6 +193,8 @@ void Server::Shutdown() {
                         absl::FormatDuration(options_.drain_timeout), ")\n"));
   grpc_server_->Shutdown(std::chrono::system_clock::now() +
                          absl::ToChronoNanoseconds(options_.drain_timeout));
+  // Every call has finished, and with it recorded its line.
+  if (log_ != nullptr) log_->Flush();
 }
 
 void Server::Wait() {

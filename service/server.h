@@ -128,6 +128,11 @@ struct ServerOptions {
   // Where request-log lines go; must outlive the server. Only used when
   // `log_requests` is true.
   std::ostream* log = &std::cerr;
+  // Request-log lines are written in batches by a thread of their own, at
+  // most this long after they were recorded, so that no call waits for the
+  // stream (request_log.h). Zero writes each call's line before the call
+  // returns. Shutdown() writes every line before it returns either way.
+  absl::Duration log_flush_interval = absl::Milliseconds(10);
   // Where reload lines go (see above); must outlive the server. Null: none.
   std::ostream* event_log = &std::cerr;
 

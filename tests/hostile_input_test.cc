@@ -676,6 +676,7 @@ TEST_F(HostileInputTest, ConcurrentHostileRequestsGetTheSameAnswers) {
 TEST_F(HostileInputTest, UnparseableRequestsAreLogged) {
   Send(Raw("Search", "not UTF-8", BytesField(1, "\xFF"), Code::INVALID_ARGUMENT,
            ""));
+  server_->Shutdown();  // Writes every line.
   EXPECT_THAT(
       log_.str(),
       HasSubstr("\"method\":\"Search\",\"status\":\"INVALID_ARGUMENT\""));

@@ -318,6 +318,9 @@ TEST_F(ReliabilityTest, OverloadIsRefusedAtOnceWithResourceExhausted) {
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
+  // Each call writes its own line before it returns, so the closed gate
+  // holds the calls in flight.
+  options.log_flush_interval = absl::ZeroDuration();
   options.max_threads = 4;
   StartServer(options);
   std::unique_ptr<v1::KnowledgeBase::Stub> stub =
@@ -382,6 +385,9 @@ TEST_F(ReliabilityTest, ShutdownFlipsHealthFirstAndLetsInFlightCallsFinish) {
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
+  // Each call writes its own line before it returns, so the closed gate
+  // holds the calls in flight.
+  options.log_flush_interval = absl::ZeroDuration();
   StartServer(options);
   HealthWatch watch(channel_, "citekb.v1.KnowledgeBase");
   ASSERT_EQ(watch.Next(), kServing);
@@ -437,6 +443,9 @@ TEST_F(ReliabilityTest, ConcurrentStreamsPerConnectionAreCapped) {
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
+  // Each call writes its own line before it returns, so the closed gate
+  // holds the calls in flight.
+  options.log_flush_interval = absl::ZeroDuration();
   options.max_concurrent_streams = 1;
   StartServer(options);
   // The first call takes the connection's only stream and is held.
@@ -483,6 +492,7 @@ TEST_F(ReliabilityTest, QueryWorkBeyondTheLimitIsResourceExhausted) {
   EXPECT_THAT(status.error_message(),
               AllOf(HasSubstr("query work"), HasSubstr("more than 500")));
   EXPECT_EQ(answer.ByteSizeLong(), 0u) << "no partial answer";
+  server_->Shutdown();  // Writes every line.
   EXPECT_THAT(log_.str(), HasSubstr("\"status\":\"RESOURCE_EXHAUSTED\""));
 }
 

@@ -109,9 +109,12 @@ RequestLogEntry AskEntry(absl::string_view question) {
           .question = question};
 }
 
+// A log that writes each line before Record() returns (request_log.h).
+constexpr absl::Duration kUnbuffered = absl::ZeroDuration();
+
 TEST(RequestLogTest, FormatsOneJsonObjectWithoutTheQuestion) {
   std::ostringstream out;
-  RequestLog log(&out, /*log_questions=*/false);
+  RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
   log.Record(AskEntry("how much magnesium?"));
   EXPECT_EQ(out.str(),
             "{\"ts\":\"2025-11-25T08:01:02.345Z\",\"method\":\"Ask\","
@@ -120,7 +123,7 @@ TEST(RequestLogTest, FormatsOneJsonObjectWithoutTheQuestion) {
 }
 
 TEST(RequestLogTest, WritesTheQuestionOnlyWhenAsked) {
-  RequestLog log(nullptr, /*log_questions=*/true);
+  RequestLog log(nullptr, /*log_questions=*/true, kUnbuffered);
   EXPECT_THAT(log.Format(AskEntry("how much magnesium?")),
               HasSubstr(",\"question\":\"how much magnesium?\"}"));
 
@@ -144,7 +147,7 @@ TEST(RequestLogTest, EscapesStringsAsJson) {
       {"bad \xC3 and \xFF", R"("bad \ufffd and \ufffd")"},
       {"surrogate \xED\xA0\x80", R"("surrogate \ufffd\ufffd\ufffd")"},
   };
-  RequestLog log(nullptr, /*log_questions=*/true);
+  RequestLog log(nullptr, /*log_questions=*/true, kUnbuffered);
   for (const auto& c : kCases) {
     EXPECT_THAT(log.Format(AskEntry(c.question)),
                 HasSubstr(absl::StrCat("\"question\":", c.escaped, "}")))
@@ -153,20 +156,26 @@ TEST(RequestLogTest, EscapesStringsAsJson) {
 }
 
 TEST(RequestLogTest, ConcurrentLinesDoNotInterleave) {
-  std::ostringstream out;
-  RequestLog log(&out, /*log_questions=*/false);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&log] {
-      for (int i = 0; i < 200; ++i) log.Record(AskEntry("q"));
-    });
+  // Unbuffered, every line is out when Record() returns; buffered, once
+  // Flush() has.
+  for (const absl::Duration interval : {kUnbuffered, absl::Milliseconds(1)}) {
+    std::ostringstream out;
+    RequestLog log(&out, /*log_questions=*/false, interval);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&log] {
+        for (int i = 0; i < 200; ++i) log.Record(AskEntry("q"));
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    log.Flush();
+    const std::string expected =
+        RequestLog(nullptr, false, kUnbuffered).Format(AskEntry("q"));
+    std::vector<std::string> lines =
+        absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), 1600u) << interval;
+    for (const std::string& line : lines) ASSERT_EQ(line, expected);
   }
-  for (std::thread& thread : threads) thread.join();
-  const std::string expected = RequestLog(nullptr, false).Format(AskEntry("q"));
-  std::vector<std::string> lines =
-      absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 1600u);
-  for (const std::string& line : lines) ASSERT_EQ(line, expected);
 }
 
 TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
@@ -194,7 +203,7 @@ TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
                       absl::UTCTimeZone()),
       absl::InfiniteFuture(),
   };
-  RequestLog log(nullptr, /*log_questions=*/false);
+  RequestLog log(nullptr, /*log_questions=*/false, kUnbuffered);
   for (const absl::Time t : kTimes) {
     RequestLogEntry entry = AskEntry("");
     entry.start = t;
@@ -232,7 +241,7 @@ TEST(RequestLogTest, LatencyIsInMillisecondsWithThreeDecimals) {
       {absl::Seconds(12), "12000.000"},
       {-absl::Microseconds(1500), "-1.500"},
   };
-  RequestLog log(nullptr, /*log_questions=*/false);
+  RequestLog log(nullptr, /*log_questions=*/false, kUnbuffered);
   for (const auto& c : kCases) {
     RequestLogEntry entry = AskEntry("");
     entry.latency = c.latency;
@@ -282,7 +291,7 @@ class StallingBuf : public std::streambuf {
 TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
   StallingBuf stalled;
   std::ostream out(&stalled);
-  RequestLog log(&out, /*log_questions=*/false);
+  RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
   std::thread writer([&log] { log.WriteLine("first"); });
   stalled.WaitForWriter();
 
@@ -306,7 +315,7 @@ TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
 TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
   StallingBuf stalled;
   std::ostream out(&stalled);
-  RequestLog log(&out, /*log_questions=*/false);
+  RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
   std::thread writer([&log] { log.WriteLine("first"); });
   stalled.WaitForWriter();
 
@@ -325,6 +334,75 @@ TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
   std::vector<std::string> lines =
       absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), static_cast<size_t>(accepted) + 1);
+}
+
+// Buffered, a stalled stream holds only the log's own writer: lines are
+// taken at once, and written, in order, when the stream moves again.
+TEST(RequestLogTest, BufferedLinesDoNotWaitForAStalledStream) {
+  StallingBuf stalled;
+  std::ostream out(&stalled);
+  {
+    RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(1));
+    log.WriteLine("first");
+    stalled.WaitForWriter();  // The writer is stuck writing "first".
+    log.WriteLine("second");
+    std::string line = "third";
+    EXPECT_TRUE(log.TryWriteLine(&line));
+    EXPECT_EQ(line, "");
+    EXPECT_EQ(stalled.str(), "");
+    stalled.Open();
+  }  // The destructor writes what is left.
+  EXPECT_EQ(stalled.str(), "first\nsecond\nthird\n");
+}
+
+// Buffered, lines reach the stream within the interval by themselves (no
+// later line, flush or shutdown needed).
+TEST(RequestLogTest, BufferedLinesAreWrittenWithinTheInterval) {
+  StallingBuf stream;
+  stream.Open();
+  std::ostream out(&stream);
+  RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(5));
+  log.WriteLine("only");
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (stream.str().empty() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_EQ(stream.str(), "only\n");
+}
+
+// Buffered, the bound on what waits is the same: past it TryWriteLine()
+// refuses and WriteLine() waits for room.
+TEST(RequestLogTest, BufferedWritesWaitOnlyOnceTooMuchIsWaiting) {
+  StallingBuf stalled;
+  std::ostream out(&stalled);
+  RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(1));
+  log.WriteLine("first");
+  stalled.WaitForWriter();
+
+  const std::string kLine(999, 'x');  // 1,000 bytes with its newline
+  int accepted = 0;
+  std::string line = kLine;
+  while (log.TryWriteLine(&line)) {
+    ++accepted;
+    line = kLine;
+  }
+  EXPECT_EQ(accepted, RequestLog::kMaxPendingBytes / 1000 + 1);
+  EXPECT_EQ(line, kLine);  // A refused line is left to the caller.
+  absl::Notification written;
+  std::thread waiting([&] {
+    log.WriteLine("last");
+    written.Notify();
+  });
+  EXPECT_FALSE(written.WaitForNotificationWithTimeout(absl::Milliseconds(100)));
+
+  stalled.Open();
+  waiting.join();
+  log.Flush();
+  std::vector<std::string> lines =
+      absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), static_cast<size_t>(accepted) + 2);
+  EXPECT_EQ(lines.front(), "first");
+  EXPECT_EQ(lines.back(), "last");
 }
 
 // ---------------------------------------------------------------------------
@@ -511,7 +589,9 @@ TEST_F(ServerTest, OversizedRequestIsResourceExhausted) {
   const grpc::Status status = stub_->Ask(context.get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
-  // Rejected by gRPC before the service: no log line.
+  // Rejected by gRPC before the service: no log line, even once every
+  // line is written.
+  server_->Shutdown();
   EXPECT_EQ(log_.str(), "");
 }
 
@@ -523,6 +603,7 @@ TEST_F(ServerTest, LogsOneLinePerRequestWithoutTheQuestion) {
   auto context = ContextWithDeadline();
   const grpc::Status status = stub_->Ask(context.get(), request, &response);
 
+  server_->Shutdown();  // Writes every line (they are written in batches).
   const std::string log = log_.str();
   std::vector<std::string> lines = absl::StrSplit(log, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 1u) << log;
@@ -551,6 +632,7 @@ TEST_F(ServerTest, LogsTheQuestionWhenAsked) {
   v1::AskResponse response;
   auto context = ContextWithDeadline();
   stub_->Ask(context.get(), request, &response);
+  server_->Shutdown();
   EXPECT_THAT(log_.str(), HasSubstr(R"("question":"is \"MK-7\" better?")"));
 }
 
@@ -569,6 +651,9 @@ TEST_F(ServerTest, ShutdownLetsAnInFlightCallFinish) {
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
+  // Each call writes its own line before it returns, so the closed gate
+  // holds the calls in flight.
+  options.log_flush_interval = absl::ZeroDuration();
   StartServer(options);
 
   auto context = ContextWithDeadline();
@@ -602,6 +687,37 @@ TEST_F(ServerTest, ShutdownLetsAnInFlightCallFinish) {
           .ok());
 }
 
+// With the default buffered log, a stalled log stream holds no call at all:
+// the lines wait in memory and are written, one per call, once it moves.
+TEST_F(ServerTest, StalledBufferedLogHoldsNoCall) {
+  StallingBuf stalled;
+  std::ostream stalled_log(&stalled);
+  ServerOptions options = Options();
+  options.log = &stalled_log;
+  StartServer(options);
+
+  v1::AskRequest ask;
+  ask.set_question("why K2 with D3?");
+  constexpr int kCalls = 6;
+  for (int i = 0; i < kCalls; ++i) {
+    v1::AskResponse response;
+    auto context = ContextWithDeadline();
+    const grpc::Status status = stub_->Ask(context.get(), ask, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(response.answered());
+    if (i == 0) stalled.WaitForWriter();  // The stream is stuck from here.
+  }
+  EXPECT_EQ(stalled.str(), "");
+  stalled.Open();
+  server_->Shutdown();
+  std::vector<std::string> lines =
+      absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kCalls)) << stalled.str();
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, HasSubstr("\"method\":\"Ask\",\"status\":\"OK\""));
+  }
+}
+
 // EvaluateStack runs on gRPC's threads (knowledge_base_service.h): a stalled
 // log holds at most the one that is writing, never health checks or the
 // EvaluateStack calls after it, whose lines wait for the writer.
@@ -610,6 +726,9 @@ TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
+  // Each call writes its own line before it returns, so the closed gate
+  // holds the calls in flight.
+  options.log_flush_interval = absl::ZeroDuration();
   StartServer(options);
 
   v1::EvaluateStackRequest request;
@@ -647,6 +766,9 @@ TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
+  // Each call writes its own line before it returns, so the closed gate
+  // holds the calls in flight.
+  options.log_flush_interval = absl::ZeroDuration();
   options.max_threads = 2;
   StartServer(options);
 
@@ -739,6 +861,7 @@ TEST_F(ServerTest, EveryRpcIsWired) {
          grpc::StatusCode::INVALID_ARGUMENT, "EvaluateStack with nothing");
 
   // Every call above was logged once.
+  server_->Shutdown();
   std::vector<std::string> lines =
       absl::StrSplit(log_.str(), '\n', absl::SkipEmpty());
   EXPECT_EQ(lines.size(), 11u);

@@ -152,6 +152,7 @@ TEST_F(TlsTest, PlaintextAndUntrustingClientsAreRefused) {
   EXPECT_EQ(AskWith(Trusting(*other_ca_)).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   // Nothing reached the service.
+  server_->Shutdown();
   EXPECT_EQ(log_.str(), "");
 }
 
