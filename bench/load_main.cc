@@ -29,8 +29,9 @@
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Server address, host:port.");
 ABSL_FLAG(std::string, rpc, "ask",
-          "ask, search, evaluate_stack, list_citations, or health "
-          "(grpc.health.v1.Health/Check, the floor).");
+          "ask, ask_reference (Ask as a chat front end sends it: passages "
+          "without their texts), search, evaluate_stack, list_citations, or "
+          "health (grpc.health.v1.Health/Check, the floor).");
 ABSL_FLAG(int, concurrency, 1, "Calls kept outstanding.");
 ABSL_FLAG(int, channels, 1, "Channels (TCP connections) the calls are spread over.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
@@ -164,7 +165,7 @@ std::string Json(const Report& r) {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Load generator for citekb-server.\n"
-      "Usage: citekb-load --target HOST:PORT --rpc ask|search|evaluate_stack|"
+      "Usage: citekb-load --target HOST:PORT --rpc ask|ask_reference|search|evaluate_stack|"
       "list_citations|health [--concurrency N] [--duration 10s | --requests N]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
@@ -175,7 +176,8 @@ int Main(int argc, char** argv) {
   LoadOptions& o = report.options;
   if (!ParseRpc(absl::GetFlag(FLAGS_rpc), &o.rpc)) {
     std::cerr << "citekb-load: --rpc: unknown RPC \"" << absl::GetFlag(FLAGS_rpc)
-              << "\" (ask, search, evaluate_stack, list_citations, health)\n";
+              << "\" (ask, ask_reference, search, evaluate_stack, "
+                 "list_citations, health)\n";
     return 2;
   }
   o.target = absl::GetFlag(FLAGS_target);
@@ -192,7 +194,7 @@ int Main(int argc, char** argv) {
   report.label = absl::GetFlag(FLAGS_label);
 
   std::vector<EvalQuestion> questions;
-  if (o.rpc == Rpc::kAsk || o.rpc == Rpc::kSearch) {
+  if (NeedsQuestions(o.rpc)) {
     absl::StatusOr<std::vector<EvalQuestion>> loaded =
         LoadEvalQuestions(absl::GetFlag(FLAGS_questions));
     if (!loaded.ok()) {

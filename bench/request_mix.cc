@@ -45,11 +45,13 @@ std::string LengthDelimitedField(int number, absl::string_view value) {
   return absl::StrCat(out, value);
 }
 
-std::vector<std::string> AskRequests(const std::vector<EvalQuestion>& questions) {
+std::vector<std::string> AskRequests(const std::vector<EvalQuestion>& questions,
+                                     v1::PassageDetail detail) {
   std::vector<std::string> requests;
   for (const EvalQuestion& q : questions) {
     v1::AskRequest request;
     request.set_question(q.question);
+    request.set_passage_detail(detail);
     for (const std::string& turn : q.history) {
       v1::ConversationTurn* t = request.add_history();
       t->set_role(v1::ROLE_USER);
@@ -119,8 +121,8 @@ std::vector<std::string> ListCitationsRequests() {
 }  // namespace
 
 bool ParseRpc(absl::string_view name, Rpc* rpc) {
-  for (Rpc candidate : {Rpc::kAsk, Rpc::kSearch, Rpc::kEvaluateStack,
-                        Rpc::kListCitations, Rpc::kHealth}) {
+  for (Rpc candidate : {Rpc::kAsk, Rpc::kAskReference, Rpc::kSearch,
+                        Rpc::kEvaluateStack, Rpc::kListCitations, Rpc::kHealth}) {
     if (name == RpcName(candidate)) {
       *rpc = candidate;
       return true;
@@ -133,6 +135,8 @@ const char* RpcName(Rpc rpc) {
   switch (rpc) {
     case Rpc::kAsk:
       return "ask";
+    case Rpc::kAskReference:
+      return "ask_reference";
     case Rpc::kSearch:
       return "search";
     case Rpc::kEvaluateStack:
@@ -143,6 +147,10 @@ const char* RpcName(Rpc rpc) {
       return "health";
   }
   return "?";
+}
+
+bool NeedsQuestions(Rpc rpc) {
+  return rpc == Rpc::kAsk || rpc == Rpc::kAskReference || rpc == Rpc::kSearch;
 }
 
 absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(const std::string& path) {
@@ -177,13 +185,17 @@ absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(const std::string& p
 
 absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
                                            const std::vector<EvalQuestion>& questions) {
-  if ((rpc == Rpc::kAsk || rpc == Rpc::kSearch) && questions.empty()) {
+  if (NeedsQuestions(rpc) && questions.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(RpcName(rpc), " needs questions (--questions FILE)"));
   }
   switch (rpc) {
     case Rpc::kAsk:
-      return RequestMix{absl::StrCat(kService, "Ask"), AskRequests(questions)};
+      return RequestMix{absl::StrCat(kService, "Ask"),
+                        AskRequests(questions, v1::PASSAGE_DETAIL_UNSPECIFIED)};
+    case Rpc::kAskReference:
+      return RequestMix{absl::StrCat(kService, "Ask"),
+                        AskRequests(questions, v1::PASSAGE_DETAIL_REFERENCE)};
     case Rpc::kSearch:
       return RequestMix{absl::StrCat(kService, "Search"), SearchRequests(questions)};
     case Rpc::kEvaluateStack:
@@ -205,6 +217,7 @@ absl::Status VerifyResponse(Rpc rpc, absl::string_view response) {
   std::unique_ptr<google::protobuf::Message> message;
   switch (rpc) {
     case Rpc::kAsk:
+    case Rpc::kAskReference:
       message = std::make_unique<v1::AskResponse>();
       break;
     case Rpc::kSearch:

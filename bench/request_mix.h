@@ -10,6 +10,8 @@
 // What each RPC gets, so that a run is a realistic mix rather than one
 // cached string:
 //   ask             every evaluation question, with its history turns
+//   ask_reference   the same, as a chat front end asks them: passages as
+//                   references, without their texts (PASSAGE_DETAIL_REFERENCE)
 //   search          every evaluation question without history (a follow-up
 //                   is conversation, not a query), page size 10
 //   evaluate_stack  a built-in set of stacks, as free text and as doses
@@ -28,12 +30,21 @@
 
 namespace citekb {
 
-enum class Rpc { kAsk, kSearch, kEvaluateStack, kListCitations, kHealth };
+enum class Rpc {
+  kAsk,
+  kAskReference,
+  kSearch,
+  kEvaluateStack,
+  kListCitations,
+  kHealth
+};
 
-// "ask", "search", "evaluate_stack", "list_citations", "health"; false for
-// anything else.
+// "ask", "ask_reference", "search", "evaluate_stack", "list_citations",
+// "health"; false for anything else.
 bool ParseRpc(absl::string_view name, Rpc* rpc);
 const char* RpcName(Rpc rpc);
+// Whether BuildRequestMix needs the evaluation questions for `rpc`.
+bool NeedsQuestions(Rpc rpc);
 
 // One entry of the evaluation set (tests/eval/ask_eval.txt): the question
 // and the earlier user turns it follows up on, oldest first.
@@ -52,8 +63,8 @@ struct RequestMix {
   std::vector<std::string> requests;  // Serialized request messages.
 };
 
-// The requests for `rpc`. Ask and Search need `questions` (INVALID_ARGUMENT
-// when it is empty); the others ignore it.
+// The requests for `rpc`. Those that NeedsQuestions() need `questions`
+// (INVALID_ARGUMENT when it is empty); the others ignore it.
 absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
                                            const std::vector<EvalQuestion>& questions);
 

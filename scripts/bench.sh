@@ -154,11 +154,13 @@ for round in $(seq "$rounds"); do
   use_server "$seed_address" "$seed_pid"
   load "health-c32.r$round" health 32
   load "ask-c32.r$round" ask 32
+  load "ask-reference-c32.r$round" ask_reference 32
   load "search-c32.r$round" search 32
   load "evaluate-stack-c32.r$round" evaluate_stack 32
   load "list-citations-c32.r$round" list_citations 32
   load "health-c1.r$round" health 1
   load "ask-c1.r$round" ask 1
+  load "ask-reference-c1.r$round" ask_reference 1
   use_server "$big_address" "$big_pid"
   load "big-ask-c1.r$round" ask 1 60s
   # 32 calls of ~1 ms CPU each on 2 cores queue for a while: a long
@@ -239,10 +241,14 @@ ratio_row() {
 }
 
 ratio_row "Ask QPS / Health QPS, concurrency 32" ">=" 0.5 ask-c32 qps health-c32 qps
+ratio_row "Ask as a chat front end sends it (passages as references) QPS / Health QPS, concurrency 32" \
+  ">=" 0.5 ask-reference-c32 qps health-c32 qps
 ratio_row "Search QPS / Health QPS, concurrency 32" ">=" 0.6 search-c32 qps health-c32 qps
 ratio_row "EvaluateStack QPS / Health QPS, concurrency 32" ">=" 0.6 \
   evaluate-stack-c32 qps health-c32 qps
 ratio_row "Ask p50 / Health p50, concurrency 1" "<=" 2 ask-c1 p50 health-c1 p50
+ratio_row "Ask as a chat front end sends it p50 / Health p50, concurrency 1" "<=" 2 \
+  ask-reference-c1 p50 health-c1 p50
 ratio_row "Ask p99 / Ask p50, concurrency 32" "<=" 3 ask-c32 p99 ask-c32 p50
 row "Index build speed / bare FTS5 insert speed ($articles articles)" \
   "$(ratio "$floor_s" "$index_s")" ">=" 0.5
@@ -257,8 +263,8 @@ measured() {
   local name
   printf '| run | QPS | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | server CPU us/call |\n'
   printf '|---|---|---|---|---|---|---|---|---|\n'
-  for name in health-c32 ask-c32 search-c32 evaluate-stack-c32 list-citations-c32 \
-              health-c1 ask-c1 big-ask-c1 big-ask-c32 big-search-c32 \
+  for name in health-c32 ask-c32 ask-reference-c32 search-c32 evaluate-stack-c32 \
+              list-citations-c32 health-c1 ask-c1 ask-reference-c1 big-ask-c1 big-ask-c32 big-search-c32 \
               api-sync-health-c32 api-sync-ask-c32 api-sync-ask-c1 \
               api-callback-health-c32 api-callback-ask-c32 api-callback-ask-c1; do
     local r cpu_per_call=() errors=0
