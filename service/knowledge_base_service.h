@@ -56,7 +56,8 @@
 //     calls queue, so this is mostly the latency of a lightly loaded
 //     server.
 //   - The request log (step 6): a gRPC thread without the slot never waits
-//     for the stream. Its line goes to the thread writing, if there is one
+//     for the stream. Its line goes to the log's batch (a buffered log, the
+//     server's default) or to the thread writing, if there is one
 //     (RequestLog::TryWriteLine); else it takes the slot to write it; else
 //     (the slot is busy, or the log has stalled) the rest of the call goes
 //     to a worker.
