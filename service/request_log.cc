@@ -265,14 +265,18 @@ void RequestLog::WriteBatches() {
     const uint64_t upto = queued_;
     flush_now_ = false;
     room_.SignalAll();
-    mu_.Unlock();
-    out_->write(batch.data(), static_cast<std::streamsize>(batch.size()));
-    out_->flush();
-    batch.clear();
-    mu_.Lock();
-    written_ = upto;
+    WriteOutsideLock(&batch, upto);
     written_more_.SignalAll();
   }
+}
+
+void RequestLog::WriteOutsideLock(std::string* batch, uint64_t upto) {
+  mu_.Unlock();
+  out_->write(batch->data(), static_cast<std::streamsize>(batch->size()));
+  out_->flush();
+  batch->clear();
+  mu_.Lock();
+  written_ = upto;
 }
 
 void RequestLog::Flush() {
@@ -313,12 +317,7 @@ bool RequestLog::Write(std::string* line, bool wait) {
   batch.push_back('\n');
   uint64_t upto = ++queued_;
   while (true) {
-    mu_.Unlock();
-    out_->write(batch.data(), static_cast<std::streamsize>(batch.size()));
-    out_->flush();
-    batch.clear();
-    mu_.Lock();
-    written_ = upto;
+    WriteOutsideLock(&batch, upto);
     if (pending_.empty()) break;
     batch.swap(pending_);
     upto = queued_;

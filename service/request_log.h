@@ -142,6 +142,11 @@ class RequestLog {
   bool Buffer(std::string* line, bool wait) ABSL_LOCKS_EXCLUDED(mu_);
   // Buffered: the writer thread's loop, until stopping_.
   void WriteBatches() ABSL_LOCKS_EXCLUDED(mu_);
+  // Writes and flushes `*batch` (then empties it) with mu_ released, by
+  // the one thread allowed to write; then counts lines up to `upto` as
+  // written.
+  void WriteOutsideLock(std::string* batch, uint64_t upto)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool WrittenUpTo(uint64_t line) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return written_ >= line;
   }

@@ -288,6 +288,20 @@ class StallingBuf : public std::streambuf {
   std::string data_;
 };
 
+// Hands `log` lines of 1,000 bytes (with the newline) until it refuses one;
+// returns how many it took. A refused line must be left to the caller.
+int TryWriteLinesUntilRefused(RequestLog& log) {
+  const std::string kLine(999, 'x');
+  int accepted = 0;
+  std::string line = kLine;
+  while (log.TryWriteLine(&line)) {
+    ++accepted;
+    line = kLine;
+  }
+  EXPECT_EQ(line, kLine);
+  return accepted;
+}
+
 TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
   StallingBuf stalled;
   std::ostream out(&stalled);
@@ -319,21 +333,14 @@ TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
   std::thread writer([&log] { log.WriteLine("first"); });
   stalled.WaitForWriter();
 
-  const std::string kLine(999, 'x');  // 1,000 bytes with its newline
-  int accepted = 0;
-  std::string line = kLine;
-  while (log.TryWriteLine(&line)) {
-    ++accepted;
-    line = kLine;
-  }
-  EXPECT_EQ(accepted, RequestLog::kMaxPendingBytes / 1000 + 1);
-  EXPECT_EQ(line, kLine);  // A refused line is left to the caller.
+  EXPECT_EQ(TryWriteLinesUntilRefused(log),
+            RequestLog::kMaxPendingBytes / 1000 + 1);
 
   stalled.Open();
   writer.join();
   std::vector<std::string> lines =
       absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
-  EXPECT_EQ(lines.size(), static_cast<size_t>(accepted) + 1);
+  EXPECT_EQ(lines.size(), RequestLog::kMaxPendingBytes / 1000 + 2);
 }
 
 // Buffered, a stalled stream holds only the log's own writer: lines are
@@ -379,15 +386,8 @@ TEST(RequestLogTest, BufferedWritesWaitOnlyOnceTooMuchIsWaiting) {
   log.WriteLine("first");
   stalled.WaitForWriter();
 
-  const std::string kLine(999, 'x');  // 1,000 bytes with its newline
-  int accepted = 0;
-  std::string line = kLine;
-  while (log.TryWriteLine(&line)) {
-    ++accepted;
-    line = kLine;
-  }
-  EXPECT_EQ(accepted, RequestLog::kMaxPendingBytes / 1000 + 1);
-  EXPECT_EQ(line, kLine);  // A refused line is left to the caller.
+  EXPECT_EQ(TryWriteLinesUntilRefused(log),
+            RequestLog::kMaxPendingBytes / 1000 + 1);
   absl::Notification written;
   std::thread waiting([&] {
     log.WriteLine("last");
@@ -400,7 +400,7 @@ TEST(RequestLogTest, BufferedWritesWaitOnlyOnceTooMuchIsWaiting) {
   log.Flush();
   std::vector<std::string> lines =
       absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), static_cast<size_t>(accepted) + 2);
+  ASSERT_EQ(lines.size(), RequestLog::kMaxPendingBytes / 1000 + 3);
   EXPECT_EQ(lines.front(), "first");
   EXPECT_EQ(lines.back(), "last");
 }
