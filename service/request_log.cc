@@ -178,13 +178,13 @@ RequestLog::RequestLog(std::ostream* out, bool log_questions,
     : log_questions_(log_questions),
       flush_interval_(flush_interval),
       out_(out) {
-  if (flush_interval_ > absl::ZeroDuration()) {
+  if (buffered()) {
     writer_ = std::thread([this] { WriteBatches(); });
   }
 }
 
 RequestLog::~RequestLog() {
-  if (!writer_.joinable()) return;
+  if (!buffered()) return;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -221,7 +221,7 @@ void RequestLog::Record(const RequestLogEntry& entry) {
 }
 
 void RequestLog::WriteLine(std::string line) {
-  if (writer_.joinable()) {
+  if (buffered()) {
     Buffer(&line, /*wait=*/true);
   } else {
     Write(&line, /*wait=*/true);
@@ -229,8 +229,8 @@ void RequestLog::WriteLine(std::string line) {
 }
 
 bool RequestLog::TryWriteLine(std::string* line) {
-  return writer_.joinable() ? Buffer(line, /*wait=*/false)
-                            : Write(line, /*wait=*/false);
+  return buffered() ? Buffer(line, /*wait=*/false)
+                    : Write(line, /*wait=*/false);
 }
 
 bool RequestLog::Buffer(std::string* line, bool wait) {
@@ -282,7 +282,7 @@ void RequestLog::WriteOutsideLock(std::string* batch, uint64_t upto) {
 void RequestLog::Flush() {
   absl::MutexLock lock(&mu_);
   const uint64_t upto = queued_;
-  if (!writer_.joinable() || written_ >= upto) return;
+  if (!buffered() || written_ >= upto) return;
   flush_now_ = true;
   wake_writer_.Signal();
   while (written_ < upto) written_more_.Wait(&mu_);

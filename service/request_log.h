@@ -133,6 +133,7 @@ class RequestLog {
   bool log_questions() const { return log_questions_; }
 
  private:
+  bool buffered() const { return flush_interval_ > absl::ZeroDuration(); }
   // Unbuffered. With `wait` (WriteLine): queues `*line` and returns once it
   // is written, writing it and whatever else is waiting if no other thread
   // is writing. Without (TryWriteLine): queues it only for a thread that is
