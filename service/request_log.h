@@ -54,7 +54,6 @@
 #include <optional>
 #include <ostream>
 #include <string>
-
 #include <thread>
 
 #include "absl/base/thread_annotations.h"

@@ -80,13 +80,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                      "limit), got ",
                      options.max_query_steps));
   }
-  if (options.reload_poll_interval < absl::ZeroDuration() ||
-      options.lame_duck < absl::ZeroDuration() ||
-      options.drain_timeout < absl::ZeroDuration() ||
-      options.log_flush_interval < absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(
-        "reload poll interval, lame duck, drain timeout and log flush "
-        "interval: must not be negative");
+  for (const auto& [name, duration] :
+       {std::pair<absl::string_view, absl::Duration>{
+            "reload poll interval", options.reload_poll_interval},
+        {"lame duck", options.lame_duck},
+        {"drain timeout", options.drain_timeout},
+        {"log flush interval", options.log_flush_interval}}) {
+    if (duration < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": must not be negative, got ",
+                       absl::FormatDuration(duration)));
+    }
   }
   if (options.log_requests && options.log == nullptr) {
     return absl::InvalidArgumentError(

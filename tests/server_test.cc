@@ -258,7 +258,10 @@ TEST(RequestLogTest, LatencyIsInMillisecondsWithThreeDecimals) {
 // until Open(): a stalled log.
 class StallingBuf : public std::streambuf {
  public:
-  void WaitForWriter() { entered_.WaitForNotification(); }
+  // True once a write has started (and is blocked); false after kWait.
+  bool WaitForWriter() {
+    return entered_.WaitForNotificationWithTimeout(absl::FromChrono(kWait));
+  }
   void Open() { open_.Notify(); }
   std::string str() {
     absl::MutexLock lock(&mu_);
@@ -307,7 +310,7 @@ TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
   std::ostream out(&stalled);
   RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
   std::thread writer([&log] { log.WriteLine("first"); });
-  stalled.WaitForWriter();
+  ASSERT_TRUE(stalled.WaitForWriter());
 
   // Returns at once while "first" is stuck; the writer writes it later.
   std::string line = "second";
@@ -331,7 +334,7 @@ TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
   std::ostream out(&stalled);
   RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
   std::thread writer([&log] { log.WriteLine("first"); });
-  stalled.WaitForWriter();
+  ASSERT_TRUE(stalled.WaitForWriter());
 
   EXPECT_EQ(TryWriteLinesUntilRefused(log),
             RequestLog::kMaxPendingBytes / 1000 + 1);
@@ -351,7 +354,7 @@ TEST(RequestLogTest, BufferedLinesDoNotWaitForAStalledStream) {
   {
     RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(1));
     log.WriteLine("first");
-    stalled.WaitForWriter();  // The writer is stuck writing "first".
+    ASSERT_TRUE(stalled.WaitForWriter());  // The writer is stuck on "first".
     log.WriteLine("second");
     std::string line = "third";
     EXPECT_TRUE(log.TryWriteLine(&line));
@@ -384,7 +387,7 @@ TEST(RequestLogTest, BufferedWritesWaitOnlyOnceTooMuchIsWaiting) {
   std::ostream out(&stalled);
   RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(1));
   log.WriteLine("first");
-  stalled.WaitForWriter();
+  ASSERT_TRUE(stalled.WaitForWriter());
 
   EXPECT_EQ(TryWriteLinesUntilRefused(log),
             RequestLog::kMaxPendingBytes / 1000 + 1);
@@ -576,6 +579,12 @@ TEST_F(ServerTest, InvalidOptionsAreRejected) {
   options.listen = "";
   EXPECT_EQ(Server::Start(options).status().code(),
             absl::StatusCode::kInvalidArgument);
+  options = Options();
+  options.log_flush_interval = absl::Milliseconds(-5);
+  const absl::Status negative = Server::Start(options).status();
+  EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(negative.message(),
+            "log flush interval: must not be negative, got -5ms");
 }
 
 TEST_F(ServerTest, OversizedRequestIsResourceExhausted) {
@@ -705,7 +714,10 @@ TEST_F(ServerTest, StalledBufferedLogHoldsNoCall) {
     const grpc::Status status = stub_->Ask(context.get(), ask, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_TRUE(response.answered());
-    if (i == 0) stalled.WaitForWriter();  // The stream is stuck from here.
+    // From the first call's line on, the stream is stuck.
+    if (i == 0) {
+      ASSERT_TRUE(stalled.WaitForWriter());
+    }
   }
   EXPECT_EQ(stalled.str(), "");
   stalled.Open();
