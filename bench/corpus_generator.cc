@@ -17,11 +17,14 @@ namespace {
 
 // English function words, most frequent first: about 45% of running text.
 constexpr const char* kFunctionWords[] = {
-    "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "with",
-    "by", "on", "this", "are", "be", "or", "from", "at", "which", "an", "not",
-    "can", "your", "these", "its", "more", "when", "has", "into", "than", "but",
-    "also", "have", "they", "most", "only", "while", "both", "through", "each",
-    "after", "before", "without", "between", "during", "under", "over", "per"};
+    "the",   "of",     "and",     "to",      "in",     "a",       "is",
+    "that",  "for",    "it",      "as",      "with",   "by",      "on",
+    "this",  "are",    "be",      "or",      "from",   "at",      "which",
+    "an",    "not",    "can",     "your",    "these",  "its",     "more",
+    "when",  "has",    "into",    "than",    "but",    "also",    "have",
+    "they",  "most",   "only",    "while",   "both",   "through", "each",
+    "after", "before", "without", "between", "during", "under",   "over",
+    "per"};
 
 // Content words of a health and performance site, roughly most frequent
 // first. The seed article's own vocabulary is among them, as it would be on
@@ -31,9 +34,11 @@ constexpr char kContentWords[] =
     "cells function study studies data risk support performance optimization "
     "production response process balance energy muscle brain heart bone sleep "
     "stress recovery training synthesis absorption activity signal signals "
-    "receptor receptors protein proteins hormone hormones enzyme enzymes tissue "
+    "receptor receptors protein proteins hormone hormones enzyme enzymes "
+    "tissue "
     "tissues mechanism mechanisms pathway pathways state states structure "
-    "structural metabolic metabolism inflammation inflammatory oxidative damage "
+    "structural metabolic metabolism inflammation inflammatory oxidative "
+    "damage "
     "capacity output input marker markers range ranges baseline target targets "
     "daily morning evening night timing meal meals fat fats soluble water "
     "sodium potassium calcium magnesium zinc iron copper selenium iodine "
@@ -46,7 +51,8 @@ constexpr char kContentWords[] =
     "form forms cofactor precursor conversion converts converted transport "
     "transporter uptake release releases storage stores clearance excretion "
     "kidney kidneys liver gut intestinal intestine stomach arteries arterial "
-    "vessel vessels vascular endothelial cardiovascular pressure flow circulation "
+    "vessel vessels vascular endothelial cardiovascular pressure flow "
+    "circulation "
     "density mass strength power endurance hypertrophy fatigue adaptation "
     "adaptations load loads volume intensity frequency duration cycle cycles "
     "rhythm circadian light dark temperature cold heat sauna exposure "
@@ -110,13 +116,13 @@ constexpr char kContentWords[] =
 // Syllables for the long tail of coined terms ("kalorinase", "vetrolide"):
 // rare words such as compound, gene and brand names, which real corpora are
 // full of and which grow the index's dictionary.
-constexpr const char* kOnsets[] = {"b", "c", "d", "f", "g", "k", "l", "m", "n",
-                                   "p", "r", "s", "t", "v", "z", "br", "cr",
-                                   "dr", "gl", "pr", "st", "tr", "th", "ph"};
+constexpr const char* kOnsets[] = {
+    "b", "c", "d", "f",  "g",  "k",  "l",  "m",  "n",  "p",  "r",  "s",
+    "t", "v", "z", "br", "cr", "dr", "gl", "pr", "st", "tr", "th", "ph"};
 constexpr const char* kNuclei[] = {"a", "e", "i", "o", "u", "ae", "io", "ou"};
 constexpr const char* kCodas[] = {"", "", "n", "r", "l", "s", "x", "m"};
-constexpr const char* kSuffixes[] = {"ase", "ine", "ide", "ol", "ate", "in",
-                                     "one", "ium", "oid", "ene", "al", "ic"};
+constexpr const char* kSuffixes[] = {"ase", "ine", "ide", "ol",  "ate", "in",
+                                     "one", "ium", "oid", "ene", "al",  "ic"};
 
 constexpr const char* kCategories[] = {"supplements", "nutrition", "sleep",
                                        "training",    "longevity", "recovery",
@@ -129,43 +135,53 @@ struct TopicSpec {
   const char* doses;  // '|'-separated.
 };
 constexpr TopicSpec kTopics[] = {
-    {"Magnesium", "magnesium glycinate malate citrate threonate atp sleep cramps",
+    {"Magnesium",
+     "magnesium glycinate malate citrate threonate atp sleep cramps",
      "200 mg|400 mg|300–600 mg|150 mg"},
-    {"Vitamin D3", "vitamin d3 cholecalciferol calcitriol sunlight receptor vdr calcium",
+    {"Vitamin D3",
+     "vitamin d3 cholecalciferol calcitriol sunlight receptor vdr calcium",
      "2,000 IU|5,000 IU|1,000–4,000 IU|10,000 IU"},
-    {"Creatine", "creatine monohydrate phosphocreatine atp saturation strength brain",
+    {"Creatine",
+     "creatine monohydrate phosphocreatine atp saturation strength brain",
      "3 g|5 g|3–5 g|20 g"},
-    {"Sleep Architecture", "sleep rem deep slow-wave circadian melatonin adenosine",
+    {"Sleep Architecture",
+     "sleep rem deep slow-wave circadian melatonin adenosine",
      "0.5 mg|1 mg|3 mg"},
     {"Omega-3", "omega-3 epa dha fish oil triglyceride membrane inflammation",
      "1 g|2 g|1–3 g|500 mg"},
-    {"Vitamin K2", "vitamin k2 menaquinone mk-7 mk-4 osteocalcin mgp carboxylation",
+    {"Vitamin K2",
+     "vitamin k2 menaquinone mk-7 mk-4 osteocalcin mgp carboxylation",
      "100 mcg|200 mcg|90–180 mcg|45 mcg"},
     {"Caffeine", "caffeine adenosine coffee alertness half-life tolerance",
      "100 mg|200 mg|3 mg/kg|400 mg"},
-    {"Zone 2 Cardio", "zone aerobic mitochondria lactate vo2max endurance fat-oxidation",
+    {"Zone 2 Cardio",
+     "zone aerobic mitochondria lactate vo2max endurance fat-oxidation",
      "45 min|60 min|3 sessions"},
     {"Zinc", "zinc picolinate copper immune testosterone absorption",
      "15 mg|30 mg|25 mg|50 mg"},
     {"Protein Intake", "protein leucine amino acids muscle synthesis whey",
      "1.6 g/kg|30 g|2.2 g/kg|40 g"},
-    {"Intermittent Fasting", "fasting autophagy ketones insulin window refeeding",
+    {"Intermittent Fasting",
+     "fasting autophagy ketones insulin window refeeding",
      "16 hours|24 hours|12 hours"},
-    {"Ashwagandha", "ashwagandha withanolides cortisol adaptogen stress thyroid",
+    {"Ashwagandha",
+     "ashwagandha withanolides cortisol adaptogen stress thyroid",
      "300 mg|600 mg|250–500 mg"},
-    {"Heart Rate Variability", "hrv vagal parasympathetic recovery readiness rmssd",
-     "5 min|10 breaths"},
+    {"Heart Rate Variability",
+     "hrv vagal parasympathetic recovery readiness rmssd", "5 min|10 breaths"},
     {"Iron", "iron ferritin hemoglobin bisglycinate anemia oxygen",
      "18 mg|25 mg|65 mg"},
     {"Collagen", "collagen peptides glycine proline tendon skin cartilage",
      "10 g|15 g|5 g"},
-    {"Electrolytes", "electrolytes sodium potassium hydration sweat plasma volume",
+    {"Electrolytes",
+     "electrolytes sodium potassium hydration sweat plasma volume",
      "500 mg|1,000 mg|3 g"},
     {"Cold Exposure", "cold plunge brown adipose norepinephrine thermogenesis",
      "11 min|3 min|10 °C"},
     {"Blood Glucose", "glucose insulin cgm glycemic spikes variability",
      "70–90 mg/dL|100 mg/dL"},
-    {"Vitamin B12", "b12 methylcobalamin cyanocobalamin methylation homocysteine",
+    {"Vitamin B12",
+     "b12 methylcobalamin cyanocobalamin methylation homocysteine",
      "500 mcg|1,000 mcg|2.4 mcg"},
     {"L-Theanine", "theanine alpha waves calm focus caffeine synergy",
      "100 mg|200 mg|400 mg"},
@@ -185,7 +201,8 @@ constexpr TopicSpec kTopics[] = {
      "0.3 mg|0.5 mg|1 mg|3 mg"},
     {"Sauna", "sauna heat shock proteins cardiovascular sweat recovery",
      "20 min|80 °C|4 sessions"},
-    {"Resistance Training", "hypertrophy progressive overload sets reps periodization",
+    {"Resistance Training",
+     "hypertrophy progressive overload sets reps periodization",
      "3 sets|8–12 reps|10 sets"},
     {"Mobility", "mobility joints range motion stretching fascia",
      "10 min|2 sessions"},
@@ -193,36 +210,39 @@ constexpr TopicSpec kTopics[] = {
      "500 mg|1 g|2 g"},
     {"Berberine", "berberine ampk glucose insulin metformin",
      "500 mg|1,500 mg"},
-    {"Glycine", "glycine sleep collagen glutathione temperature",
-     "3 g|5 g"},
+    {"Glycine", "glycine sleep collagen glutathione temperature", "3 g|5 g"},
     {"Light Exposure", "light sunlight lux blue morning circadian scn",
      "10,000 lux|10 min|30 min"},
-    {"Spermidine", "spermidine autophagy wheat germ longevity",
-     "1 mg|6 mg"},
+    {"Spermidine", "spermidine autophagy wheat germ longevity", "1 mg|6 mg"},
     {"Lion's Mane", "lion's mane ngf hericenones neurogenesis memory",
      "500 mg|1 g|3 g"},
     {"Selenium", "selenium selenomethionine glutathione thyroid brazil",
      "55 mcg|100 mcg|200 mcg"},
-    {"Hydration", "water hydration osmolality thirst urine",
-     "2 L|3 L|500 mL"},
+    {"Hydration", "water hydration osmolality thirst urine", "2 L|3 L|500 mL"},
     {"Bone Density", "bone density dexa osteoblast osteoclast calcium loading",
      "1,000 mg|1,200 mg"},
     {"Cognitive Performance", "focus memory nootropic attention working-memory",
      "100 mg|200 mg"},
 };
 
-constexpr const char* kFaqOpenings[] = {
-    "What is the best time to take", "How much", "Is it safe to combine",
-    "Why does", "Can I take", "How long does it take for",
-    "What are the signs of low", "Should I cycle", "Does", "Who should avoid"};
+constexpr const char* kFaqOpenings[] = {"What is the best time to take",
+                                        "How much",
+                                        "Is it safe to combine",
+                                        "Why does",
+                                        "Can I take",
+                                        "How long does it take for",
+                                        "What are the signs of low",
+                                        "Should I cycle",
+                                        "Does",
+                                        "Who should avoid"};
 
 constexpr const char* kLabelSurnames[] = {
-    "Zhang", "Khandelwal", "Smith", "Garcia", "Muller", "Rossi", "Tanaka",
-    "Kim", "Nguyen", "Johansson", "Kowalski", "Okafor", "Silva", "Cohen"};
+    "Zhang", "Khandelwal", "Smith",     "Garcia",   "Muller", "Rossi", "Tanaka",
+    "Kim",   "Nguyen",     "Johansson", "Kowalski", "Okafor", "Silva", "Cohen"};
 
-constexpr const char* kDoiPrefixes[] = {"10.3390/nu", "10.1016/j.bone", "10.3389/fendo",
-                                        "10.1093/ajcn", "10.1371/journal.pone",
-                                        "10.1007/s00198", "10.4103/jmh"};
+constexpr const char* kDoiPrefixes[] = {
+    "10.3390/nu",           "10.1016/j.bone", "10.3389/fendo", "10.1093/ajcn",
+    "10.1371/journal.pone", "10.1007/s00198", "10.4103/jmh"};
 
 // SplitMix64: turns (seed, index) into independent generator seeds.
 uint64_t Mix(uint64_t x) {
@@ -233,7 +253,8 @@ uint64_t Mix(uint64_t x) {
 }
 
 std::string Capitalize(std::string word) {
-  if (!word.empty()) word[0] = absl::ascii_toupper(static_cast<unsigned char>(word[0]));
+  if (!word.empty())
+    word[0] = absl::ascii_toupper(static_cast<unsigned char>(word[0]));
   return word;
 }
 
@@ -283,7 +304,9 @@ size_t CorpusGenerator::Zipf::Sample(double u) const {
 class CorpusGenerator::Writer {
  public:
   Writer(const CorpusGenerator& g, int64_t index)
-      : g_(g), index_(index), rng_(Mix(g.seed_ ^ Mix(static_cast<uint64_t>(index)))) {}
+      : g_(g),
+        index_(index),
+        rng_(Mix(g.seed_ ^ Mix(static_cast<uint64_t>(index)))) {}
 
   std::string Write() {
     const Topic& topic = g_.topics_[g_.topic_zipf_.Sample(Uniform())];
@@ -298,7 +321,8 @@ class CorpusGenerator::Writer {
     while (static_cast<int>(sections.size()) < body_sections) {
       // Anchors are the section ids: unique within the article.
       std::string title = SectionTitle(static_cast<int>(sections.size()));
-      if (anchors.insert(Anchor(title)).second) sections.push_back(std::move(title));
+      if (anchors.insert(Anchor(title)).second)
+        sections.push_back(std::move(title));
     }
     sections.push_back("Frequently Asked Questions");
 
@@ -335,7 +359,8 @@ class CorpusGenerator::Writer {
   double Uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
   // Uniform in [0, n); n > 0.
   uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(rng_()) * n) >> 64);
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(rng_()) * n) >>
+                                 64);
   }
   bool Chance(double p) { return Uniform() < p; }
   template <typename T, size_t N>
@@ -357,14 +382,16 @@ class CorpusGenerator::Writer {
     if (Chance(0.42)) {
       // Function words follow their own steep Zipf law.
       const double u = Uniform();
-      return kFunctionWords[static_cast<size_t>(u * u * std::size(kFunctionWords))];
+      return kFunctionWords[static_cast<size_t>(u * u *
+                                                std::size(kFunctionWords))];
     }
     return ContentWord();
   }
 
   // A sentence of `min`..`max` words, sometimes with a dose, ending in '.'.
   std::string Sentence(int min, int max, bool with_links) {
-    const int n = min + static_cast<int>(Below(static_cast<uint64_t>(max - min + 1)));
+    const int n =
+        min + static_cast<int>(Below(static_cast<uint64_t>(max - min + 1)));
     std::vector<std::string> words;
     for (int i = 0; i < n; ++i) {
       words.push_back(Word());
@@ -388,15 +415,16 @@ class CorpusGenerator::Writer {
   }
 
   std::string Paragraph(int min_sentences = 2, int max_sentences = 5) {
-    const int n = min_sentences +
-                  static_cast<int>(Below(static_cast<uint64_t>(max_sentences - min_sentences + 1)));
+    const int n = min_sentences + static_cast<int>(Below(static_cast<uint64_t>(
+                                      max_sentences - min_sentences + 1)));
     std::vector<std::string> sentences;
     for (int i = 0; i < n; ++i) sentences.push_back(Sentence(7, 20, true));
     return absl::StrJoin(sentences, " ");
   }
 
   std::string Pmid() {
-    if (Chance(0.12)) return g_.popular_pmids_[g_.popular_pmid_zipf_.Sample(Uniform())];
+    if (Chance(0.12))
+      return g_.popular_pmids_[g_.popular_pmid_zipf_.Sample(Uniform())];
     return absl::StrCat(10000000 + Below(30000000));
   }
 
@@ -410,19 +438,20 @@ class CorpusGenerator::Writer {
       url = absl::StrCat("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC",
                          1000000 + Below(9000000), "/");
     } else {
-      url = absl::StrCat("https://doi.org/", Pick(kDoiPrefixes), Below(100000), ".",
-                         Below(1000));
+      url = absl::StrCat("https://doi.org/", Pick(kDoiPrefixes), Below(100000),
+                         ".", Below(1000));
     }
     if (Chance(0.15)) {
-      return absl::StrCat(" ", Pick(kLabelSurnames), " ", 2015 + Below(11), " (", url, ")");
+      return absl::StrCat(" ", Pick(kLabelSurnames), " ", 2015 + Below(11),
+                          " (", url, ")");
     }
     return absl::StrCat(" (", url, ")");
   }
 
   std::string InternalLink() {
     const char* kind = Chance(0.15) ? "tools" : "research";
-    return absl::StrCat(" (/en/", kind, "/", ContentWord(), "-", ContentWord(), "-",
-                        ContentWord(), ")");
+    return absl::StrCat(" (/en/", kind, "/", ContentWord(), "-", ContentWord(),
+                        "-", ContentWord(), ")");
   }
 
   std::string Title(const Topic& topic) {
@@ -430,9 +459,10 @@ class CorpusGenerator::Writer {
     static constexpr const char* kShapes[] = {
         "%s Protocol: How to %s", "%s and %s: What the Evidence Says",
         "The %s Guide: %s", "%s Explained: %s", "Why %s Matters for %s"};
-    const std::string a = TitleCase(absl::StrCat(ContentWord(), " ", ContentWord()));
-    const std::string b = TitleCase(absl::StrCat(ContentWord(), " ", ContentWord(), " ",
-                                                 ContentWord()));
+    const std::string a =
+        TitleCase(absl::StrCat(ContentWord(), " ", ContentWord()));
+    const std::string b = TitleCase(
+        absl::StrCat(ContentWord(), " ", ContentWord(), " ", ContentWord()));
     std::string title;
     switch (Below(std::size(kShapes))) {
       case 0:
@@ -457,10 +487,12 @@ class CorpusGenerator::Writer {
 
   std::string SectionTitle(int s) {
     static constexpr const char* kLeads[] = {
-        "Introduction to", "Mechanisms of", "Practical Protocol:", "Real-World",
-        "Dosing and", "Safety and", "Timing of", "The Science of"};
-    std::string title = absl::StrCat(kLeads[(s + Below(3)) % std::size(kLeads)], " ",
-                                     TitleCase(absl::StrCat(ContentWord(), " ", ContentWord())));
+        "Introduction to", "Mechanisms of", "Practical Protocol:",
+        "Real-World",      "Dosing and",    "Safety and",
+        "Timing of",       "The Science of"};
+    std::string title = absl::StrCat(
+        kLeads[(s + Below(3)) % std::size(kLeads)], " ",
+        TitleCase(absl::StrCat(ContentWord(), " ", ContentWord())));
     if (Chance(0.5)) absl::StrAppend(&title, " and ", TitleCase(ContentWord()));
     return title;
   }
@@ -471,7 +503,8 @@ class CorpusGenerator::Writer {
     const bool anecdotal_column = Chance(0.25);
     std::vector<std::string> cells;
     for (int c = 0; c < columns; ++c) {
-      std::string header = TitleCase(absl::StrCat(ContentWord(), " ", ContentWord()));
+      std::string header =
+          TitleCase(absl::StrCat(ContentWord(), " ", ContentWord()));
       if (anecdotal_column && c == columns - 1) header += " (Anecdotal)";
       cells.push_back(header);
     }
@@ -480,11 +513,12 @@ class CorpusGenerator::Writer {
     line += "| ";
     for (int r = 0; r < rows; ++r) {
       cells.clear();
-      cells.push_back(TitleCase(absl::StrCat(ContentWord(), " ", ContentWord())));
+      cells.push_back(
+          TitleCase(absl::StrCat(ContentWord(), " ", ContentWord())));
       for (int c = 1; c < columns; ++c) {
         cells.push_back(Chance(0.4) ? Pick(topic_->doses)
-                                    : absl::StrCat(Capitalize(ContentWord()), " ",
-                                                   ContentWord()));
+                                    : absl::StrCat(Capitalize(ContentWord()),
+                                                   " ", ContentWord()));
       }
       absl::StrAppend(&line, "| ", absl::StrJoin(cells, " | "), " | ");
     }
@@ -513,12 +547,14 @@ CorpusGenerator::CorpusGenerator(uint64_t seed)
       popular_pmid_zipf_(1, 1.0) {
   std::mt19937_64 rng(Mix(seed));
   auto below = [&rng](uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(rng()) * n) >> 64);
+    return static_cast<uint64_t>((static_cast<unsigned __int128>(rng()) * n) >>
+                                 64);
   };
   // Real words in the list's rough frequency order; then coined words, each
   // distinct from every other word.
   absl::flat_hash_set<std::string> seen;
-  for (absl::string_view w : absl::StrSplit(kContentWords, ' ', absl::SkipWhitespace())) {
+  for (absl::string_view w :
+       absl::StrSplit(kContentWords, ' ', absl::SkipWhitespace())) {
     if (seen.insert(std::string(w)).second) vocabulary_.emplace_back(w);
   }
   for (const char* w : kFunctionWords) seen.insert(w);
@@ -528,7 +564,8 @@ CorpusGenerator::CorpusGenerator(uint64_t seed)
     const int syllables = 1 + static_cast<int>(below(3));
     for (int s = 0; s < syllables; ++s) {
       absl::StrAppend(&word, kOnsets[below(std::size(kOnsets))],
-                      kNuclei[below(std::size(kNuclei))], kCodas[below(std::size(kCodas))]);
+                      kNuclei[below(std::size(kNuclei))],
+                      kCodas[below(std::size(kCodas))]);
     }
     absl::StrAppend(&word, kSuffixes[below(std::size(kSuffixes))]);
     if (seen.insert(word).second) coined_.push_back(std::move(word));

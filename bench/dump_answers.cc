@@ -28,15 +28,16 @@
 #include "absl/flags/usage.h"
 #include "bench/request_mix.h"
 #include "google/protobuf/text_format.h"
-#include "service/knowledge_base.h"
-#include "service/query_budget.h"
-#include "service/worker_pool.h"
+#include "service/knowledge_base/knowledge_base.h"
+#include "service/server/worker_pool.h"
+#include "service/store/query_budget.h"
 
 ABSL_FLAG(std::string, index, "", "The index to answer from.");
 ABSL_FLAG(std::string, questions, CITEKB_SOURCE_DIR "/tests/eval/ask_eval.txt",
           "Evaluation set whose questions Ask and Search use.");
-ABSL_FLAG(std::string, stack_inputs, "",
-          "Optional file of stack texts, one a line, also sent to EvaluateStack.");
+ABSL_FLAG(
+    std::string, stack_inputs, "",
+    "Optional file of stack texts, one a line, also sent to EvaluateStack.");
 ABSL_FLAG(bool, idle_worker, false,
           "Answer as the server does one call at a time: with an idle worker "
           "thread the call may borrow, so long rankings run in two halves. "
@@ -47,7 +48,8 @@ namespace {
 
 template <typename Request, typename Response>
 void Dump(const char* name, const RequestMix& mix,
-          absl::StatusOr<Response> (KnowledgeBase::*method)(const Request&) const,
+          absl::StatusOr<Response> (KnowledgeBase::*method)(const Request&)
+              const,
           const KnowledgeBase& kb, WorkerPool* idle_worker) {
   for (const std::string& bytes : mix.requests) {
     QueryBudget budget({.start_on_idle_thread =
@@ -119,9 +121,10 @@ int Main(int argc, char** argv) {
     workers.emplace(WorkerPoolOptions{.threads = 1, .max_admitted = 1});
   }
   WorkerPool* idle = workers.has_value() ? &*workers : nullptr;
-  Dump("Ask", *BuildRequestMix(Rpc::kAsk, *questions), &KnowledgeBase::Ask, **kb, idle);
-  Dump("Search", *BuildRequestMix(Rpc::kSearch, *questions), &KnowledgeBase::Search, **kb,
-       idle);
+  Dump("Ask", *BuildRequestMix(Rpc::kAsk, *questions), &KnowledgeBase::Ask,
+       **kb, idle);
+  Dump("Search", *BuildRequestMix(Rpc::kSearch, *questions),
+       &KnowledgeBase::Search, **kb, idle);
   Dump("ListCitations", *BuildRequestMix(Rpc::kListCitations, {}),
        &KnowledgeBase::ListCitations, **kb, idle);
   Dump("EvaluateStack", *BuildRequestMix(Rpc::kEvaluateStack, {}),

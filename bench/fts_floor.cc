@@ -27,15 +27,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
-#include "indexer/article_parser.h"
-#include "indexer/compound_terms.h"
+#include "indexer/article/article_parser.h"
+#include "indexer/base/status_macros.h"
 #include "indexer/corpus_indexer.h"
-#include "indexer/index_schema.h"
-#include "indexer/sqlite.h"
+#include "indexer/format/compound_terms.h"
+#include "indexer/format/index_schema.h"
+#include "indexer/format/sqlite.h"
 
 ABSL_FLAG(std::string, knowledge, "knowledge", "Folder of *.txt articles.");
-ABSL_FLAG(std::string, scratch, "",
-          "Folder for the throw-away database (default: the system's temp folder).");
+ABSL_FLAG(
+    std::string, scratch, "",
+    "Folder for the throw-away database (default: the system's temp folder).");
 ABSL_FLAG(std::string, json, "", "Also write the result as JSON to this file.");
 
 namespace citekb {
@@ -59,25 +61,28 @@ absl::Status Run() {
     bytes += static_cast<int64_t>(text.str().size());
     CITEKB_ASSIGN_OR_RETURN(Article article, ParseArticle(text.str(), file));
     for (const Passage& passage : article.passages) {
-      rows.push_back({article.sections[passage.section_index].title, passage.text,
-                      CompoundTerms(passage.text)});
+      rows.push_back({article.sections[passage.section_index].title,
+                      passage.text, CompoundTerms(passage.text)});
     }
   }
 
   std::string folder = absl::GetFlag(FLAGS_scratch);
   if (folder.empty()) folder = std::filesystem::temp_directory_path().string();
-  const std::string path = absl::StrCat(folder, "/citekb-fts-floor-", getpid(), ".sqlite");
+  const std::string path =
+      absl::StrCat(folder, "/citekb-fts-floor-", getpid(), ".sqlite");
   std::remove(path.c_str());
 
   const absl::Time start = absl::Now();
   absl::Duration insert_time;
   {
-    CITEKB_ASSIGN_OR_RETURN(Database db,
-                            OpenDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+    CITEKB_ASSIGN_OR_RETURN(
+        Database db,
+        OpenDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
     // The same settings as IndexWriter::Prepare.
-    CITEKB_RETURN_IF_ERROR(Exec(db.get(),
-                                "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-                                "PRAGMA page_size=4096;"));
+    CITEKB_RETURN_IF_ERROR(
+        Exec(db.get(),
+             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+             "PRAGMA page_size=4096;"));
     CITEKB_RETURN_IF_ERROR(Exec(
         db.get(), absl::StrCat("CREATE VIRTUAL TABLE passage_fts USING fts5("
                                "section_title, body, compounds, tokenize = '",
@@ -85,9 +90,10 @@ absl::Status Run() {
     CITEKB_RETURN_IF_ERROR(Exec(db.get(), "BEGIN"));
     CITEKB_ASSIGN_OR_RETURN(
         Statement insert,
-        Statement::Prepare(db.get(),
-                           "INSERT INTO passage_fts(rowid, section_title, body, compounds) "
-                           "VALUES(?1, ?2, ?3, ?4)"));
+        Statement::Prepare(
+            db.get(),
+            "INSERT INTO passage_fts(rowid, section_title, body, compounds) "
+            "VALUES(?1, ?2, ?3, ?4)"));
     int64_t rowid = 0;
     for (const FtsRow& row : rows) {
       CITEKB_RETURN_IF_ERROR(insert.Bind(1, ++rowid)
@@ -103,7 +109,8 @@ absl::Status Run() {
 
   const double seconds = absl::ToDoubleSeconds(insert_time);
   absl::PrintF(
-      "fts floor: %d passages from %d articles (%.1f MB of text) inserted in %.2f s: "
+      "fts floor: %d passages from %d articles (%.1f MB of text) inserted in "
+      "%.2f s: "
       "%.1f MB/s, %.0f passages/s\n",
       rows.size(), files.size(), bytes / 1e6, seconds, bytes / 1e6 / seconds,
       rows.size() / seconds);
@@ -111,10 +118,12 @@ absl::Status Run() {
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << absl::StrFormat(
-        "{\"articles\": %d, \"passages\": %d, \"bytes\": %d, \"seconds\": %.4f}\n",
+        "{\"articles\": %d, \"passages\": %d, \"bytes\": %d, \"seconds\": "
+        "%.4f}\n",
         files.size(), rows.size(), bytes, seconds);
     if (!out.flush()) {
-      return absl::UnavailableError(absl::StrCat("--json: cannot write ", json_path));
+      return absl::UnavailableError(
+          absl::StrCat("--json: cannot write ", json_path));
     }
   }
   return absl::OkStatus();

@@ -1,10 +1,10 @@
 // Micro-benchmarks of the knowledge-base logic without gRPC (Google
 // Benchmark): what one Ask, Search, ListCitations or EvaluateStack costs
-// in-process, and query analysis alone. The gap between these and citekb-load's figures is
-// the RPC layer's share.
+// in-process, and query analysis alone. The gap between these and citekb-load's
+// figures is the RPC layer's share.
 //
-//   build/bench/citekb-kb-benchmark                      # seed index, built in /tmp
-//   CITEKB_BENCH_INDEX=var/10k.sqlite build/bench/citekb-kb-benchmark
+//   build/bench/citekb-kb-benchmark                      # seed index, built in
+//   /tmp CITEKB_BENCH_INDEX=var/10k.sqlite build/bench/citekb-kb-benchmark
 //
 // Requests are the load generator's (request_mix.h), so the two measure the
 // same mix.
@@ -21,10 +21,10 @@
 #include "absl/strings/str_cat.h"
 #include "bench/request_mix.h"
 #include "indexer/corpus_indexer.h"
-#include "service/knowledge_base.h"
-#include "service/query_analyzer.h"
-#include "service/query_budget.h"
-#include "service/worker_pool.h"
+#include "service/knowledge_base/knowledge_base.h"
+#include "service/search/query_analyzer.h"
+#include "service/server/worker_pool.h"
+#include "service/store/query_budget.h"
 
 namespace citekb {
 namespace {
@@ -39,7 +39,8 @@ struct Fixture {
 };
 
 template <typename Message>
-std::vector<Message> Parse(Rpc rpc, const std::vector<EvalQuestion>& questions) {
+std::vector<Message> Parse(Rpc rpc,
+                           const std::vector<EvalQuestion>& questions) {
   std::vector<Message> messages;
   absl::StatusOr<RequestMix> mix = BuildRequestMix(rpc, questions);
   if (!mix.ok()) std::abort();
@@ -54,7 +55,8 @@ const Fixture& GetFixture() {
   static const Fixture* const fixture = [] {
     auto* f = new Fixture;
     std::string index;
-    if (const char* env = std::getenv("CITEKB_BENCH_INDEX"); env != nullptr && *env) {
+    if (const char* env = std::getenv("CITEKB_BENCH_INDEX");
+        env != nullptr && *env) {
       index = env;
     } else {
       // Rebuilt on every run (atomically), so one file serves all runs.
@@ -68,7 +70,8 @@ const Fixture& GetFixture() {
         std::abort();
       }
     }
-    absl::StatusOr<std::unique_ptr<KnowledgeBase>> kb = KnowledgeBase::Open(index);
+    absl::StatusOr<std::unique_ptr<KnowledgeBase>> kb =
+        KnowledgeBase::Open(index);
     if (!kb.ok()) {
       std::fprintf(stderr, "cannot open %s: %s\n", index.c_str(),
                    std::string(kb.status().message()).c_str());
@@ -81,8 +84,10 @@ const Fixture& GetFixture() {
     f->questions = *std::move(questions);
     f->ask = Parse<v1::AskRequest>(Rpc::kAsk, f->questions);
     f->search = Parse<v1::SearchRequest>(Rpc::kSearch, f->questions);
-    f->list_citations = Parse<v1::ListCitationsRequest>(Rpc::kListCitations, {});
-    f->evaluate_stack = Parse<v1::EvaluateStackRequest>(Rpc::kEvaluateStack, {});
+    f->list_citations =
+        Parse<v1::ListCitationsRequest>(Rpc::kListCitations, {});
+    f->evaluate_stack =
+        Parse<v1::EvaluateStackRequest>(Rpc::kEvaluateStack, {});
     return f;
   }();
   return *fixture;
@@ -92,12 +97,17 @@ void BM_Ask(benchmark::State& state) {
   const Fixture& f = GetFixture();
   size_t i = state.thread_index();
   for (auto _ : state) {
-    absl::StatusOr<v1::AskResponse> response = f.kb->Ask(f.ask[i++ % f.ask.size()]);
+    absl::StatusOr<v1::AskResponse> response =
+        f.kb->Ask(f.ask[i++ % f.ask.size()]);
     if (!response.ok()) state.SkipWithError("Ask failed");
     benchmark::DoNotOptimize(response);
   }
 }
-BENCHMARK(BM_Ask)->Unit(benchmark::kMicrosecond)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_Ask)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
 
 // Ask as the server runs one call at a time: with /1 the call's budget may
 // borrow the idle worker of a pool, so a long ranking runs in two halves
@@ -118,14 +128,19 @@ void BM_AskWithIdleWorker(benchmark::State& state) {
           return started;
         }});
     QueryBudget::Scope scope(&budget);
-    absl::StatusOr<v1::AskResponse> response = f.kb->Ask(f.ask[i++ % f.ask.size()]);
+    absl::StatusOr<v1::AskResponse> response =
+        f.kb->Ask(f.ask[i++ % f.ask.size()]);
     if (!response.ok()) state.SkipWithError("Ask failed");
     benchmark::DoNotOptimize(response);
   }
   state.counters["lent_per_ask"] =
       benchmark::Counter(static_cast<double>(lent) / state.iterations());
 }
-BENCHMARK(BM_AskWithIdleWorker)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_AskWithIdleWorker)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 void BM_Search(benchmark::State& state) {
   const Fixture& f = GetFixture();
@@ -137,7 +152,11 @@ void BM_Search(benchmark::State& state) {
     benchmark::DoNotOptimize(response);
   }
 }
-BENCHMARK(BM_Search)->Unit(benchmark::kMicrosecond)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_Search)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
 
 void BM_ListCitations(benchmark::State& state) {
   const Fixture& f = GetFixture();
@@ -161,13 +180,18 @@ void BM_EvaluateStack(benchmark::State& state) {
     benchmark::DoNotOptimize(response);
   }
 }
-BENCHMARK(BM_EvaluateStack)->Unit(benchmark::kMicrosecond)->UseRealTime()->Threads(1)->Threads(2);
+BENCHMARK(BM_EvaluateStack)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
 
 void BM_AnalyzeQuery(benchmark::State& state) {
   const Fixture& f = GetFixture();
   size_t i = 0;
   for (auto _ : state) {
-    AnalyzedQuery query = AnalyzeQuery(f.questions[i++ % f.questions.size()].question);
+    AnalyzedQuery query =
+        AnalyzeQuery(f.questions[i++ % f.questions.size()].question);
     benchmark::DoNotOptimize(query);
   }
 }

@@ -8,9 +8,9 @@ namespace citekb {
 
 namespace {
 
-constexpr int kBucketCount = (LatencyHistogram::kMaxBits -
-                              LatencyHistogram::kSubBucketBits + 1) *
-                             LatencyHistogram::kSubBuckets;
+constexpr int kBucketCount =
+    (LatencyHistogram::kMaxBits - LatencyHistogram::kSubBucketBits + 1) *
+    LatencyHistogram::kSubBuckets;
 
 }  // namespace
 
@@ -38,7 +38,8 @@ uint64_t LatencyHistogram::UpperEdgeOf(int bucket) {
 
 void LatencyHistogram::Record(absl::Duration latency) {
   const int64_t signed_nanos = absl::ToInt64Nanoseconds(latency);
-  const uint64_t nanos = signed_nanos < 0 ? 0 : static_cast<uint64_t>(signed_nanos);
+  const uint64_t nanos =
+      signed_nanos < 0 ? 0 : static_cast<uint64_t>(signed_nanos);
   ++counts_[BucketOf(nanos)];
   ++count_;
   min_ns_ = std::min(min_ns_, nanos);
@@ -81,8 +82,8 @@ absl::Duration LatencyHistogram::Percentile(double percent) const {
     if (seen >= rank) {
       // The last bucket also holds everything beyond the resolved range.
       if (i + 1 == counts_.size()) return max();
-      const uint64_t edge = std::clamp(UpperEdgeOf(static_cast<int>(i)),
-                                       min_ns_, max_ns_);
+      const uint64_t edge =
+          std::clamp(UpperEdgeOf(static_cast<int>(i)), min_ns_, max_ns_);
       return absl::Nanoseconds(static_cast<int64_t>(edge));
     }
   }

@@ -21,7 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "bench/process_stats.h"
-#include "indexer/sqlite.h"  // CITEKB_RETURN_IF_ERROR
+#include "indexer/base/status_macros.h"
+#include "indexer/format/sqlite.h"  // CITEKB_RETURN_IF_ERROR
 
 namespace citekb {
 namespace {
@@ -35,7 +36,9 @@ absl::Duration Since(Clock::time_point from, Clock::time_point to) {
 double OwnCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  const auto seconds = [](const timeval& t) {
+    return t.tv_sec + t.tv_usec / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -46,10 +49,12 @@ grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
 
 std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
   grpc::Slice slice;
-  if (!buffer.TrySingleSlice(&slice).ok() && !buffer.DumpToSingleSlice(&slice).ok()) {
+  if (!buffer.TrySingleSlice(&slice).ok() &&
+      !buffer.DumpToSingleSlice(&slice).ok()) {
     return "";
   }
-  return std::string(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  return std::string(reinterpret_cast<const char*>(slice.begin()),
+                     slice.size());
 }
 
 std::string CodeName(grpc::StatusCode code) {
@@ -77,11 +82,13 @@ class LoadRun {
     }
 
     std::thread canceller;
-    if (options_.cancel_fraction > 0) canceller = std::thread([this] { CancelDueCalls(); });
+    if (options_.cancel_fraction > 0)
+      canceller = std::thread([this] { CancelDueCalls(); });
 
     const Clock::time_point begin = Clock::now();
     measure_start_ = begin + absl::ToChronoNanoseconds(options_.warmup);
-    measure_end_ = measure_start_ + absl::ToChronoNanoseconds(options_.duration);
+    measure_end_ =
+        measure_start_ + absl::ToChronoNanoseconds(options_.duration);
     for (Slot& slot : slots_) StartCall(slot);
 
     // Sample CPU at the start of the measured window, then serve restarts
@@ -89,8 +96,9 @@ class LoadRun {
     absl::SleepFor(Since(Clock::now(), measure_start_));
     const double client_cpu_start = OwnCpuSeconds();
     absl::StatusOr<double> server_cpu_start =
-        options_.server_pid > 0 ? ProcessCpuSeconds(options_.server_pid)
-                                : absl::StatusOr<double>(absl::NotFoundError(""));
+        options_.server_pid > 0
+            ? ProcessCpuSeconds(options_.server_pid)
+            : absl::StatusOr<double>(absl::NotFoundError(""));
     while (true) {
       Slot* restart = nullptr;
       {
@@ -114,7 +122,8 @@ class LoadRun {
     LoadResult result;
     result.client_cpu_seconds = OwnCpuSeconds() - client_cpu_start;
     if (server_cpu_start.ok()) {
-      absl::StatusOr<double> server_cpu_end = ProcessCpuSeconds(options_.server_pid);
+      absl::StatusOr<double> server_cpu_end =
+          ProcessCpuSeconds(options_.server_pid);
       if (server_cpu_end.ok()) {
         result.server_cpu_seconds = *server_cpu_end - *server_cpu_start;
       }
@@ -207,24 +216,27 @@ class LoadRun {
     slot.response.Clear();
     slot.context = std::make_shared<grpc::ClientContext>();
     absl::Duration deadline = options_.deadline;
-    if (options_.min_deadline > absl::ZeroDuration() && options_.min_deadline < deadline) {
-      deadline = options_.min_deadline +
-                 absl::Uniform(slot.random, 0.0, 1.0) * (deadline - options_.min_deadline);
+    if (options_.min_deadline > absl::ZeroDuration() &&
+        options_.min_deadline < deadline) {
+      deadline = options_.min_deadline + absl::Uniform(slot.random, 0.0, 1.0) *
+                                             (deadline - options_.min_deadline);
     }
     slot.context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     if (options_.cancel_fraction > 0 &&
         absl::Bernoulli(slot.random, options_.cancel_fraction)) {
       const auto when =
-          now + absl::ToChronoNanoseconds(absl::Uniform(slot.random, 0.0, 1.0) * deadline);
+          now + absl::ToChronoNanoseconds(absl::Uniform(slot.random, 0.0, 1.0) *
+                                          deadline);
       absl::MutexLock lock(&cancel_mu_);
       cancels_.emplace(when, slot.context);
     }
     slot.measured = measured;
     slot.start = now;
     ++depth;
-    slot.stub->UnaryCall(slot.context.get(), method_, grpc::StubOptions(),
-                         &slot.request, &slot.response,
-                         [this, &slot](grpc::Status status) { Done(slot, status); });
+    slot.stub->UnaryCall(
+        slot.context.get(), method_, grpc::StubOptions(), &slot.request,
+        &slot.response,
+        [this, &slot](grpc::Status status) { Done(slot, status); });
     --depth;
   }
 
@@ -236,7 +248,8 @@ class LoadRun {
       code = CodeName(status.error_code());
       message = status.error_message();
     } else if (options_.verify) {
-      absl::Status verified = VerifyResponse(options_.rpc, FromByteBuffer(slot.response));
+      absl::Status verified =
+          VerifyResponse(options_.rpc, FromByteBuffer(slot.response));
       if (!verified.ok()) {
         code = "BAD_RESPONSE";
         message = std::string(verified.message());
@@ -295,31 +308,36 @@ class LoadRun {
   int finished_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Slot*> restarts_ ABSL_GUARDED_BY(mu_);
 
-  using ScheduledCancel = std::pair<Clock::time_point, std::shared_ptr<grpc::ClientContext>>;
+  using ScheduledCancel =
+      std::pair<Clock::time_point, std::shared_ptr<grpc::ClientContext>>;
   struct Later {
     bool operator()(const ScheduledCancel& a, const ScheduledCancel& b) const {
       return a.first > b.first;
     }
   };
   absl::Mutex cancel_mu_;
-  std::priority_queue<ScheduledCancel, std::vector<ScheduledCancel>, Later> cancels_
-      ABSL_GUARDED_BY(cancel_mu_);
+  std::priority_queue<ScheduledCancel, std::vector<ScheduledCancel>, Later>
+      cancels_ ABSL_GUARDED_BY(cancel_mu_);
   bool cancel_stop_ ABSL_GUARDED_BY(cancel_mu_) = false;
 };
 
 }  // namespace
 
-absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const RequestMix& mix) {
-  if (options.target.empty()) return absl::InvalidArgumentError("--target: must not be empty");
+absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options,
+                                   const RequestMix& mix) {
+  if (options.target.empty())
+    return absl::InvalidArgumentError("--target: must not be empty");
   if (options.concurrency < 1) {
     return absl::InvalidArgumentError("--concurrency: must be at least 1");
   }
-  if (options.channels < 1) return absl::InvalidArgumentError("--channels: must be at least 1");
+  if (options.channels < 1)
+    return absl::InvalidArgumentError("--channels: must be at least 1");
   if (options.requests < 0) {
     return absl::InvalidArgumentError("--requests: must not be negative");
   }
   if (options.requests == 0 && options.duration <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError("--duration: must be positive (or give --requests)");
+    return absl::InvalidArgumentError(
+        "--duration: must be positive (or give --requests)");
   }
   if (options.warmup < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--warmup: must not be negative");
@@ -327,13 +345,17 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const RequestMix&
   if (options.deadline <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--deadline: must be positive");
   }
-  if (options.min_deadline < absl::ZeroDuration() || options.min_deadline > options.deadline) {
-    return absl::InvalidArgumentError("--min_deadline: must be between 0 and --deadline");
+  if (options.min_deadline < absl::ZeroDuration() ||
+      options.min_deadline > options.deadline) {
+    return absl::InvalidArgumentError(
+        "--min_deadline: must be between 0 and --deadline");
   }
   if (!(options.cancel_fraction >= 0 && options.cancel_fraction <= 1)) {
-    return absl::InvalidArgumentError("--cancel_fraction: must be between 0 and 1");
+    return absl::InvalidArgumentError(
+        "--cancel_fraction: must be between 0 and 1");
   }
-  if (mix.requests.empty()) return absl::InvalidArgumentError("no requests to send");
+  if (mix.requests.empty())
+    return absl::InvalidArgumentError("no requests to send");
   LoadRun run(options, mix);
   return run.Run();
 }

@@ -6,8 +6,9 @@
 // plus bookkeeping, the same for every RPC.
 //
 //   LoadOptions options{.target = "127.0.0.1:50051", .concurrency = 32};
-//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix, BuildRequestMix(Rpc::kAsk, questions));
-//   CITEKB_ASSIGN_OR_RETURN(LoadResult result, RunLoad(options, mix));
+//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix, BuildRequestMix(Rpc::kAsk,
+//   questions)); CITEKB_ASSIGN_OR_RETURN(LoadResult result, RunLoad(options,
+//   mix));
 //   // result.qps, result.latency.Percentile(99), result.errors_by_code
 //
 // Timeline: warm-up calls run for `warmup` and are not measured (their
@@ -32,6 +33,7 @@
 #include "absl/time/time.h"
 #include "bench/latency_histogram.h"
 #include "bench/request_mix.h"
+#include "indexer/base/status_macros.h"
 
 namespace citekb {
 
@@ -71,12 +73,13 @@ struct LoadResult {
   int64_t warmup_errors = 0;
   absl::Duration elapsed;  // End of warm-up to the last measured completion.
   double qps = 0;
-  LatencyHistogram latency;  // Of every measured call.
-  double client_cpu_seconds = 0;  // This process, over `elapsed`.
+  LatencyHistogram latency;        // Of every measured call.
+  double client_cpu_seconds = 0;   // This process, over `elapsed`.
   double server_cpu_seconds = -1;  // -1 when no server_pid was given.
 };
 
-absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options, const RequestMix& mix);
+absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options,
+                                   const RequestMix& mix);
 
 }  // namespace citekb
 

@@ -33,28 +33,36 @@ ABSL_FLAG(std::string, rpc, "ask",
           "without their texts), search, evaluate_stack, list_citations, or "
           "health (grpc.health.v1.Health/Check, the floor).");
 ABSL_FLAG(int, concurrency, 1, "Calls kept outstanding.");
-ABSL_FLAG(int, channels, 1, "Channels (TCP connections) the calls are spread over.");
+ABSL_FLAG(int, channels, 1,
+          "Channels (TCP connections) the calls are spread over.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
           "How long to measure, after the warm-up (ignored with --requests).");
 ABSL_FLAG(int64_t, requests, 0,
           "When positive, measure this many calls instead of a duration.");
-ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "Unmeasured calls first, for this long.");
-ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "Deadline of each call.");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1),
+          "Unmeasured calls first, for this long.");
+ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10),
+          "Deadline of each call.");
 ABSL_FLAG(absl::Duration, min_deadline, absl::ZeroDuration(),
-          "When positive, each call's deadline is random between this and --deadline.");
+          "When positive, each call's deadline is random between this and "
+          "--deadline.");
 ABSL_FLAG(double, cancel_fraction, 0,
-          "Share of calls (0-1) the client cancels at a random moment before the deadline.");
+          "Share of calls (0-1) the client cancels at a random moment before "
+          "the deadline.");
 ABSL_FLAG(std::string, questions, CITEKB_SOURCE_DIR "/tests/eval/ask_eval.txt",
           "Evaluation set whose questions (and history) Ask and Search send.");
-ABSL_FLAG(std::string, json, "", "Also write the results as JSON to this file.");
-ABSL_FLAG(std::string, label, "", "A name for this run, printed and put in the JSON.");
+ABSL_FLAG(std::string, json, "",
+          "Also write the results as JSON to this file.");
+ABSL_FLAG(std::string, label, "",
+          "A name for this run, printed and put in the JSON.");
 ABSL_FLAG(bool, verify, false,
           "Parse every OK response as the RPC's response message (health: "
           "must say SERVING); failures count as BAD_RESPONSE errors.");
 ABSL_FLAG(bool, fail_on_errors, false, "Exit 3 when any call failed.");
-ABSL_FLAG(std::vector<std::string>, expected_errors, {},
-          "Status codes (e.g. CANCELLED,DEADLINE_EXCEEDED) that --fail_on_errors "
-          "accepts: a soak's own cancellations and deadlines.");
+ABSL_FLAG(
+    std::vector<std::string>, expected_errors, {},
+    "Status codes (e.g. CANCELLED,DEADLINE_EXCEEDED) that --fail_on_errors "
+    "accepts: a soak's own cancellations and deadlines.");
 ABSL_FLAG(int, server_pid, 0,
           "The server's process id, to report its CPU time per call and its "
           "memory (Linux /proc).");
@@ -84,16 +92,18 @@ void PrintText(const Report& r) {
                               : absl::FormatDuration(o.duration));
   absl::PrintF(" after %s warm-up, %d distinct requests\n",
                absl::FormatDuration(o.warmup), r.distinct_requests);
-  absl::PrintF("  requests  %d in %.2f s (%d errors; warm-up %d calls, %d errors)\n",
-               x.requests, absl::ToDoubleSeconds(x.elapsed), x.errors,
-               x.warmup_requests, x.warmup_errors);
+  absl::PrintF(
+      "  requests  %d in %.2f s (%d errors; warm-up %d calls, %d errors)\n",
+      x.requests, absl::ToDoubleSeconds(x.elapsed), x.errors, x.warmup_requests,
+      x.warmup_errors);
   absl::PrintF("  qps       %.1f\n", x.qps);
   absl::PrintF(
-      "  latency   p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max %.3f ms"
+      "  latency   p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  max "
+      "%.3f ms"
       "  (mean %.3f ms)\n",
       Ms(x.latency.Percentile(50)), Ms(x.latency.Percentile(90)),
-      Ms(x.latency.Percentile(99)), Ms(x.latency.Percentile(99.9)), Ms(x.latency.max()),
-      Ms(x.latency.mean()));
+      Ms(x.latency.Percentile(99)), Ms(x.latency.Percentile(99.9)),
+      Ms(x.latency.max()), Ms(x.latency.mean()));
   const double per_call = x.requests > 0 ? 1e6 / x.requests : 0;
   absl::PrintF("  cpu       client %.2f s (%.0f us/call)", x.client_cpu_seconds,
                x.client_cpu_seconds * per_call);
@@ -103,7 +113,8 @@ void PrintText(const Report& r) {
   }
   absl::PrintF("\n");
   if (r.has_server_memory) {
-    absl::PrintF("  server    rss %.1f MB, peak %.1f MB\n", r.server_memory.rss_kb / 1024.0,
+    absl::PrintF("  server    rss %.1f MB, peak %.1f MB\n",
+                 r.server_memory.rss_kb / 1024.0,
                  r.server_memory.peak_rss_kb / 1024.0);
   }
   for (const auto& [code, count] : x.errors_by_code) {
@@ -141,23 +152,27 @@ std::string Json(const Report& r) {
     errors.push_back(absl::StrCat(JsonString(code), ": ", count));
   }
   std::string json = absl::StrFormat(
-      "{\n  \"label\": %s,\n  \"rpc\": %s,\n  \"target\": %s,\n  \"concurrency\": %d,\n"
+      "{\n  \"label\": %s,\n  \"rpc\": %s,\n  \"target\": %s,\n  "
+      "\"concurrency\": %d,\n"
       "  \"channels\": %d,\n  \"distinct_requests\": %d,\n  \"requests\": %d,\n"
-      "  \"errors\": %d,\n  \"errors_by_code\": {%s},\n  \"warmup_requests\": %d,\n"
+      "  \"errors\": %d,\n  \"errors_by_code\": {%s},\n  \"warmup_requests\": "
+      "%d,\n"
       "  \"warmup_errors\": %d,\n  \"elapsed_s\": %.6f,\n  \"qps\": %.3f,\n"
-      "  \"latency_ms\": {\"p50\": %.6f, \"p90\": %.6f, \"p99\": %.6f, \"p99_9\": %.6f, "
+      "  \"latency_ms\": {\"p50\": %.6f, \"p90\": %.6f, \"p99\": %.6f, "
+      "\"p99_9\": %.6f, "
       "\"max\": %.6f, \"mean\": %.6f, \"min\": %.6f},\n"
       "  \"client_cpu_s\": %.4f,\n  \"server_cpu_s\": %.4f",
-      JsonString(r.label), JsonString(RpcName(o.rpc)), JsonString(o.target), o.concurrency,
-      o.channels, r.distinct_requests, x.requests, x.errors, absl::StrJoin(errors, ", "),
-      x.warmup_requests, x.warmup_errors, absl::ToDoubleSeconds(x.elapsed), x.qps,
-      Ms(x.latency.Percentile(50)), Ms(x.latency.Percentile(90)),
-      Ms(x.latency.Percentile(99)), Ms(x.latency.Percentile(99.9)), Ms(x.latency.max()),
-      Ms(x.latency.mean()), Ms(x.latency.min()), x.client_cpu_seconds,
-      x.server_cpu_seconds);
+      JsonString(r.label), JsonString(RpcName(o.rpc)), JsonString(o.target),
+      o.concurrency, o.channels, r.distinct_requests, x.requests, x.errors,
+      absl::StrJoin(errors, ", "), x.warmup_requests, x.warmup_errors,
+      absl::ToDoubleSeconds(x.elapsed), x.qps, Ms(x.latency.Percentile(50)),
+      Ms(x.latency.Percentile(90)), Ms(x.latency.Percentile(99)),
+      Ms(x.latency.Percentile(99.9)), Ms(x.latency.max()), Ms(x.latency.mean()),
+      Ms(x.latency.min()), x.client_cpu_seconds, x.server_cpu_seconds);
   if (r.has_server_memory) {
-    absl::StrAppendFormat(&json, ",\n  \"server_rss_kb\": %d,\n  \"server_peak_rss_kb\": %d",
-                          r.server_memory.rss_kb, r.server_memory.peak_rss_kb);
+    absl::StrAppendFormat(
+        &json, ",\n  \"server_rss_kb\": %d,\n  \"server_peak_rss_kb\": %d",
+        r.server_memory.rss_kb, r.server_memory.peak_rss_kb);
   }
   return json + "\n}\n";
 }
@@ -165,8 +180,10 @@ std::string Json(const Report& r) {
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Load generator for citekb-server.\n"
-      "Usage: citekb-load --target HOST:PORT --rpc ask|ask_reference|search|evaluate_stack|"
-      "list_citations|health [--concurrency N] [--duration 10s | --requests N]");
+      "Usage: citekb-load --target HOST:PORT --rpc "
+      "ask|ask_reference|search|evaluate_stack|"
+      "list_citations|health [--concurrency N] [--duration 10s | --requests "
+      "N]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "citekb-load: unexpected argument \"" << rest[1] << "\"\n";
@@ -175,7 +192,8 @@ int Main(int argc, char** argv) {
   Report report;
   LoadOptions& o = report.options;
   if (!ParseRpc(absl::GetFlag(FLAGS_rpc), &o.rpc)) {
-    std::cerr << "citekb-load: --rpc: unknown RPC \"" << absl::GetFlag(FLAGS_rpc)
+    std::cerr << "citekb-load: --rpc: unknown RPC \""
+              << absl::GetFlag(FLAGS_rpc)
               << "\" (ask, ask_reference, search, evaluate_stack, "
                  "list_citations, health)\n";
     return 2;
@@ -237,7 +255,8 @@ int Main(int argc, char** argv) {
   }
   // Measured calls only count with --expected_errors: warm-up errors are
   // not reported by code.
-  const std::vector<std::string> expected = absl::GetFlag(FLAGS_expected_errors);
+  const std::vector<std::string> expected =
+      absl::GetFlag(FLAGS_expected_errors);
   int64_t unexpected = expected.empty() ? report.result.warmup_errors : 0;
   for (const auto& [code, count] : report.result.errors_by_code) {
     if (std::find(expected.begin(), expected.end(), code) == expected.end()) {

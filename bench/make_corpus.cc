@@ -24,9 +24,11 @@
 #include "absl/time/clock.h"
 #include "bench/corpus_generator.h"
 
-ABSL_FLAG(std::string, out, "", "Folder to write the articles into (created if missing).");
+ABSL_FLAG(std::string, out, "",
+          "Folder to write the articles into (created if missing).");
 ABSL_FLAG(int64_t, articles, 1000, "How many articles to write.");
-ABSL_FLAG(uint64_t, seed, 1, "Random seed; the same seed gives the same corpus.");
+ABSL_FLAG(uint64_t, seed, 1,
+          "Random seed; the same seed gives the same corpus.");
 ABSL_FLAG(int, threads, 2, "Writer threads.");
 
 int main(int argc, char** argv) {
@@ -38,13 +40,15 @@ int main(int argc, char** argv) {
   const int64_t articles = absl::GetFlag(FLAGS_articles);
   const int threads = absl::GetFlag(FLAGS_threads);
   if (rest.size() > 1 || out.empty() || articles < 0 || threads < 1) {
-    std::cerr << "make_corpus: usage: make_corpus --out DIR --articles N [--seed S]\n";
+    std::cerr << "make_corpus: usage: make_corpus --out DIR --articles N "
+                 "[--seed S]\n";
     return 2;
   }
   std::error_code error;
   std::filesystem::create_directories(out, error);
   if (error) {
-    std::cerr << "make_corpus: cannot create " << out << ": " << error.message() << "\n";
+    std::cerr << "make_corpus: cannot create " << out << ": " << error.message()
+              << "\n";
     return 1;
   }
 

@@ -53,7 +53,8 @@ absl::StatusOr<ProcessMemory> ReadProcessMemory(int pid) {
     view = absl::StripAsciiWhitespace(view);
     absl::ConsumeSuffix(&view, "kB");
     if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(view), field)) {
-      return absl::DataLossError(absl::StrCat(path, ": unexpected line ", line));
+      return absl::DataLossError(
+          absl::StrCat(path, ": unexpected line ", line));
     }
   }
   return memory;

@@ -62,7 +62,8 @@ std::vector<std::string> AskRequests(const std::vector<EvalQuestion>& questions,
   return requests;
 }
 
-std::vector<std::string> SearchRequests(const std::vector<EvalQuestion>& questions) {
+std::vector<std::string> SearchRequests(
+    const std::vector<EvalQuestion>& questions) {
   std::vector<std::string> requests;
   for (const EvalQuestion& q : questions) {
     // A follow-up ("why not?") is conversation, not a search query.
@@ -121,8 +122,9 @@ std::vector<std::string> ListCitationsRequests() {
 }  // namespace
 
 bool ParseRpc(absl::string_view name, Rpc* rpc) {
-  for (Rpc candidate : {Rpc::kAsk, Rpc::kAskReference, Rpc::kSearch,
-                        Rpc::kEvaluateStack, Rpc::kListCitations, Rpc::kHealth}) {
+  for (Rpc candidate :
+       {Rpc::kAsk, Rpc::kAskReference, Rpc::kSearch, Rpc::kEvaluateStack,
+        Rpc::kListCitations, Rpc::kHealth}) {
     if (name == RpcName(candidate)) {
       *rpc = candidate;
       return true;
@@ -153,9 +155,11 @@ bool NeedsQuestions(Rpc rpc) {
   return rpc == Rpc::kAsk || rpc == Rpc::kAskReference || rpc == Rpc::kSearch;
 }
 
-absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(const std::string& path) {
+absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(
+    const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--questions: cannot read ", path));
+  if (!in)
+    return absl::NotFoundError(absl::StrCat("--questions: cannot read ", path));
   std::vector<EvalQuestion> questions;
   EvalQuestion current;
   auto flush = [&] {
@@ -183,8 +187,8 @@ absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(const std::string& p
   return questions;
 }
 
-absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
-                                           const std::vector<EvalQuestion>& questions) {
+absl::StatusOr<RequestMix> BuildRequestMix(
+    Rpc rpc, const std::vector<EvalQuestion>& questions) {
   if (NeedsQuestions(rpc) && questions.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(RpcName(rpc), " needs questions (--questions FILE)"));
@@ -197,11 +201,14 @@ absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
       return RequestMix{absl::StrCat(kService, "Ask"),
                         AskRequests(questions, v1::PASSAGE_DETAIL_REFERENCE)};
     case Rpc::kSearch:
-      return RequestMix{absl::StrCat(kService, "Search"), SearchRequests(questions)};
+      return RequestMix{absl::StrCat(kService, "Search"),
+                        SearchRequests(questions)};
     case Rpc::kEvaluateStack:
-      return RequestMix{absl::StrCat(kService, "EvaluateStack"), EvaluateStackRequests()};
+      return RequestMix{absl::StrCat(kService, "EvaluateStack"),
+                        EvaluateStackRequests()};
     case Rpc::kListCitations:
-      return RequestMix{absl::StrCat(kService, "ListCitations"), ListCitationsRequests()};
+      return RequestMix{absl::StrCat(kService, "ListCitations"),
+                        ListCitationsRequests()};
     case Rpc::kHealth:
       return RequestMix{kHealthCheck, {EncodeHealthCheckRequest("")}};
   }
@@ -232,7 +239,8 @@ absl::Status VerifyResponse(Rpc rpc, absl::string_view response) {
     case Rpc::kHealth: {
       // HealthCheckResponse { ServingStatus status = 1; }, SERVING = 1.
       google::protobuf::UnknownFieldSet fields;
-      if (!fields.ParseFromArray(response.data(), static_cast<int>(response.size()))) {
+      if (!fields.ParseFromArray(response.data(),
+                                 static_cast<int>(response.size()))) {
         return absl::DataLossError("health response does not parse");
       }
       for (int i = 0; i < fields.field_count(); ++i) {
@@ -246,10 +254,10 @@ absl::Status VerifyResponse(Rpc rpc, absl::string_view response) {
       return absl::FailedPreconditionError("health status is not SERVING");
     }
   }
-  if (!message->ParseFromArray(response.data(), static_cast<int>(response.size()))) {
-    return absl::DataLossError(
-        absl::StrCat(RpcName(rpc), " response does not parse as ",
-                     message->GetTypeName()));
+  if (!message->ParseFromArray(response.data(),
+                               static_cast<int>(response.size()))) {
+    return absl::DataLossError(absl::StrCat(
+        RpcName(rpc), " response does not parse as ", message->GetTypeName()));
   }
   return absl::OkStatus();
 }

@@ -4,7 +4,8 @@
 //
 //   CITEKB_ASSIGN_OR_RETURN(std::vector<EvalQuestion> questions,
 //                           LoadEvalQuestions("tests/eval/ask_eval.txt"));
-//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix, BuildRequestMix(Rpc::kAsk, questions));
+//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix, BuildRequestMix(Rpc::kAsk,
+//   questions));
 //   // mix.method == "/citekb.v1.KnowledgeBase/Ask", mix.requests.size() == 76
 //
 // What each RPC gets, so that a run is a realistic mix rather than one
@@ -27,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "indexer/base/status_macros.h"
 
 namespace citekb {
 
@@ -56,7 +58,8 @@ struct EvalQuestion {
 // Reads the evaluation set's `q:` and `history:` lines (its other fields
 // are for scoring). NOT_FOUND when the file cannot be read,
 // INVALID_ARGUMENT when it holds no question.
-absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(const std::string& path);
+absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(
+    const std::string& path);
 
 struct RequestMix {
   std::string method;                 // Full gRPC method path.
@@ -65,8 +68,8 @@ struct RequestMix {
 
 // The requests for `rpc`. Those that NeedsQuestions() need `questions`
 // (INVALID_ARGUMENT when it is empty); the others ignore it.
-absl::StatusOr<RequestMix> BuildRequestMix(Rpc rpc,
-                                           const std::vector<EvalQuestion>& questions);
+absl::StatusOr<RequestMix> BuildRequestMix(
+    Rpc rpc, const std::vector<EvalQuestion>& questions);
 
 // A grpc.health.v1.HealthCheckRequest for `service` ("" = the whole
 // server), serialized; the health protos have no C++ stubs installed.

@@ -30,16 +30,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "citekb/v1/knowledge_base.grpc.pb.h"
-#include "service/grpc_status.h"
-#include "service/knowledge_base.h"
+#include "service/knowledge_base/knowledge_base.h"
+#include "service/server/grpc_status.h"
 
 ABSL_FLAG(std::string, index, "", "Index file written by citekb-index.");
 ABSL_FLAG(std::string, listen, "127.0.0.1:0", "Address to serve on.");
 ABSL_FLAG(std::string, api, "callback", "sync or callback.");
-ABSL_FLAG(bool, mutex_deadlock_detection, true,
-          "Leave Abseil's Mutex deadlock detection as the library has it (on in "
-          "Debian's build, which is compiled without NDEBUG); false turns it off "
-          "before any lock is taken.");
+ABSL_FLAG(
+    bool, mutex_deadlock_detection, true,
+    "Leave Abseil's Mutex deadlock detection as the library has it (on in "
+    "Debian's build, which is compiled without NDEBUG); false turns it off "
+    "before any lock is taken.");
 
 namespace citekb {
 namespace {
@@ -56,11 +57,13 @@ class SyncService final : public v1::KnowledgeBase::Service {
                       v1::SearchResponse* response) override {
     return Run(kb_.Search(*request), response);
   }
-  grpc::Status ListCitations(grpc::ServerContext*, const v1::ListCitationsRequest* request,
+  grpc::Status ListCitations(grpc::ServerContext*,
+                             const v1::ListCitationsRequest* request,
                              v1::ListCitationsResponse* response) override {
     return Run(kb_.ListCitations(*request), response);
   }
-  grpc::Status EvaluateStack(grpc::ServerContext*, const v1::EvaluateStackRequest* request,
+  grpc::Status EvaluateStack(grpc::ServerContext*,
+                             const v1::EvaluateStackRequest* request,
                              v1::EvaluateStackResponse* response) override {
     return Run(kb_.EvaluateStack(*request), response);
   }
@@ -90,21 +93,24 @@ class CallbackService final : public v1::KnowledgeBase::CallbackService {
                                    v1::SearchResponse* response) override {
     return Run(context, kb_.Search(*request), response);
   }
-  grpc::ServerUnaryReactor* ListCitations(grpc::CallbackServerContext* context,
-                                          const v1::ListCitationsRequest* request,
-                                          v1::ListCitationsResponse* response) override {
+  grpc::ServerUnaryReactor* ListCitations(
+      grpc::CallbackServerContext* context,
+      const v1::ListCitationsRequest* request,
+      v1::ListCitationsResponse* response) override {
     return Run(context, kb_.ListCitations(*request), response);
   }
-  grpc::ServerUnaryReactor* EvaluateStack(grpc::CallbackServerContext* context,
-                                          const v1::EvaluateStackRequest* request,
-                                          v1::EvaluateStackResponse* response) override {
+  grpc::ServerUnaryReactor* EvaluateStack(
+      grpc::CallbackServerContext* context,
+      const v1::EvaluateStackRequest* request,
+      v1::EvaluateStackResponse* response) override {
     return Run(context, kb_.EvaluateStack(*request), response);
   }
 
  private:
   template <typename Response>
   static grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* context,
-                                       absl::StatusOr<Response> result, Response* response) {
+                                       absl::StatusOr<Response> result,
+                                       Response* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     if (result.ok()) {
       *response = *std::move(result);
@@ -139,7 +145,8 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<KnowledgeBase>> kb =
       KnowledgeBase::Open(absl::GetFlag(FLAGS_index));
   if (!kb.ok()) {
-    std::cerr << "citekb-server-api-experiment: " << kb.status().message() << "\n";
+    std::cerr << "citekb-server-api-experiment: " << kb.status().message()
+              << "\n";
     return 1;
   }
   SyncService sync(**kb);
@@ -147,8 +154,8 @@ int Main(int argc, char** argv) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen),
+                           grpc::InsecureServerCredentials(), &port);
   if (api == "sync") {
     builder.RegisterService(&sync);
   } else {

@@ -42,15 +42,18 @@
 #include "absl/strings/str_join.h"
 #include "bench/process_stats.h"
 #include "bench/request_mix.h"
-#include "indexer/sqlite.h"  // CITEKB_ASSIGN_OR_RETURN
+#include "indexer/base/status_macros.h"
+#include "indexer/format/sqlite.h"  // CITEKB_ASSIGN_OR_RETURN
 
 extern char** environ;
 
 ABSL_FLAG(std::string, server, "", "The citekb-server binary.");
 ABSL_FLAG(std::string, index, "", "The index to serve.");
 ABSL_FLAG(int, runs, 5, "How many start-ups to time.");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "Give up on one start-up after this.");
-ABSL_FLAG(std::string, json, "", "Also write the results as JSON to this file.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "Give up on one start-up after this.");
+ABSL_FLAG(std::string, json, "",
+          "Also write the results as JSON to this file.");
 
 namespace citekb {
 namespace {
@@ -80,26 +83,30 @@ bool Accepts(int port) {
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<uint16_t>(port));
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  const bool ok =
+      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
   close(fd);
   return ok;
 }
 
 bool Serving(grpc::GenericStub& stub) {
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(2));
   grpc::Slice slice(EncodeHealthCheckRequest("citekb.v1.KnowledgeBase"));
   const grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&done](grpc::Status status) { done.set_value(status); });
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                 &request, &response,
+                 [&done](grpc::Status status) { done.set_value(status); });
   if (!done.get_future().get().ok()) return false;
   grpc::Slice bytes;
   if (!response.DumpToSingleSlice(&bytes).ok()) return false;
-  return VerifyResponse(Rpc::kHealth,
-                        absl::string_view(reinterpret_cast<const char*>(bytes.begin()),
-                                          bytes.size()))
+  return VerifyResponse(
+             Rpc::kHealth,
+             absl::string_view(reinterpret_cast<const char*>(bytes.begin()),
+                               bytes.size()))
       .ok();
 }
 
@@ -108,35 +115,41 @@ struct StartUp {
   ProcessMemory memory;
 };
 
-absl::StatusOr<StartUp> TimeOneStartUp(const std::string& server, const std::string& index) {
+absl::StatusOr<StartUp> TimeOneStartUp(const std::string& server,
+                                       const std::string& index) {
   CITEKB_ASSIGN_OR_RETURN(int port, FreePort());
   const std::string listen = absl::StrCat("127.0.0.1:", port);
-  std::vector<std::string> args = {server, "--index", index, "--listen", listen,
-                                   "--log_requests=false"};
+  std::vector<std::string> args = {
+      server, "--index", index, "--listen", listen, "--log_requests=false"};
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+                                   O_WRONLY, 0);
 
   const Clock::time_point start = Clock::now();
   pid_t pid = 0;
-  const int error = posix_spawn(&pid, server.c_str(), &actions, nullptr, argv.data(), environ);
+  const int error = posix_spawn(&pid, server.c_str(), &actions, nullptr,
+                                argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot start ", server, ": ", strerror(error)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot start ", server, ": ", strerror(error)));
   }
   const Clock::time_point give_up =
       start + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout));
-  absl::StatusOr<StartUp> result =
-      absl::DeadlineExceededError(absl::StrCat(server, " did not report SERVING in time"));
+  absl::StatusOr<StartUp> result = absl::DeadlineExceededError(
+      absl::StrCat(server, " did not report SERVING in time"));
   std::unique_ptr<grpc::GenericStub> stub;
   while (Clock::now() < give_up) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
-      return absl::UnavailableError(absl::StrCat(server, " exited during start-up"));
+      return absl::UnavailableError(
+          absl::StrCat(server, " exited during start-up"));
     }
     if (stub == nullptr && Accepts(port)) {
       stub = std::make_unique<grpc::GenericStub>(
@@ -166,7 +179,8 @@ int Main(int argc, char** argv) {
   const std::string index = absl::GetFlag(FLAGS_index);
   const int runs = absl::GetFlag(FLAGS_runs);
   if (rest.size() > 1 || server.empty() || index.empty() || runs < 1) {
-    std::cerr << "citekb-startup: usage: citekb-startup --server BIN --index FILE [--runs N]\n";
+    std::cerr << "citekb-startup: usage: citekb-startup --server BIN --index "
+                 "FILE [--runs N]\n";
     return 2;
   }
   std::vector<double> ms;
@@ -184,14 +198,17 @@ int Main(int argc, char** argv) {
   std::sort(sorted.begin(), sorted.end());
   const double median = sorted[sorted.size() / 2];
   absl::PrintF(
-      "citekb-startup: %s to SERVING in %.1f ms median (min %.1f, max %.1f, %d runs); "
+      "citekb-startup: %s to SERVING in %.1f ms median (min %.1f, max %.1f, %d "
+      "runs); "
       "rss then %.1f MB\n",
-      index, median, sorted.front(), sorted.back(), runs, memory.rss_kb / 1024.0);
+      index, median, sorted.front(), sorted.back(), runs,
+      memory.rss_kb / 1024.0);
   const std::string json_path = absl::GetFlag(FLAGS_json);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
     out << absl::StrFormat(
-        "{\"index\": \"%s\", \"runs_ms\": [%s], \"median_ms\": %.3f, \"min_ms\": %.3f, "
+        "{\"index\": \"%s\", \"runs_ms\": [%s], \"median_ms\": %.3f, "
+        "\"min_ms\": %.3f, "
         "\"max_ms\": %.3f, \"rss_kb\": %d}\n",
         index, absl::StrJoin(ms, ", "), median, sorted.front(), sorted.back(),
         memory.rss_kb);

@@ -14,9 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "indexer/article_parser.h"
-#include "indexer/index_schema.h"
-#include "indexer/stack_knowledge.h"
+#include "indexer/article/article_parser.h"
+#include "indexer/base/status_macros.h"
+#include "indexer/format/index_schema.h"
+#include "indexer/knowledge/stack_knowledge.h"
 
 namespace citekb {
 namespace fs = std::filesystem;
@@ -50,7 +51,8 @@ struct ParsedFile {
 class ArticleReader {
  public:
   // `files` must outlive the reader.
-  ArticleReader(const std::vector<std::string>& files, std::string knowledge_dir)
+  ArticleReader(const std::vector<std::string>& files,
+                std::string knowledge_dir)
       : files_(files), knowledge_dir_(std::move(knowledge_dir)) {
     thread_ = std::thread([this] { Run(); });
   }
@@ -79,16 +81,16 @@ class ArticleReader {
   // Enough to ride out one slow article; little memory (articles are KBs).
   static constexpr size_t kReadAhead = 16;
 
-  static absl::StatusOr<ParsedFile> ReadAndParse(const std::string& file,
-                                                 const std::string& knowledge_dir) {
+  static absl::StatusOr<ParsedFile> ReadAndParse(
+      const std::string& file, const std::string& knowledge_dir) {
     CITEKB_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
     CITEKB_ASSIGN_OR_RETURN(Article article, ParseArticle(text, file));
     // Stored relative to the knowledge folder so that checksums compare
     // across machines and checkouts.
     return ParsedFile{
         std::move(article),
-        {fs::path(file).lexically_relative(knowledge_dir).string(), Sha256Hex(text),
-         static_cast<int64_t>(text.size())}};
+        {fs::path(file).lexically_relative(knowledge_dir).string(),
+         Sha256Hex(text), static_cast<int64_t>(text.size())}};
   }
 
   void Run() {
@@ -103,7 +105,9 @@ class ArticleReader {
     }
   }
 
-  bool HasReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !ready_.empty(); }
+  bool HasReady() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !ready_.empty();
+  }
   bool HasRoomOrStopped() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stop_ || ready_.size() < kReadAhead;
   }
@@ -118,25 +122,30 @@ class ArticleReader {
 
 // The safety references become an article; the stack rules, resolved
 // against everything added so far, go into the index's meta table.
-absl::Status AddStackKnowledge(const std::string& knowledge_dir, IndexWriter& writer) {
-  const fs::path references_path = fs::path(knowledge_dir) / kSafetyReferencesFile;
+absl::Status AddStackKnowledge(const std::string& knowledge_dir,
+                               IndexWriter& writer) {
+  const fs::path references_path =
+      fs::path(knowledge_dir) / kSafetyReferencesFile;
   const fs::path rules_path = fs::path(knowledge_dir) / kStackRulesFile;
   std::error_code error;
   rulespb::SafetyReferences references;
   if (fs::exists(references_path, error)) {
-    CITEKB_ASSIGN_OR_RETURN(references, LoadSafetyReferences(references_path.string()));
-    CITEKB_ASSIGN_OR_RETURN(std::string text, ReadFile(references_path.string()));
+    CITEKB_ASSIGN_OR_RETURN(references,
+                            LoadSafetyReferences(references_path.string()));
+    CITEKB_ASSIGN_OR_RETURN(std::string text,
+                            ReadFile(references_path.string()));
     CITEKB_RETURN_IF_ERROR(writer.Add(
         SafetyReferencesArticle(references, references_path.string()),
-        {kSafetyReferencesFile, Sha256Hex(text), static_cast<int64_t>(text.size())}));
+        {kSafetyReferencesFile, Sha256Hex(text),
+         static_cast<int64_t>(text.size())}));
   }
   if (!fs::exists(rules_path, error)) return absl::OkStatus();
   CITEKB_ASSIGN_OR_RETURN(rulespb::StackRules stack_rules,
                           LoadStackRules(rules_path.string()));
   absl::Status resolved = ResolveEvidence(references, writer, stack_rules);
   if (!resolved.ok()) {
-    return absl::Status(resolved.code(),
-                        absl::StrCat(rules_path.string(), ": ", resolved.message()));
+    return absl::Status(resolved.code(), absl::StrCat(rules_path.string(), ": ",
+                                                      resolved.message()));
   }
   std::string text;
   google::protobuf::TextFormat::PrintToString(stack_rules, &text);
@@ -167,7 +176,8 @@ absl::StatusOr<std::vector<std::string>> ListArticleFiles(
     // Not-quite files (broken links, folders named *.txt) are listed too,
     // so that reading them fails loudly instead of silently shrinking the
     // corpus.
-    if (path.extension() == ".txt" && !path.filename().string().starts_with(".")) {
+    if (path.extension() == ".txt" &&
+        !path.filename().string().starts_with(".")) {
       files.push_back(path.string());
     }
   }
@@ -202,8 +212,10 @@ absl::StatusOr<IndexSummary> BuildIndex(const BuildOptions& options) {
     for (size_t i = 0; i < files.size(); ++i) {
       CITEKB_ASSIGN_OR_RETURN(ParsedFile parsed, reader.Next());
       const std::vector<std::string>& warnings = parsed.article.warnings;
-      summary.warnings.insert(summary.warnings.end(), warnings.begin(), warnings.end());
-      CITEKB_RETURN_IF_ERROR(writer->Add(std::move(parsed.article), parsed.file));
+      summary.warnings.insert(summary.warnings.end(), warnings.begin(),
+                              warnings.end());
+      CITEKB_RETURN_IF_ERROR(
+          writer->Add(std::move(parsed.article), parsed.file));
       ++progress.files_done;
       progress.bytes_done += parsed.file.bytes;
       if (options.on_progress) options.on_progress(progress);

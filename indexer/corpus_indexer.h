@@ -6,7 +6,8 @@
 // the rules checked against the indexed text and stored with it.
 //
 //   absl::StatusOr<IndexSummary> summary =
-//       BuildIndex({.knowledge_dir = "knowledge", .out_path = "var/kb.sqlite"});
+//       BuildIndex({.knowledge_dir = "knowledge", .out_path =
+//       "var/kb.sqlite"});
 //
 // The files are read and parsed on a second thread, a few articles ahead of
 // the one writing the index; everything else (progress calls, the order of
@@ -25,7 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "indexer/index_writer.h"
+#include "indexer/writer/index_writer.h"
 
 namespace citekb {
 

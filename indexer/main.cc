@@ -36,27 +36,30 @@ int main(int argc, char** argv) {
   citekb::BuildOptions options;
   options.knowledge_dir = absl::GetFlag(FLAGS_knowledge);
   options.out_path = absl::GetFlag(FLAGS_out);
-  const bool show_progress = absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
+  const bool show_progress =
+      absl::GetFlag(FLAGS_progress) && isatty(STDERR_FILENO);
   if (show_progress) {
     // At most ten updates a second: a large corpus has thousands of
     // articles, and a terminal redrawn for each one slows the build.
     options.on_progress = [start = absl::Now(), last = absl::InfinitePast()](
                               const citekb::IndexProgress& p) mutable {
       const absl::Time now = absl::Now();
-      if (now - last < absl::Milliseconds(100) && p.files_done < p.files_total) return;
+      if (now - last < absl::Milliseconds(100) && p.files_done < p.files_total)
+        return;
       last = now;
       const double seconds = absl::ToDoubleSeconds(now - start);
       const double mb_per_s = seconds > 0 ? p.bytes_done / 1e6 / seconds : 0;
       const double left =
           mb_per_s > 0 ? (p.bytes_total - p.bytes_done) / 1e6 / mb_per_s : 0;
-      absl::FPrintF(stderr,
-                    "\rindexing %d/%d articles, %.1f/%.1f MB (%.0f%%), %.1f MB/s, %s  ",
-                    p.files_done, p.files_total, p.bytes_done / 1e6, p.bytes_total / 1e6,
-                    p.bytes_total ? 100.0 * p.bytes_done / p.bytes_total : 100.0,
-                    mb_per_s,
-                    // The full-text merge and the sync to disk come last.
-                    p.files_done == p.files_total ? "merging and syncing..."
-                                                  : absl::StrFormat("%.0f s left", left));
+      absl::FPrintF(
+          stderr,
+          "\rindexing %d/%d articles, %.1f/%.1f MB (%.0f%%), %.1f MB/s, %s  ",
+          p.files_done, p.files_total, p.bytes_done / 1e6, p.bytes_total / 1e6,
+          p.bytes_total ? 100.0 * p.bytes_done / p.bytes_total : 100.0,
+          mb_per_s,
+          // The full-text merge and the sync to disk come last.
+          p.files_done == p.files_total ? "merging and syncing..."
+                                        : absl::StrFormat("%.0f s left", left));
     };
   }
 

@@ -32,7 +32,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/server.h"
+#include "service/server/server.h"
 
 #ifdef CITEKB_TCMALLOC
 #include <gperftools/malloc_extension.h>

@@ -10,7 +10,7 @@
 #include <cstdlib>
 
 #include "absl/strings/string_view.h"
-#include "indexer/article_parser.h"
+#include "indexer/article/article_parser.h"
 
 namespace {
 

@@ -24,10 +24,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "indexer/index_schema.h"
-#include "indexer/sqlite.h"
-#include "service/query_analyzer.h"
-#include "service/request_parser.h"
+#include "indexer/format/index_schema.h"
+#include "indexer/format/sqlite.h"
+#include "service/search/query_analyzer.h"
+#include "service/server/request_parser.h"
 
 namespace {
 

@@ -17,6 +17,7 @@
 // analysis (knowledge_base.cc, request_parser.h).
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -27,8 +28,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -36,13 +35,13 @@
 #include "absl/strings/string_view.h"
 #include "bench/corpus_generator.h"
 #include "indexer/corpus_indexer.h"
-#include "indexer/index_schema.h"
-#include "indexer/sqlite.h"
-#include "service/query_analyzer.h"
-#include "service/request_parser.h"
-#include "service/searcher.h"
-#include "service/store.h"
-#include "tests/fts5_reference.h"
+#include "indexer/format/index_schema.h"
+#include "indexer/format/sqlite.h"
+#include "service/search/query_analyzer.h"
+#include "service/search/searcher.h"
+#include "service/server/request_parser.h"
+#include "service/store/store.h"
+#include "tests/support/fts5_reference.h"
 
 namespace {
 
@@ -76,43 +75,49 @@ Fixture& GetFixture() {
     const fs::path dir = fs::temp_directory_path() /
                          absl::StrCat("citekb-ranking-fuzzer-", ::getpid());
     fs::create_directories(dir / "knowledge");
-    for (const char* article : {"knowledge/d3-k2-calcium-routing.txt",
-                                "tests/fixtures/knowledge/magnesium-forms.txt"}) {
+    for (const char* article :
+         {"knowledge/d3-k2-calcium-routing.txt",
+          "tests/fixtures/knowledge/magnesium-forms.txt"}) {
       fs::copy_file(fs::path(CITEKB_SOURCE_DIR) / article,
                     dir / "knowledge" / fs::path(article).filename());
     }
     const citekb::CorpusGenerator generator(/*seed=*/3);
     for (int i = 0; i < 40; ++i) {
       std::FILE* out = std::fopen(
-          (dir / "knowledge" / citekb::CorpusGenerator::FileName(i)).c_str(), "w");
+          (dir / "knowledge" / citekb::CorpusGenerator::FileName(i)).c_str(),
+          "w");
       const std::string text = generator.Article(i);
       std::fwrite(text.data(), 1, text.size(), out);
       std::fclose(out);
     }
     const std::string index = (dir / "kb.sqlite").string();
-    OrDie(citekb::BuildIndex({.knowledge_dir = (dir / "knowledge").string(),
-                              .out_path = index}));
+    OrDie(citekb::BuildIndex(
+        {.knowledge_dir = (dir / "knowledge").string(), .out_path = index}));
     f->store = OrDie(citekb::Store::Open(index));
     f->searcher = OrDie(citekb::Searcher::Create(*f->store));
 
     const std::string reference = (dir / "reference.sqlite").string();
     fs::copy_file(index, reference);
-    f->reference = OrDie(citekb::OpenDatabase(reference, SQLITE_OPEN_READWRITE));
+    f->reference =
+        OrDie(citekb::OpenDatabase(reference, SQLITE_OPEN_READWRITE));
     sqlite3* db = f->reference.get();
     const absl::Status added = citekb::testing::AddFts5References(db);
     if (!added.ok()) Die(added.ToString());
     f->ranked = OrDie(Statement::Prepare(
-        db, absl::StrCat("SELECT rowid, -bm25(passage_ref, ",
-                         citekb::kSectionTitleWeight, ", ", citekb::kBodyWeight,
-                         ", ", citekb::kCompoundWeight,
-                         ") AS score FROM passage_ref WHERE passage_ref MATCH ?1 "
-                         "ORDER BY score DESC, rowid LIMIT 12")));
-    f->snippet = OrDie(Statement::Prepare(db, citekb::testing::kReferenceSnippetSql));
+        db,
+        absl::StrCat("SELECT rowid, -bm25(passage_ref, ",
+                     citekb::kSectionTitleWeight, ", ", citekb::kBodyWeight,
+                     ", ", citekb::kCompoundWeight,
+                     ") AS score FROM passage_ref WHERE passage_ref MATCH ?1 "
+                     "ORDER BY score DESC, rowid LIMIT 12")));
+    f->snippet =
+        OrDie(Statement::Prepare(db, citekb::testing::kReferenceSnippetSql));
     f->count = OrDie(Statement::Prepare(
         db, "SELECT count(*) FROM passage_ref WHERE passage_ref MATCH ?1"));
     f->faqs = OrDie(Statement::Prepare(
-        db, "SELECT rowid, -bm25(faq_ref) AS score FROM faq_ref WHERE faq_ref "
-            "MATCH ?1 ORDER BY score DESC, rowid LIMIT 3"));
+        db,
+        "SELECT rowid, -bm25(faq_ref) AS score FROM faq_ref WHERE faq_ref "
+        "MATCH ?1 ORDER BY score DESC, rowid LIMIT 3"));
     std::error_code ignored;
     fs::remove_all(dir, ignored);  // Both files stay open.
     return f;
@@ -141,7 +146,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       OrDie(f.searcher->SearchPassages(query, {}, 12, 0, &total));
   std::vector<std::string> ours, theirs;
   for (const citekb::PassageHit& hit : hits) {
-    ours.push_back(absl::StrFormat("%d %a %s", hit.rowid(), hit.score, hit.snippet));
+    ours.push_back(
+        absl::StrFormat("%d %a %s", hit.rowid(), hit.score, hit.snippet));
   }
   f.ranked.Reset();
   f.ranked.Bind(1, match);
@@ -150,16 +156,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     f.snippet.Bind(1, match).Bind(2, f.ranked.ColumnInt(0));
     if (!OrDie(f.snippet.Step())) Die("no snippet for a ranked row");
     theirs.push_back(absl::StrFormat("%d %a %s", f.ranked.ColumnInt(0),
-                                     f.ranked.ColumnDouble(1), f.snippet.ColumnText(0)));
+                                     f.ranked.ColumnDouble(1),
+                                     f.snippet.ColumnText(0)));
   }
   f.count.Reset();
   f.count.Bind(1, match);
   const int64_t fts5_total = OrDie(f.count.Step()) ? f.count.ColumnInt(0) : -1;
   if (ours != theirs || total != fts5_total) {
-    Die(absl::StrCat("passages differ from FTS5\n  input: ", absl::CHexEscape(text),
-                     "\n  match: ", match, "\n  ours (", total, "):\n    ",
-                     Describe(ours), "\n  FTS5 (", fts5_total, "):\n    ",
-                     Describe(theirs)));
+    Die(absl::StrCat(
+        "passages differ from FTS5\n  input: ", absl::CHexEscape(text),
+        "\n  match: ", match, "\n  ours (", total, "):\n    ", Describe(ours),
+        "\n  FTS5 (", fts5_total, "):\n    ", Describe(theirs)));
   }
 
   std::vector<std::string> our_faqs, their_faqs;
@@ -170,13 +177,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   f.faqs.Bind(1, match);
   while (OrDie(f.faqs.Step())) {
     const int64_t rowid = f.faqs.ColumnInt(0);
-    their_faqs.push_back(absl::StrFormat("%s %a", OrDie(f.store->Faq(rowid))->faq.id(),
-                                         f.faqs.ColumnDouble(1)));
+    their_faqs.push_back(absl::StrFormat(
+        "%s %a", OrDie(f.store->Faq(rowid))->faq.id(), f.faqs.ColumnDouble(1)));
   }
   if (our_faqs != their_faqs) {
-    Die(absl::StrCat("FAQ entries differ from FTS5\n  input: ", absl::CHexEscape(text),
-                     "\n  ours:\n    ", Describe(our_faqs), "\n  FTS5:\n    ",
-                     Describe(their_faqs)));
+    Die(absl::StrCat(
+        "FAQ entries differ from FTS5\n  input: ", absl::CHexEscape(text),
+        "\n  ours:\n    ", Describe(our_faqs), "\n  FTS5:\n    ",
+        Describe(their_faqs)));
   }
   return 0;
 }

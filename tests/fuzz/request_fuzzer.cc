@@ -22,8 +22,8 @@
 
 #include "citekb/v1/knowledge_base.pb.h"
 #include "indexer/corpus_indexer.h"
-#include "service/knowledge_base.h"
-#include "service/request_parser.h"
+#include "service/knowledge_base/knowledge_base.h"
+#include "service/server/request_parser.h"
 
 namespace {
 

@@ -17,9 +17,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "indexer/stack_knowledge.h"
-#include "service/request_parser.h"
-#include "service/stack_evaluator.h"
+#include "indexer/knowledge/stack_knowledge.h"
+#include "service/server/request_parser.h"
+#include "service/stack/stack_evaluator.h"
 
 namespace {
 
@@ -30,8 +30,8 @@ void Die(const std::string& message) {
 
 const citekb::StackEvaluator& Evaluator() {
   static const citekb::StackEvaluator* const evaluator = [] {
-    absl::StatusOr<citekb::rulespb::StackRules> rules =
-        citekb::LoadStackRules(CITEKB_SOURCE_DIR "/knowledge/stack_rules.textproto");
+    absl::StatusOr<citekb::rulespb::StackRules> rules = citekb::LoadStackRules(
+        CITEKB_SOURCE_DIR "/knowledge/stack_rules.textproto");
     if (!rules.ok()) Die(rules.status().ToString());
     return new citekb::StackEvaluator(*std::move(rules));
   }();
@@ -48,22 +48,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   citekb::StackTextParser parser(evaluator.rules());
   const citekb::ParsedStackText parsed = parser.Parse(text);
   for (const citekb::TextDose& dose : parsed.doses) {
-    if (!std::isfinite(dose.amount) || dose.amount < 0) Die("an amount that is not a number >= 0");
+    if (!std::isfinite(dose.amount) || dose.amount < 0)
+      Die("an amount that is not a number >= 0");
     if (dose.compound.empty()) Die("a dose without a compound");
   }
 
   citekb::v1::EvaluateStackRequest request;
   request.set_text(std::string(text));
-  absl::StatusOr<citekb::v1::EvaluateStackResponse> response = evaluator.Evaluate(request);
+  absl::StatusOr<citekb::v1::EvaluateStackResponse> response =
+      evaluator.Evaluate(request);
   if (!response.ok()) {
-    if (!absl::IsInvalidArgument(response.status())) Die(response.status().ToString());
+    if (!absl::IsInvalidArgument(response.status()))
+      Die(response.status().ToString());
     return 0;
   }
   if (response->doses_size() != static_cast<int>(parsed.doses.size())) {
     Die("evaluated doses differ from the doses read");
   }
   for (int i = 1; i < response->findings_size(); ++i) {
-    if (response->findings(i - 1).severity() < response->findings(i).severity()) {
+    if (response->findings(i - 1).severity() <
+        response->findings(i).severity()) {
       Die("findings out of severity order");
     }
   }
