@@ -93,6 +93,10 @@ class StackTextParser {
   };
 
  private:
+  // Adds what one clause of the normalised text says to `parsed`: its doses
+  // (or a problem) and the medications it names.
+  void ReadClause(absl::string_view clause, ParsedStackText& parsed) const;
+
   absl::flat_hash_map<std::string, Name> names_;
   std::unique_ptr<RE2> name_pattern_;
 };
