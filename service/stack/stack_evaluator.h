@@ -61,12 +61,20 @@ class StackEvaluator {
   bool ok() const { return parser_.ok(); }
 
  private:
+  // One call of Evaluate: what it has read so far and its steps
+  // (stack_evaluator.cc).
+  class Evaluation;
+
+  // The compound `name` stands for (an id, display name, name or form name
+  // of the rules, or a longer name holding exactly one of them), with the
+  // form the name implies in `form`; nullptr when no compound covers it.
   const rulespb::Compound* FindCompound(absl::string_view name,
                                         std::string* form) const;
 
   // A compound's words that no stack changes: its lower-cased display name
   // for lookups, and the "{low}", "{high}", "{range}" and "{limit}" of rule
-  // messages. Formatting them for every finding was a fifth of a call.
+  // messages, formatted once here: formatting them for every finding would
+  // cost a fifth of a call.
   struct CompoundWords {
     std::string lower_display_name;
     std::string low;
