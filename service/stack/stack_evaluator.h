@@ -6,19 +6,23 @@
 //
 //   StackEvaluator evaluator(stack_rules);
 //   absl::StatusOr<v1::EvaluateStackResponse> result =
-//   evaluator.Evaluate(request);
+//       evaluator.Evaluate(request);
 //
 // Units: IU; mcg, µg, ug; mg; g (and their spelled-out names). A compound
 // with `mcg_per_iu` converts between IU and mass (vitamin D: 1 mcg = 40 IU;
 // retinol: 1 IU = 0.3 mcg RAE); the others take mass units only. Doses of
 // one compound add up: bands and findings are about the daily total.
 //
-// Errors (INVALID_ARGUMENT, naming the field): an empty stack; a dose with
-// no compound, a non-positive, NaN, infinite or implausible amount, an
-// unknown unit or one that does not fit the compound; free text in which no
-// dose can be read or that has an amount naming no compound; a serum level
-// out of range; an unknown timing. A compound the rules do not cover is not
-// an error: it gets DOSE_BAND_NOT_COVERED and a COMPOUND_NOT_COVERED finding.
+// Errors (INVALID_ARGUMENT, naming the field): an empty stack; more than
+// kMaxStackDoses doses or kMaxStackMedications medications; a dose with no
+// compound, a non-positive, NaN, infinite or implausible amount, an unknown
+// unit or one that does not fit the compound; free text in which no dose
+// can be read or that has an amount naming no compound; a serum level out
+// of range; an unknown timing; an empty medication. The error is the first
+// problem found, looking at the request's limits, then the doses, the text,
+// the context fields and the medications. A compound the rules do not cover
+// is not an error: it gets DOSE_BAND_NOT_COVERED and a COMPOUND_NOT_COVERED
+// finding; nor is a medication they do not list (MEDICATION_NOT_COVERED).
 //
 // Request text fields must already be checked for size and encoding (see
 // KnowledgeBase). Thread-safe: Evaluate is const.
