@@ -411,6 +411,8 @@ class StackEvaluator::Evaluation {
              const v1::EvaluateStackRequest& request)
       : evaluator_(evaluator), request_(request) {}
 
+  // The steps, to be called in this order; a Read step's error is the
+  // request's first problem.
   absl::Status ReadRequestDoses();
   absl::Status ReadText();
   absl::Status ReadContext();
@@ -619,6 +621,7 @@ absl::Status StackEvaluator::Evaluation::ReadMedications() {
   return absl::OkStatus();
 }
 
+// Adds a medication unless one of the same name, in any case, is there.
 void StackEvaluator::Evaluation::AddMedication(std::string name,
                                                std::string class_id) {
   for (const auto& [existing, unused] : medications_) {
@@ -647,6 +650,7 @@ void StackEvaluator::Evaluation::AddUpTotals() {
   }
 }
 
+// The total of `compound`, added when its first dose is seen.
 CompoundTotal& StackEvaluator::Evaluation::TotalFor(
     const rulespb::Compound* compound) {
   for (CompoundTotal& total : totals_) {
@@ -657,6 +661,7 @@ CompoundTotal& StackEvaluator::Evaluation::TotalFor(
   return total;
 }
 
+// The total of compound `id`; nullptr when the stack does not hold it.
 const CompoundTotal* StackEvaluator::Evaluation::FindTotal(
     absl::string_view id) const {
   for (const CompoundTotal& total : totals_) {
@@ -692,6 +697,7 @@ void StackEvaluator::Evaluation::Fire(int r, const Vars& vars) {
                                   evaluator_.rules_.rules(r), vars));
 }
 
+// Every rule, in the rules' order, adding the findings of those that fire.
 void StackEvaluator::Evaluation::ApplyRules() {
   for (int r = 0; r < evaluator_.rules_.rules_size(); ++r) ApplyRule(r);
 }

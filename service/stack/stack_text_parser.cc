@@ -214,6 +214,8 @@ std::string NormalizeText(absl::string_view text) {
   return out;
 }
 
+// The clauses of `text` between ClauseDelimiter's matches, as views into
+// it; the caller skips the blank ones.
 std::vector<absl::string_view> SplitClauses(absl::string_view text) {
   std::vector<absl::string_view> clauses;
   size_t start = 0;
@@ -310,12 +312,14 @@ struct Span {
   size_t end = 0;
 };
 
+// The distance between two spans; 0 when they overlap.
 size_t Gap(const Span& a, const Span& b) {
   if (a.end <= b.begin) return b.begin - a.end;
   if (b.end <= a.begin) return a.begin - b.end;
   return 0;
 }
 
+// Where `part`, a view into `whole`, lies in it.
 Span SpanOf(absl::string_view part, absl::string_view whole) {
   const size_t begin = static_cast<size_t>(part.data() - whole.data());
   return {begin, begin + part.size()};
