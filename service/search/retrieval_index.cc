@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "indexer/base/status_macros.h"
 #include "indexer/format/postings_format.h"
 #include "indexer/format/sqlite.h"
@@ -98,15 +96,10 @@ bool Better(const RankedRow& a, const RankedRow& b) {
 
 }  // namespace
 
-// Charges postings read to a call's budget, a batch at a time; by default
-// the calling thread's. A meter with `stop` also stops as soon as another
-// thread sets it (the other half of a ranking split in two, RankRows).
+// Charges postings read to the calling thread's budget, a batch at a time.
 class BudgetMeter {
  public:
-  BudgetMeter() : BudgetMeter(QueryBudget::Current()) {}
-  explicit BudgetMeter(QueryBudget* budget,
-                       const std::atomic<bool>* stop = nullptr)
-      : budget_(budget), stop_(stop) {}
+  BudgetMeter() : budget_(QueryBudget::Current()) {}
   // False once the budget says stop.
   bool Count(int64_t postings) {
     pending_ += postings;
@@ -116,29 +109,17 @@ class BudgetMeter {
   bool Flush() {
     const int64_t charge = pending_;
     pending_ = 0;
-    counted_ += charge;
-    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
-      stopped_ = true;
-    }
-    return !stopped_ && (budget_ == nullptr || budget_->Charge(charge));
+    return budget_ == nullptr || budget_->Charge(charge);
   }
-  // Why it stopped: the budget's status; CANCELLED when `stop` stopped it.
+  // Why it stopped: the budget's status.
   absl::Status status() const {
-    if (stopped_) {
-      return absl::CancelledError("the other half of the ranking stopped");
-    }
     return budget_ == nullptr ? absl::OkStatus() : budget_->status();
   }
-  // Postings counted and flushed so far.
-  int64_t counted() const { return counted_; }
 
  private:
   static constexpr int64_t kBatch = 4096;
   QueryBudget* const budget_;
-  const std::atomic<bool>* const stop_;
-  bool stopped_ = false;
   int64_t pending_ = 0;
-  int64_t counted_ = 0;
 };
 
 namespace {
@@ -701,8 +682,7 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
 template <typename Filter>
 absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
     const RetrievalQuery& query, size_t keep, bool phrase_flags,
-    const Filter& accept, uint32_t first_row, uint32_t last_row,
-    std::atomic<double>* shared_bar, BudgetMeter& meter) const {
+    const Filter& accept) const {
   const size_t phrase_count = query.phrases.size();
   std::vector<size_t> order;
   for (size_t i = 0; i < phrase_count; ++i) {
@@ -722,7 +702,6 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
   for (size_t phrase : order) {
     cursors.emplace_back(*query.phrases[phrase].list, column_weights_,
                          &decoded);
-    cursors.back().SeekAtLeast(first_row);
     idf.push_back(query.phrases[phrase].idf);
     sum += bound(phrase);
     bound_through.push_back(sum);
@@ -733,9 +712,9 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
   std::vector<RankedRow> best;
   best.reserve(keep + 1);
   double threshold = -1;  // The worst kept score once `keep` rows are kept.
-  // What a row must exceed to make the page: `threshold`, or the other
-  // half's when it is higher (with a `shared_bar`). Only bounds are held to
-  // it, strictly, so a row that ties it is still scored.
+  // What a row must exceed to make the page: `threshold` once the heap is
+  // full. Only bounds are held to it, strictly, so a row that ties it is
+  // still scored.
   double bar = -1;
   size_t first_essential = 0;
   // Raises `bar` to `to` and drops the lists that can no longer lift a row
@@ -753,11 +732,12 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
   std::vector<double> frequency(phrase_count, 0);
   std::vector<uint8_t> has(phrase_count, 0);
   std::vector<double> block_bound(lists, 0);
+  BudgetMeter meter;
   int64_t charged = 0;
 
   uint32_t row = kNoRow;
   for (Cursor& cursor : cursors) row = std::min(row, cursor.row());
-  while (row <= last_row) {
+  while (row != kNoRow) {
     // The essential lists at `row` give their part and move on; the least
     // row they then stand at is the next candidate.
     uint32_t next = kNoRow;
@@ -824,13 +804,6 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
           }
           if (best.size() == keep) {
             threshold = best.front().score;
-            if (shared_bar != nullptr) {
-              double shared = shared_bar->load(std::memory_order_relaxed);
-              while (shared < threshold &&
-                     !shared_bar->compare_exchange_weak(
-                         shared, threshold, std::memory_order_relaxed)) {
-              }
-            }
             if (raise_bar(threshold)) {
               // A list that turned non-essential no longer leads: the next
               // candidate is the least row of those still essential.
@@ -848,13 +821,6 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
     if (decoded - charged >= 4096) {
       if (!meter.Count(decoded - charged)) return meter.status();
       charged = decoded;
-      if (shared_bar != nullptr &&
-          raise_bar(shared_bar->load(std::memory_order_relaxed))) {
-        row = kNoRow;
-        for (size_t i = first_essential; i < lists; ++i) {
-          row = std::min(row, cursors[i].row());
-        }
-      }
     }
   }
   if (!meter.Count(decoded - charged) || !meter.Flush()) {
@@ -873,90 +839,14 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
   }
   const size_t keep =
       static_cast<size_t>(std::min(options.offset + options.limit, rows_));
-  QueryBudget* const budget = QueryBudget::Current();
-  BudgetMeter meter(budget);
-
-  // A long ranking is split in two when the call's budget can start an
-  // idle thread on the rows after `split`. That half is ranked by whichever
-  // thread claims it first: the idle one, or this one after its own half
-  // (when the other has not woken yet), so neither ever waits for a thread
-  // that is busy elsewhere. This thread returns only once that half is done
-  // or was never started, so the closure never outlives what it reads.
-  // Each half holds its bounds to the higher of the two thresholds (`bar`),
-  // so that the two together prune about as much as one would.
-  struct UpperHalf {
-    std::atomic<bool> claimed{false};
-    std::atomic<bool> stop{false};  // The lower half failed: give up.
-    std::atomic<double> bar{-1};
-    absl::Notification done;
-    absl::StatusOr<std::vector<RankedRow>> best;
-    int64_t postings = 0;
-  };
-  const uint32_t split = budget != nullptr ? SplitRow(query) : 0;
-  std::shared_ptr<UpperHalf> upper;
-  auto rank_upper = [this, &query, keep, &options, &accept, split](
-                        UpperHalf& half, BudgetMeter& half_meter) {
-    half.best = BestInRange(query, keep, options.phrase_flags, accept,
-                            split + 1, kNoRow - 1, &half.bar, half_meter);
-  };
-  if (split != 0) {
-    upper = std::make_shared<UpperHalf>();
-    const bool started = budget->StartOnIdleThread([upper, rank_upper] {
-      if (upper->claimed.exchange(true)) return;
-      BudgetMeter half_meter(/*budget=*/nullptr, &upper->stop);
-      rank_upper(*upper, half_meter);
-      upper->postings = half_meter.counted();
-      upper->done.Notify();
-    });
-    if (!started) upper = nullptr;
-  }
-
-  if (upper == nullptr) {
-    CITEKB_ASSIGN_OR_RETURN(
-        best, BestInRange(query, keep, options.phrase_flags, accept, 1,
-                          kNoRow - 1, /*shared_bar=*/nullptr, meter));
-  } else {
-    absl::StatusOr<std::vector<RankedRow>> lower =
-        BestInRange(query, keep, options.phrase_flags, accept, 1, split,
-                    &upper->bar, meter);
-    if (!lower.ok()) upper->stop.store(true, std::memory_order_relaxed);
-    if (!upper->claimed.exchange(true)) {
-      if (!lower.ok()) return lower.status();
-      rank_upper(*upper, meter);
-    } else {
-      upper->done.WaitForNotification();
-      if (!lower.ok()) return lower.status();
-      // Its postings count against the call's budget too, once it is back.
-      if (!meter.Count(upper->postings) || !meter.Flush()) {
-        return meter.status();
-      }
-    }
-    CITEKB_RETURN_IF_ERROR(upper->best.status());
-    best = *std::move(lower);
-    for (RankedRow& row : *upper->best) best.push_back(std::move(row));
-  }
-
+  CITEKB_ASSIGN_OR_RETURN(
+      best, BestInRange(query, keep, options.phrase_flags, accept));
   std::sort(best.begin(), best.end(), Better);
-  if (best.size() > keep) best.resize(keep);
   std::vector<RankedRow> page;
   for (size_t i = static_cast<size_t>(options.offset); i < best.size(); ++i) {
     page.push_back(std::move(best[i]));
   }
   return page;
-}
-
-uint32_t RetrievalIndex::SplitRow(const RetrievalQuery& query) const {
-  int64_t postings = 0;
-  const PostingList* longest = nullptr;
-  for (const CompiledPhrase& phrase : query.phrases) {
-    if (phrase.list == nullptr) continue;
-    postings += phrase.list->rows;
-    if (longest == nullptr || phrase.list->rows > longest->rows) {
-      longest = phrase.list.get();
-    }
-  }
-  if (postings < kMinPostingsToSplit || longest->blocks.size() < 2) return 0;
-  return longest->blocks[longest->blocks.size() / 2 - 1].last_row;
 }
 
 absl::StatusOr<int64_t> RetrievalIndex::Count(
