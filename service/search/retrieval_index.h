@@ -1,7 +1,7 @@
 // Ranks the rows of one ranked table of an index file (passages, faqs) in
 // memory, from the postings the indexer wrote for it
-// (indexer/postings_format.h): the same rows, the same bm25 scores bit for
-// bit, in the same order as an FTS5 table <fts> of the same rows, columns
+// (indexer/format/postings_format.h): the same rows, the same bm25 scores bit
+// for bit, in the same order as an FTS5 table <fts> of the same rows, columns
 // and tokenizer would give for
 //
 //   SELECT rowid, -bm25(<fts>, w1, w2, ...) AS score FROM <fts>
@@ -154,16 +154,15 @@ class RetrievalIndex {
   absl::Status LoadTerms(sqlite3* db, absl::string_view ranked_table);
   // Reads the postings once: checks them and fills each block's bounds.
   absl::Status IndexBlocks(PostingList& list) const;
+  // A phrase's list (of two terms or more), from the cache or intersected.
   absl::StatusOr<std::shared_ptr<const PostingList>> PhraseList(
       const std::vector<uint32_t>& terms) const;
+  // Works out a phrase's list from its terms' positions.
   absl::StatusOr<std::shared_ptr<const PostingList>> IntersectPositions(
       const std::vector<uint32_t>& terms) const;
   double Idf(int64_t rows_with_phrase) const;
-  // The best `keep` rows, as a heap (worst on top), with MaxScore.
-  template <typename Filter>
-  absl::StatusOr<std::vector<RankedRow>> BestInRange(
-      const RetrievalQuery& query, size_t keep, bool phrase_flags,
-      const Filter& accept) const;
+  // Rank's work. `accept` is a lambda rather than a RowFilter, so that a
+  // ranking without a filter costs no call per row.
   template <typename Filter>
   absl::StatusOr<std::vector<RankedRow>> RankRows(const RetrievalQuery& query,
                                                   const RankOptions& options,
