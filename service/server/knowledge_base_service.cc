@@ -224,13 +224,10 @@ absl::Status KnowledgeBaseService::Answer(grpc::CallbackServerContext& context,
     return absl::CancelledError("call cancelled by the client");
   }
   const std::shared_ptr<const KnowledgeBase> kb = index_.Current();
-  QueryBudget budget({.max_steps = max_query_steps_,
-                      .deadline = DeadlineOf(context),
-                      .cancelled = [&context] { return context.IsCancelled(); },
-                      .start_on_idle_thread =
-                          [this](absl::AnyInvocable<void() &&> work) {
-                            return workers_.TryLend(std::move(work));
-                          }});
+  QueryBudget budget(
+      {.max_steps = max_query_steps_,
+       .deadline = DeadlineOf(context),
+       .cancelled = [&context] { return context.IsCancelled(); }});
   {
     // The logic runs entirely on this thread (the store leases its
     // connections to the calling thread), so the scope covers exactly this

@@ -17,9 +17,8 @@
 //      keeps to its end even if the index is reloaded meanwhile,
 //   4. calls the logic, which does all validation and all the work, under a
 //      QueryBudget (query_budget.h) installed on the calling thread for
-//      exactly that work: the per-call step limit, the call's deadline, its
-//      cancellation, and the workers it may borrow while they are idle
-//      (WorkerPool::TryLend); when the budget stops the call, its status
+//      exactly that work: the per-call step limit, the call's deadline and
+//      its cancellation; when the budget stops the call, its status
 //      (RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED, CANCELLED) is the call's,
 //      even if the logic carried on with partial results,
 //   5. converts the absl::Status with ToGrpcStatus (grpc_status.h) and
@@ -61,12 +60,7 @@
 //     (RequestLog::TryWriteLine); else it takes the slot to write it; else
 //     (the slot is busy, or the log has stalled) the rest of the call goes
 //     to a worker.
-//   - A call's long ranking (a question of common words on a large index)
-//     may run half its rows on a worker that is idle at that moment, with
-//     nothing queued: at low load an Ask on 10,000 articles then uses both
-//     cores. Under load no worker is idle and every call ranks alone.
-// Every call counts against `max_calls` wherever it runs, and so does the
-// half of a ranking lent to a worker.
+// Every call counts against `max_calls` wherever it runs.
 //
 // Thread-safe: gRPC calls the handlers concurrently; the logic is const, the
 // request log and the worker pool are thread-safe. Destroy the service only

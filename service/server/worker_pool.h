@@ -80,13 +80,6 @@ class WorkerPool {
   // one of the threads; its admission ends when it returns. Never refuses.
   void Submit(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Queues `work`, admitted like any other, and returns true only when a
-  // thread is waiting and nothing is queued, so that it starts at once;
-  // otherwise returns false without running it. For a running call that
-  // can use a second thread if one is free (QueryLimits::
-  // start_on_idle_thread), but must not wait behind other calls for it.
-  bool TryLend(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
-
   // Work admitted and not yet returned: running (here or on the caller's
   // thread) or queued.
   int admitted() const;
