@@ -77,8 +77,9 @@ ABSL_FLAG(int, max_threads, kDefaults.max_threads,
           "KnowledgeBase calls handled at once (running or waiting for a "
           "worker thread); one more gets RESOURCE_EXHAUSTED at once.");
 ABSL_FLAG(int, worker_threads, kDefaults.worker_threads,
-          "Threads running the admitted calls' index work; 0: the number "
-          "of cores (at least 2).");
+          "Threads of the server's own that run admitted calls, in order of "
+          "arrival (when they are idle, gRPC's thread runs one call at a "
+          "time itself); 0: the number of cores (at least 2).");
 ABSL_FLAG(int64_t, max_query_steps, kDefaults.max_query_steps,
           "SQLite steps one call's index queries may take; beyond it the "
           "call gets RESOURCE_EXHAUSTED. 0: no limit.");

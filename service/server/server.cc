@@ -167,10 +167,10 @@ Server::Server(const ServerOptions& options,
           *index_, log_.get(),
           KnowledgeBaseService::Options{
               .max_query_steps = options.max_query_steps,
-              .worker_threads = options.worker_threads > 0
-                                    ? options.worker_threads
-                                    : DefaultWorkerThreads(),
-              .max_calls = options.max_threads})) {}
+              .scheduling = {.worker_threads = options.worker_threads > 0
+                                                   ? options.worker_threads
+                                                   : DefaultWorkerThreads(),
+                             .max_calls = options.max_threads}})) {}
 
 Server::~Server() { Shutdown(); }
 

@@ -730,17 +730,14 @@ TEST_F(ServerTest, StalledBufferedLogHoldsNoCall) {
   }
 }
 
-// EvaluateStack runs on gRPC's threads (knowledge_base_service.h): a stalled
-// log holds at most the one that is writing, never health checks or the
-// EvaluateStack calls after it, whose lines wait for the writer.
+// A stalled log holds neither health checks nor EvaluateStack calls: while
+// the log's writer is stuck on the first call's line, the later calls'
+// lines wait in memory, and every line is written once the stream moves.
 TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
   GateBuf gate;
   std::ostream gated_log(&gate);
   ServerOptions options = Options();
   options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
   StartServer(options);
 
   v1::EvaluateStackRequest request;
@@ -761,18 +758,25 @@ TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_GT(response.findings_size(), 0);
   }
-  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(0)),
-            std::future_status::timeout);
+  // The writer is still stuck on the first call's line.
+  EXPECT_EQ(gate.written(), "");
 
   gate.Open();
   ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(first.get().ok());
   server_->Shutdown();
+  std::vector<std::string> lines =
+      absl::StrSplit(gate.written(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << gate.written();
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line,
+                HasSubstr("\"method\":\"EvaluateStack\",\"status\":\"OK\""));
+  }
 }
 
-// Index calls run on gRPC's thread only one at a time (the blocking slot in
-// knowledge_base_service.h): with one held there and one on a worker, health
-// checks and refusals are still answered at once.
+// A call runs on gRPC's thread only when no other gRPC thread is running
+// one (the blocking slot in call_scheduler.h): with one call held there and
+// one on a worker, health checks and refusals are still answered at once.
 TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
   GateBuf gate;
   std::ostream gated_log(&gate);

@@ -373,11 +373,17 @@ void GateBuf::Open() {
   cv_.notify_all();
 }
 
+std::string GateBuf::written() const {
+  std::lock_guard lock(mu_);
+  return written_;
+}
+
 std::streamsize GateBuf::xsputn(const char* s, std::streamsize n) {
   std::unique_lock lock(mu_);
   entered_ = true;
   cv_.notify_all();
   cv_.wait_for(lock, kWait, [this] { return open_; });
+  written_.append(s, static_cast<size_t>(n));
   return n;
 }
 

@@ -113,24 +113,27 @@ class LockedStringStream : public std::ostream {
   Buf buf_;
 };
 
-// A stream buffer whose writers block until Open() (or kWait), so a test can
-// hold RPC handlers in flight: the request log is written at the end of
-// every handler.
+// A stream buffer whose writers block until Open() (or kWait), and which
+// keeps what they wrote, so a test can hold RPC handlers in flight: the
+// request log is written at the end of every handler.
 class GateBuf : public std::streambuf {
  public:
   // True once a writer is blocked (or has written); false after kWait.
   bool WaitForWriter();
   void Open();
+  // What was written so far.
+  std::string written() const;
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override;
   int overflow(int c) override;
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool entered_ = false;
   bool open_ = false;
+  std::string written_;
 };
 
 // A child process with stdout and stderr captured in a file; killed and
