@@ -64,8 +64,8 @@ ABSL_FLAG(absl::Duration, reload_poll_interval, kDefaults.reload_poll_interval,
 ABSL_FLAG(bool, log_requests, true,
           "Write one JSON line per request to stderr.");
 ABSL_FLAG(absl::Duration, log_flush_interval, kDefaults.log_flush_interval,
-          "Request-log lines are written in batches at most this long after "
-          "their call; 0 writes each line before its call returns.");
+          "Request-log lines are written in batches, by a thread of their "
+          "own, at most this long after their call; must be positive.");
 ABSL_FLAG(bool, log_questions, false,
           "Include the question text in request-log lines (off by default: "
           "questions are health information).");

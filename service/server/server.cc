@@ -93,6 +93,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                        absl::FormatDuration(duration)));
     }
   }
+  // Lines are always written by the log's own thread, in batches.
+  if (options.log_flush_interval == absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "log flush interval: must be positive (request-log lines are written "
+        "in batches), got 0");
+  }
+  if (options.log_max_pending_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "log max pending bytes: must be positive, got 0");
+  }
   if (options.log_requests && options.log == nullptr) {
     return absl::InvalidArgumentError(
         "request log: no stream given while request logging is on");
@@ -159,10 +169,14 @@ Server::Server(const ServerOptions& options,
                std::unique_ptr<ServingIndex> index)
     : options_(options),
       index_(std::move(index)),
-      log_(options.log_requests ? std::make_unique<RequestLog>(
-                                      options.log, options.log_questions,
-                                      options.log_flush_interval)
-                                : nullptr),
+      log_(options.log_requests
+               ? std::make_unique<RequestLog>(
+                     options.log,
+                     RequestLogOptions{
+                         .log_questions = options.log_questions,
+                         .flush_interval = options.log_flush_interval,
+                         .max_pending_bytes = options.log_max_pending_bytes})
+               : nullptr),
       service_(std::make_unique<KnowledgeBaseService>(
           *index_, log_.get(),
           KnowledgeBaseService::Options{

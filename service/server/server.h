@@ -124,9 +124,14 @@ struct ServerOptions {
   std::ostream* log = &std::cerr;
   // Request-log lines are written in batches by a thread of their own, at
   // most this long after they were recorded, so that no call waits for the
-  // stream (request_log.h). Zero writes each call's line before the call
-  // returns. Shutdown() writes every line before it returns either way.
-  absl::Duration log_flush_interval = absl::Milliseconds(10);
+  // stream (request_log.h). Shutdown() writes every line before it returns.
+  // Must be positive.
+  absl::Duration log_flush_interval = RequestLogOptions().flush_interval;
+  // Bytes of request-log lines that may wait for a slow or stalled stream;
+  // a call whose line finds this many waiting waits for room. Must be
+  // positive. Tests set it small, so that a stalled stream holds calls in
+  // flight.
+  size_t log_max_pending_bytes = RequestLogOptions().max_pending_bytes;
   // Where reload lines go (see above); must outlive the server. Null: none.
   std::ostream* event_log = &std::cerr;
 

@@ -393,6 +393,39 @@ int GateBuf::overflow(int c) {
   return c;
 }
 
+bool StallRequestLog(GateBuf& gate,
+                     const std::shared_ptr<grpc::Channel>& channel) {
+  // ListSectionsRequest {} is no bytes at all.
+  const auto list_sections = [&channel] {
+    grpc::GenericStub stub(channel);
+    auto context = ContextWithDeadline();
+    const grpc::ByteBuffer request = ToByteBuffer("");
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(context.get(), "/citekb.v1.KnowledgeBase/ListSections",
+                   grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status status) { done.set_value(status); });
+    return done.get_future().get();  // The deadline bounds the wait.
+  };
+  const grpc::Status first = list_sections();
+  if (!first.ok()) {
+    ADD_FAILURE() << "the call to stall the log failed: "
+                  << first.error_message();
+    return false;
+  }
+  if (!gate.WaitForWriter()) {
+    ADD_FAILURE() << "the request log's writer never reached the gate";
+    return false;
+  }
+  const grpc::Status second = list_sections();
+  if (!second.ok()) {
+    ADD_FAILURE() << "the call to fill the log failed: "
+                  << second.error_message();
+    return false;
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------
 // Indexes.
 // ---------------------------------------------------------------------------
