@@ -50,6 +50,7 @@
 #ifndef CITEKB_SERVICE_SERVER_SERVER_H_
 #define CITEKB_SERVICE_SERVER_SERVER_H_
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <iostream>
@@ -193,6 +194,14 @@ class Server {
 
  private:
   Server(const ServerOptions& options, std::unique_ptr<ServingIndex> index);
+
+  // Start() once the index is open: builds and starts the gRPC server with
+  // the services, listening with `credentials` (UNAVAILABLE naming the
+  // address when it cannot).
+  absl::Status StartGrpcServer(
+      std::shared_ptr<grpc::ServerCredentials> credentials);
+  // Then turns health to SERVING and starts polling the index file.
+  void StartServing();
 
   // Writes one line to the event log, if any.
   void LogEvent(absl::string_view line) ABSL_LOCKS_EXCLUDED(event_mu_);
