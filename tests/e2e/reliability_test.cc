@@ -813,11 +813,11 @@ TEST_F(ReliabilityTest, ThreeReplicasLoseNoCallWhenOneIsKilled) {
 }
 
 // The crash above, five times in a row with twice the clients: each SIGKILL
-// lands while several calls are in flight on the dying replica. Before the
-// server sent its response in one piece (WriteLast) about one run in two lost
-// a call here; now the channel's retry policy saves nearly all of them and
-// the application's own retry the rare call whose response the kernel threw
-// away half-sent.
+// lands while several calls are in flight on the dying replica. The server
+// sends headers, response and status in one batch, so a call the replica
+// dies in is retryable: the channel's retry policy saves nearly all of them,
+// and the application's own retry the rare call whose response the kernel
+// threw away half-sent.
 TEST_F(ReliabilityTest, RepeatedCrashesLoseNoCall) {
   constexpr int kReplicas = 6;
   std::vector<std::unique_ptr<Child>> replicas;

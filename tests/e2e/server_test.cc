@@ -889,8 +889,8 @@ TEST_F(ServerTest, EveryRpcIsWired) {
   EXPECT_EQ(lines.size(), 11u);
 }
 
-// A stack over the wire: the free-text example of issue 4, its findings, and
-// every citation they carry fetched back through GetCitation.
+// A stack over the wire: a free-text stack, its findings, and every citation
+// they carry fetched back through GetCitation.
 TEST_F(ServerTest, EvaluateStackFindingsCiteWhatGetCitationServes) {
   StartServer();
   v1::EvaluateStackRequest request;
