@@ -72,6 +72,37 @@ int ParseServingStatus(const std::string& bytes) {
   return serving_status;
 }
 
+// The length-delimited fields numbered `number` in the message `bytes`.
+std::vector<std::string> Submessages(const std::string& bytes, int number) {
+  using google::protobuf::UnknownField;
+  std::vector<std::string> out;
+  google::protobuf::UnknownFieldSet fields;
+  if (!fields.ParseFromString(bytes)) return out;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    if (fields.field(i).number() == number &&
+        fields.field(i).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+      out.push_back(fields.field(i).length_delimited());
+    }
+  }
+  return out;
+}
+
+// The service names in a ServerReflectionResponse
+// { ListServiceResponse list_services_response = 6; }, where
+// ListServiceResponse { repeated ServiceResponse service = 1; } and
+// ServiceResponse { string name = 1; }.
+std::vector<std::string> ServiceNames(const std::string& response) {
+  std::vector<std::string> names;
+  for (const std::string& list : Submessages(response, 6)) {
+    for (const std::string& service : Submessages(list, 1)) {
+      for (const std::string& name : Submessages(service, 1)) {
+        names.push_back(name);
+      }
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
@@ -226,33 +257,7 @@ absl::StatusOr<std::vector<std::string>> ListServicesByReflection(
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         status.error_message());
   }
-
-  // ServerReflectionResponse { ListServiceResponse list_services_response = 6;
-  // } ListServiceResponse { repeated ServiceResponse service = 1; }
-  // ServiceResponse { string name = 1; }
-  using google::protobuf::UnknownField;
-  using google::protobuf::UnknownFieldSet;
-  auto submessages = [](const std::string& bytes, int number) {
-    std::vector<std::string> out;
-    UnknownFieldSet fields;
-    if (!fields.ParseFromString(bytes)) return out;
-    for (int i = 0; i < fields.field_count(); ++i) {
-      if (fields.field(i).number() == number &&
-          fields.field(i).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
-        out.push_back(fields.field(i).length_delimited());
-      }
-    }
-    return out;
-  };
-  std::vector<std::string> names;
-  for (const std::string& list : submessages(FromByteBuffer(response), 6)) {
-    for (const std::string& service : submessages(list, 1)) {
-      for (const std::string& name : submessages(service, 1)) {
-        names.push_back(name);
-      }
-    }
-  }
-  return names;
+  return ServiceNames(FromByteBuffer(response));
 }
 
 Child::Child(std::vector<std::string> args, std::string output_path)
