@@ -7,24 +7,19 @@
 //     // Full: refuse the call (RESOURCE_EXHAUSTED) instead of queueing it.
 //   }
 //
-// Work that is short and never blocks may instead run on the caller's
-// thread and still count against the bound:
+// Admitted work may instead run on the caller's thread, and still count
+// against the bound:
 //
 //   if (!pool.TryAdmit()) { /* refuse */ }
-//   ... the work, on this thread ...
-//   pool.Release();  // or pool.Submit(rest) to finish it on a worker
+//   if (pool.idle()) {
+//     ... the work, on this thread ...
+//     pool.Release();
+//   } else {
+//     pool.Submit(work);  // the admission ends when the work returns
+//   }
 //
-// Why the KnowledgeBase service (knowledge_base_service.h) needs one: it is
-// served through gRPC's callback API, whose handlers run on a few gRPC
-// threads shared with every other callback service (health checks among
-// them). A call's SQLite work can block for a long time (hundreds of
-// milliseconds on a large index, until the gate opens in tests), and doing
-// it on all of those threads at once would stall health checks and the
-// refusals of an overloaded server behind it. So at most one gRPC thread
-// runs such work, and only when this pool is idle(); the rest runs here. The
-// threads also bound how many queries run at once, which keeps latency
-// even under load: calls wait in order instead of time-slicing dozens of
-// threads on a few cores.
+// CallScheduler (call_scheduler.h) runs the KnowledgeBase service's calls on
+// one, and says why the service needs threads of its own.
 //
 // Thread-safe. The destructor runs all work already submitted, then joins
 // the threads; work admitted with TryAdmit must have been released or
