@@ -8,96 +8,20 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "indexer/article/links.h"
 #include "indexer/base/status_macros.h"
-#include "indexer/base/utf8.h"
 #include "indexer/format/index_schema.h"
 #include "service/answer/answer_composer.h"
+#include "service/knowledge_base/paging.h"
+#include "service/knowledge_base/request_validation.h"
 #include "service/search/query_analyzer.h"
 
 namespace citekb {
 namespace {
-
-absl::Status Invalid(absl::string_view field, absl::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
-}
-
-// User text: not blank, bounded, valid UTF-8 (strictly: gRPC callers are
-// held to it by the parser, direct callers are not), and no control
-// characters but whitespace: not C0, not DEL, not C1 (U+0080..U+009F).
-absl::Status ValidateText(absl::string_view field, absl::string_view text,
-                          size_t max_bytes, bool required) {
-  if (absl::StripAsciiWhitespace(text).empty()) {
-    return required ? Invalid(field, "must not be empty") : absl::OkStatus();
-  }
-  if (text.size() > max_bytes) {
-    return Invalid(field, absl::StrCat("is ", text.size(),
-                                       " bytes; the limit is ", max_bytes));
-  }
-  if (!IsStructurallyValidUtf8(text))
-    return Invalid(field, "is not valid UTF-8");
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char u = static_cast<unsigned char>(text[i]);
-    const bool c0 = u < 0x20 && u != '\n' && u != '\t' && u != '\r';
-    const bool c1 = u == 0xC2 && i + 1 < text.size() &&
-                    static_cast<unsigned char>(text[i + 1]) < 0xA0;
-    if (c0 || u == 0x7F || c1)
-      return Invalid(field, "contains control characters");
-  }
-  return absl::OkStatus();
-}
-
-// Stable across processes and builds, so that a token from one replica
-// works on another.
-uint32_t Fingerprint(absl::string_view text) {
-  uint32_t hash = 2166136261u;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 16777619u;
-  }
-  return hash;
-}
-
-// AIP-158 page tokens: opaque to clients, tied to the query they came from.
-std::string PageToken(int offset, absl::string_view query_key) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("v1:", offset, ":", Fingerprint(query_key)));
-}
-
-absl::StatusOr<int> ParsePageToken(absl::string_view token,
-                                   absl::string_view query_key) {
-  if (token.empty()) return 0;
-  std::string decoded;
-  std::vector<std::string> parts;
-  int offset = 0;
-  uint32_t fingerprint = 0;
-  if (token.size() > 100 || !absl::WebSafeBase64Unescape(token, &decoded) ||
-      (parts = absl::StrSplit(decoded, ':')).size() != 3 || parts[0] != "v1" ||
-      !absl::SimpleAtoi(parts[1], &offset) || offset < 0 ||
-      !absl::SimpleAtoi(parts[2], &fingerprint)) {
-    return Invalid("page_token", "is not a token this server issued");
-  }
-  if (fingerprint != Fingerprint(query_key)) {
-    return Invalid("page_token", "belongs to a different query or filter");
-  }
-  return offset;
-}
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return Invalid("page_size", "must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);  // AIP-158: coerce, don't fail.
-}
-
-absl::Status ValidateId(absl::string_view field, absl::string_view id) {
-  return ValidateText(field, id, 1000, /*required=*/false);
-}
 
 // The most severe findings open the answer, each as one answer sentence
 // with its citations; a question about doses is answered by them even when

@@ -26,13 +26,12 @@
 
 namespace citekb {
 
-// Request limits; larger requests get INVALID_ARGUMENT.
+// Request limits; larger requests get INVALID_ARGUMENT. (Page sizes are
+// coerced instead: paging.h.)
 inline constexpr int kMaxQuestionBytes = 1000;
 inline constexpr int kMaxHistoryTurns = 20;
 inline constexpr int kDefaultMaxPassages = 5;
 inline constexpr int kMaxMaxPassages = 20;
-inline constexpr int kDefaultPageSize = 10;
-inline constexpr int kMaxPageSize = 100;
 inline constexpr int kMaxStackTextBytes = 2000;
 // Sentences of an Ask answer to a question that states doses: the most
 // severe findings first, then the composed answer's sentences.
