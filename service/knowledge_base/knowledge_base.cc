@@ -23,6 +23,86 @@
 namespace citekb {
 namespace {
 
+// The stack evaluator for the rules stored in the index; null when it has
+// none.
+absl::StatusOr<std::unique_ptr<StackEvaluator>> LoadStackEvaluator(
+    const Store& store, const std::string& index_path) {
+  if (store.stack_rules_text().empty()) return nullptr;
+  rulespb::StackRules rules;
+  if (!google::protobuf::TextFormat::ParseFromString(store.stack_rules_text(),
+                                                     &rules)) {
+    return absl::DataLossError(absl::StrCat(
+        index_path,
+        ": the stored stack rules cannot be read: rebuild the index"));
+  }
+  auto evaluator = std::make_unique<StackEvaluator>(std::move(rules));
+  if (!evaluator->ok()) {
+    return absl::DataLossError(absl::StrCat(
+        index_path, ": the stored stack rules have unusable names"));
+  }
+  return evaluator;
+}
+
+// Every citation the rules' evidence names, by id. DATA_LOSS when the
+// index lacks one: its rules and its text came from different builds.
+absl::StatusOr<absl::flat_hash_map<std::string, v1::Citation>>
+ResolveRuleCitations(const Store& store, const rulespb::StackRules& rules,
+                     const std::string& index_path) {
+  absl::flat_hash_map<std::string, v1::Citation> citations;
+  auto resolve = [&](const rulespb::Evidence& evidence) -> absl::Status {
+    for (const std::string& id : evidence.citation_ids()) {
+      if (citations.contains(id)) continue;
+      absl::StatusOr<v1::Citation> citation = store.CitationById(id);
+      if (!citation.ok()) {
+        return absl::DataLossError(
+            absl::StrCat(index_path, ": the stack rules cite ", id,
+                         ", which the index lacks: rebuild it"));
+      }
+      citations.emplace(id, *std::move(citation));
+    }
+    return absl::OkStatus();
+  };
+  for (const rulespb::Rule& rule : rules.rules()) {
+    for (const rulespb::Evidence& evidence : rule.evidence()) {
+      CITEKB_RETURN_IF_ERROR(resolve(evidence));
+    }
+    for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
+      for (const rulespb::Evidence& evidence : counterpoint.evidence()) {
+        CITEKB_RETURN_IF_ERROR(resolve(evidence));
+      }
+    }
+  }
+  return citations;
+}
+
+absl::Status ValidateAskRequest(const v1::AskRequest& request) {
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("question", request.question(), kMaxQuestionBytes, true));
+  if (request.history_size() > kMaxHistoryTurns) {
+    return Invalid("history",
+                   absl::StrCat("has ", request.history_size(),
+                                " turns; the limit is ", kMaxHistoryTurns));
+  }
+  for (int i = 0; i < request.history_size(); ++i) {
+    const std::string field = absl::StrCat("history[", i, "]");
+    if (!v1::Role_IsValid(request.history(i).role())) {
+      return Invalid(absl::StrCat(field, ".role"), "is not a known role");
+    }
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".text"),
+                                        request.history(i).text(),
+                                        kMaxQuestionBytes * 4, false));
+  }
+  if (request.max_passages() < 0 || request.max_passages() > kMaxMaxPassages) {
+    return Invalid("max_passages", absl::StrCat("must be between 0 (default ",
+                                                kDefaultMaxPassages, ") and ",
+                                                kMaxMaxPassages));
+  }
+  if (!v1::PassageDetail_IsValid(request.passage_detail())) {
+    return Invalid("passage_detail", "is not a known passage detail");
+  }
+  return absl::OkStatus();
+}
+
 // The most severe findings open the answer, each as one answer sentence
 // with its citations; a question about doses is answered by them even when
 // no passage covers its other words.
@@ -77,6 +157,80 @@ void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
   }
 }
 
+// The request's PMID as the index has it: digits, without "pmid:".
+absl::StatusOr<std::string> IndexedPmid(absl::string_view pmid) {
+  pmid = absl::StripAsciiWhitespace(pmid);
+  absl::ConsumePrefix(&pmid, "pmid:");
+  if (!std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
+    return Invalid("pmid", "must be digits, e.g. 11684396");
+  }
+  return std::string(pmid);
+}
+
+// The request's DOI as the index has it: lower-case, without "doi:" or the
+// resolver's URL.
+std::string IndexedDoi(absl::string_view doi) {
+  const std::string lower =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(doi));
+  absl::string_view bare = lower;
+  absl::ConsumePrefix(&bare, "doi:");
+  absl::ConsumePrefix(&bare, "https://doi.org/");
+  return std::string(bare);
+}
+
+// The citation id for what users paste: an id, a bare PMID, PMCID or DOI,
+// or a URL that names one. Empty when `id` is none of these (it may still
+// be a cited URL).
+std::string CanonicalCitationId(const std::string& id) {
+  const std::string lower = absl::AsciiStrToLower(id);
+  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:") ||
+      absl::StartsWith(lower, kArticleCitationPrefix)) {
+    return lower;
+  }
+  if (absl::StartsWith(lower, "url:")) {
+    return absl::StrCat("url:", id.substr(4));
+  }
+  if (absl::StartsWith(lower, "pmcid:")) {
+    return absl::StrCat("pmcid:", absl::AsciiStrToUpper(id.substr(6)));
+  }
+  if (std::all_of(id.begin(), id.end(), absl::ascii_isdigit)) {
+    return absl::StrCat("pmid:", id);
+  }
+  if (absl::StartsWith(lower, "pmc") &&
+      std::all_of(id.begin() + 3, id.end(), absl::ascii_isdigit)) {
+    return absl::StrCat("pmcid:", absl::AsciiStrToUpper(id));
+  }
+  if (absl::StartsWith(lower, "10.")) return absl::StrCat("doi:", lower);
+  if (absl::StartsWith(lower, "http://") ||
+      absl::StartsWith(lower, "https://")) {
+    ClassifiedLink link = ClassifyLink(id);
+    if (link.source.has_value()) return link.source->id;
+  }
+  return "";
+}
+
+absl::Status ValidateEvaluateStackRequest(
+    const v1::EvaluateStackRequest& request) {
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("text", request.text(), kMaxStackTextBytes, false));
+  for (int i = 0; i < request.doses_size() && i < kMaxStackDoses; ++i) {
+    const v1::Dose& dose = request.doses(i);
+    const std::string field = absl::StrCat("doses[", i, "]");
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".compound"),
+                                        dose.compound(), 200, false));
+    CITEKB_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
+    CITEKB_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
+  }
+  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications;
+       ++i) {
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat("medications[", i, "]"),
+                                        request.medications(i), 200, false));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
@@ -85,46 +239,13 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
                           Store::Open(index_path));
   CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Searcher> searcher,
                           Searcher::Create(*store));
-  std::unique_ptr<StackEvaluator> evaluator;
-  if (!store->stack_rules_text().empty()) {
-    rulespb::StackRules rules;
-    if (!google::protobuf::TextFormat::ParseFromString(
-            store->stack_rules_text(), &rules)) {
-      return absl::DataLossError(absl::StrCat(
-          index_path,
-          ": the stored stack rules cannot be read: rebuild the index"));
-    }
-    evaluator = std::make_unique<StackEvaluator>(std::move(rules));
-    if (!evaluator->ok()) {
-      return absl::DataLossError(absl::StrCat(
-          index_path, ": the stored stack rules have unusable names"));
-    }
-  }
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<StackEvaluator> evaluator,
+                          LoadStackEvaluator(*store, index_path));
   absl::flat_hash_map<std::string, v1::Citation> finding_citations;
   if (evaluator != nullptr) {
-    auto resolve = [&](const rulespb::Evidence& evidence) -> absl::Status {
-      for (const std::string& id : evidence.citation_ids()) {
-        if (finding_citations.contains(id)) continue;
-        absl::StatusOr<v1::Citation> citation = store->CitationById(id);
-        if (!citation.ok()) {
-          return absl::DataLossError(
-              absl::StrCat(index_path, ": the stack rules cite ", id,
-                           ", which the index lacks: rebuild it"));
-        }
-        finding_citations.emplace(id, *std::move(citation));
-      }
-      return absl::OkStatus();
-    };
-    for (const rulespb::Rule& rule : evaluator->rules().rules()) {
-      for (const rulespb::Evidence& evidence : rule.evidence()) {
-        CITEKB_RETURN_IF_ERROR(resolve(evidence));
-      }
-      for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
-        for (const rulespb::Evidence& evidence : counterpoint.evidence()) {
-          CITEKB_RETURN_IF_ERROR(resolve(evidence));
-        }
-      }
-    }
+    CITEKB_ASSIGN_OR_RETURN(
+        finding_citations,
+        ResolveRuleCitations(*store, evaluator->rules(), index_path));
   }
   return std::unique_ptr<KnowledgeBase>(
       new KnowledgeBase(std::move(store), std::move(searcher),
@@ -133,30 +254,7 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
 
 absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(
     const v1::AskRequest& request) const {
-  CITEKB_RETURN_IF_ERROR(
-      ValidateText("question", request.question(), kMaxQuestionBytes, true));
-  if (request.history_size() > kMaxHistoryTurns) {
-    return Invalid("history",
-                   absl::StrCat("has ", request.history_size(),
-                                " turns; the limit is ", kMaxHistoryTurns));
-  }
-  for (int i = 0; i < request.history_size(); ++i) {
-    const std::string field = absl::StrCat("history[", i, "]");
-    if (!v1::Role_IsValid(request.history(i).role())) {
-      return Invalid(absl::StrCat(field, ".role"), "is not a known role");
-    }
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".text"),
-                                        request.history(i).text(),
-                                        kMaxQuestionBytes * 4, false));
-  }
-  if (request.max_passages() < 0 || request.max_passages() > kMaxMaxPassages) {
-    return Invalid("max_passages", absl::StrCat("must be between 0 (default ",
-                                                kDefaultMaxPassages, ") and ",
-                                                kMaxMaxPassages));
-  }
-  if (!v1::PassageDetail_IsValid(request.passage_detail())) {
-    return Invalid("passage_detail", "is not a known passage detail");
-  }
+  CITEKB_RETURN_IF_ERROR(ValidateAskRequest(request));
   CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response,
                           ComposeAnswer(*searcher_, *store_, request));
   if (stack_evaluator_ == nullptr) return response;
@@ -240,19 +338,8 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
   CITEKB_RETURN_IF_ERROR(ValidateId("doi", request.doi()));
   CITEKB_RETURN_IF_ERROR(ValidateText("cited_text", request.cited_text(),
                                       kMaxQuestionBytes, false));
-  absl::string_view pmid_view = absl::StripAsciiWhitespace(request.pmid());
-  absl::ConsumePrefix(&pmid_view, "pmid:");
-  const std::string pmid(pmid_view);
-  if (!pmid.empty() &&
-      !std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
-    return Invalid("pmid", "must be digits, e.g. 11684396");
-  }
-  const std::string lower_doi =
-      absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.doi()));
-  absl::string_view doi_view = lower_doi;
-  absl::ConsumePrefix(&doi_view, "doi:");
-  absl::ConsumePrefix(&doi_view, "https://doi.org/");
-  const std::string doi(doi_view);
+  CITEKB_ASSIGN_OR_RETURN(const std::string pmid, IndexedPmid(request.pmid()));
+  const std::string doi = IndexedDoi(request.doi());
   CitationFilter filter{request.kind(), request.section_id(), pmid, doi};
   std::unique_ptr<CitedTextFilter> cited_text;
   if (!absl::StripAsciiWhitespace(request.cited_text()).empty()) {
@@ -289,29 +376,8 @@ absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
     const v1::GetCitationRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateText("id", request.id(), 2000, true));
   const std::string id(absl::StripAsciiWhitespace(request.id()));
-  std::string lower = absl::AsciiStrToLower(id);
-  // Accept what users paste: an id, a bare PMID/PMCID/DOI, or a URL.
-  std::string canonical;
-  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:") ||
-      absl::StartsWith(lower, kArticleCitationPrefix)) {
-    canonical = lower;
-  } else if (absl::StartsWith(lower, "url:")) {
-    canonical = absl::StrCat("url:", id.substr(4));
-  } else if (absl::StartsWith(lower, "pmcid:")) {
-    canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id.substr(6)));
-  } else if (std::all_of(id.begin(), id.end(), absl::ascii_isdigit)) {
-    canonical = absl::StrCat("pmid:", id);
-  } else if (absl::StartsWith(lower, "pmc") &&
-             std::all_of(id.begin() + 3, id.end(), absl::ascii_isdigit)) {
-    canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id));
-  } else if (absl::StartsWith(lower, "10.")) {
-    canonical = absl::StrCat("doi:", lower);
-  } else if (absl::StartsWith(lower, "http://") ||
-             absl::StartsWith(lower, "https://")) {
-    ClassifiedLink link = ClassifyLink(id);
-    if (link.source.has_value()) canonical = link.source->id;
-  }
-  if (!canonical.empty()) {
+  if (const std::string canonical = CanonicalCitationId(id);
+      !canonical.empty()) {
     absl::StatusOr<v1::Citation> citation = store_->CitationById(canonical);
     if (!absl::IsNotFound(citation.status())) return citation;
   }
@@ -341,23 +407,7 @@ absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
 
 absl::StatusOr<v1::EvaluateStackResponse> KnowledgeBase::EvaluateStack(
     const v1::EvaluateStackRequest& request) const {
-  CITEKB_RETURN_IF_ERROR(
-      ValidateText("text", request.text(), kMaxStackTextBytes, false));
-  for (int i = 0; i < request.doses_size() && i < kMaxStackDoses; ++i) {
-    const v1::Dose& dose = request.doses(i);
-    const std::string field = absl::StrCat("doses[", i, "]");
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".compound"),
-                                        dose.compound(), 200, false));
-    CITEKB_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
-    CITEKB_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
-  }
-  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications;
-       ++i) {
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat("medications[", i, "]"),
-                                        request.medications(i), 200, false));
-  }
+  CITEKB_RETURN_IF_ERROR(ValidateEvaluateStackRequest(request));
   if (stack_evaluator_ == nullptr) {
     return absl::FailedPreconditionError(
         "this index has no stack rules: build it from a knowledge folder with "
