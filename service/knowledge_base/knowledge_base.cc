@@ -16,6 +16,7 @@
 #include "indexer/base/status_macros.h"
 #include "indexer/format/index_schema.h"
 #include "service/answer/answer_composer.h"
+#include "service/knowledge_base/api_messages.h"
 #include "service/knowledge_base/paging.h"
 #include "service/knowledge_base/request_validation.h"
 #include "service/search/query_analyzer.h"
@@ -52,13 +53,14 @@ ResolveRuleCitations(const Store& store, const rulespb::StackRules& rules,
   auto resolve = [&](const rulespb::Evidence& evidence) -> absl::Status {
     for (const std::string& id : evidence.citation_ids()) {
       if (citations.contains(id)) continue;
-      absl::StatusOr<v1::Citation> citation = store.CitationById(id);
+      absl::StatusOr<std::shared_ptr<const StoredCitation>> citation =
+          store.CitationById(id);
       if (!citation.ok()) {
         return absl::DataLossError(
             absl::StrCat(index_path, ": the stack rules cite ", id,
                          ", which the index lacks: rebuild it"));
       }
-      citations.emplace(id, *std::move(citation));
+      citations.emplace(id, CitationMessage(**citation));
     }
     return absl::OkStatus();
   };
@@ -290,10 +292,14 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
                           searcher_->Prepare(query.Phrases()));
   CITEKB_ASSIGN_OR_RETURN(
       std::vector<PassageHit> hits,
-      searcher_->SearchPassages(phrases, {request.kind(), request.section_id()},
-                                page_size, offset, &total));
+      searcher_->SearchPassages(
+          phrases, {PassageKindFilter(request.kind()), request.section_id()},
+          page_size, offset, &total));
   v1::SearchResponse response;
-  for (const PassageHit& hit : hits) *response.add_passages() = hit.ToPassage();
+  for (const PassageHit& hit : hits) {
+    *response.add_passages() =
+        PassageMessage(*hit.stored, hit.score, hit.snippet);
+  }
   response.set_total_size(static_cast<int32_t>(total));
   // In 64 bits: a forged token may carry an offset near INT_MAX.
   if (int64_t{offset} + page_size < total) {
@@ -305,26 +311,38 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
 absl::StatusOr<v1::ListSectionsResponse> KnowledgeBase::ListSections(
     const v1::ListSectionsRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Section> sections,
+  CITEKB_ASSIGN_OR_RETURN(std::vector<StoredSection> sections,
                           store_->ListSections(request.article_id()));
   v1::ListSectionsResponse response;
-  for (v1::Section& s : sections) *response.add_sections() = std::move(s);
+  response.mutable_sections()->Reserve(static_cast<int>(sections.size()));
+  for (StoredSection& section : sections) {
+    *response.add_sections() = SectionMessage(std::move(section));
+  }
   return response;
 }
 
 absl::StatusOr<v1::GetSectionResponse> KnowledgeBase::GetSection(
     const v1::GetSectionRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateText("id", request.id(), 1000, true));
-  return store_->GetSection(request.id());
+  absl::StatusOr<SectionContents> contents = store_->GetSection(request.id());
+  if (absl::IsNotFound(contents.status())) {
+    return absl::NotFoundError(absl::StrCat("id: no section \"", request.id(),
+                                            "\" (ListSections gives the ids)"));
+  }
+  CITEKB_RETURN_IF_ERROR(contents.status());
+  return GetSectionResponse(*std::move(contents));
 }
 
 absl::StatusOr<v1::ListFaqsResponse> KnowledgeBase::ListFaqs(
     const v1::ListFaqsRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> faqs,
+  CITEKB_ASSIGN_OR_RETURN(std::vector<StoredFaq> faqs,
                           store_->ListFaqs(request.article_id()));
   v1::ListFaqsResponse response;
-  for (v1::Faq& faq : faqs) *response.add_faqs() = std::move(faq);
+  response.mutable_faqs()->Reserve(static_cast<int>(faqs.size()));
+  for (StoredFaq& faq : faqs) {
+    *response.add_faqs() = FaqMessage(std::move(faq));
+  }
   return response;
 }
 
@@ -340,7 +358,8 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
                                       kMaxQuestionBytes, false));
   CITEKB_ASSIGN_OR_RETURN(const std::string pmid, IndexedPmid(request.pmid()));
   const std::string doi = IndexedDoi(request.doi());
-  CitationFilter filter{request.kind(), request.section_id(), pmid, doi};
+  CitationFilter filter{CitationKindFilter(request.kind()),
+                        request.section_id(), pmid, doi};
   std::unique_ptr<CitedTextFilter> cited_text;
   if (!absl::StripAsciiWhitespace(request.cited_text()).empty()) {
     AnalyzedQuery words = AnalyzeQuery(request.cited_text());
@@ -360,10 +379,13 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
                           ParsePageToken(request.page_token(), query_key));
   int64_t total = 0;
   CITEKB_ASSIGN_OR_RETURN(
-      std::vector<v1::Citation> citations,
+      std::vector<StoredCitation> citations,
       store_->ListCitations(filter, page_size, offset, &total));
   v1::ListCitationsResponse response;
-  for (v1::Citation& c : citations) *response.add_citations() = std::move(c);
+  response.mutable_citations()->Reserve(static_cast<int>(citations.size()));
+  for (StoredCitation& citation : citations) {
+    *response.add_citations() = CitationMessage(std::move(citation));
+  }
   response.set_total_size(static_cast<int32_t>(total));
   // In 64 bits: a forged token may carry an offset near INT_MAX.
   if (int64_t{offset} + page_size < total) {
@@ -378,17 +400,20 @@ absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
   const std::string id(absl::StripAsciiWhitespace(request.id()));
   if (const std::string canonical = CanonicalCitationId(id);
       !canonical.empty()) {
-    absl::StatusOr<v1::Citation> citation = store_->CitationById(canonical);
-    if (!absl::IsNotFound(citation.status())) return citation;
+    absl::StatusOr<std::shared_ptr<const StoredCitation>> citation =
+        store_->CitationById(canonical);
+    if (citation.ok()) return CitationMessage(**citation);
+    if (!absl::IsNotFound(citation.status())) return citation.status();
   }
-  absl::StatusOr<v1::Citation> by_url = store_->CitationByUrl(id);
+  absl::StatusOr<StoredCitation> by_url = store_->CitationByUrl(id);
   if (absl::IsNotFound(by_url.status())) {
     return absl::NotFoundError(
         absl::StrCat("id: no citation \"", id,
                      "\" (give a citation id like pmid:11684396, a PMID, "
                      "PMCID, DOI or URL)"));
   }
-  return by_url;
+  CITEKB_RETURN_IF_ERROR(by_url.status());
+  return CitationMessage(*std::move(by_url));
 }
 
 absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
@@ -398,10 +423,14 @@ absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
     return Invalid("kind", "is not a known link kind");
   }
   CITEKB_ASSIGN_OR_RETURN(
-      std::vector<v1::RelatedLink> links,
-      store_->ListRelatedLinks(request.article_id(), request.kind()));
+      std::vector<StoredLink> links,
+      store_->ListRelatedLinks(request.article_id(),
+                               RelatedLinkKindFilter(request.kind())));
   v1::ListRelatedLinksResponse response;
-  for (v1::RelatedLink& link : links) *response.add_links() = std::move(link);
+  response.mutable_links()->Reserve(static_cast<int>(links.size()));
+  for (StoredLink& link : links) {
+    *response.add_links() = RelatedLinkMessage(std::move(link));
+  }
   return response;
 }
 
@@ -434,8 +463,9 @@ absl::Status KnowledgeBase::ResolveFindingCitations(
     if (known != finding_citations_.end()) {
       *response.add_citations() = known->second;
     } else {
-      CITEKB_ASSIGN_OR_RETURN(*response.add_citations(),
+      CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredCitation> citation,
                               store_->CitationById(std::string(id)));
+      *response.add_citations() = CitationMessage(*citation);
     }
   }
   return absl::OkStatus();

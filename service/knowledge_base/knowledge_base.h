@@ -1,8 +1,13 @@
 // The knowledge base's logic behind every RPC, without any gRPC: requests
 // and responses are the API's protobuf messages, errors are absl::Status
 // with the most specific canonical code and a message that names the field
-// ("question: must not be empty"). The gRPC adaptor
-// (knowledge_base_service.h) only converts statuses and logs.
+// ("question: must not be empty", "id: no section \"x\" (ListSections
+// gives the ids)"). The gRPC adaptor (knowledge_base_service.h) only
+// converts statuses and logs.
+//
+// Each RPC validates its request (request_validation.h, paging.h), asks the
+// store, searcher, answer composer or stack evaluator, and builds its
+// response from their rows (api_messages.h).
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto kb, KnowledgeBase::Open("var/citekb.sqlite"));
 //   absl::StatusOr<v1::AskResponse> answer = kb->Ask(request);
