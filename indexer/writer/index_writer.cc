@@ -142,7 +142,6 @@ absl::Status IndexWriter::Prepare() {
   // (Commit).
   CITEKB_RETURN_IF_ERROR(Exec(db, kSchemaSql));
   CITEKB_RETURN_IF_ERROR(Exec(db, kInOrderIndexSql));
-  writeback_ = std::make_unique<EarlyWriteback>(temp_path_);
   CITEKB_ASSIGN_OR_RETURN(tokenizer_, FtsTokenizer::Create(kFtsTokenizer));
   passage_postings_ =
       std::make_unique<PostingsBuilder>("passages", 3, *tokenizer_);
@@ -507,7 +506,6 @@ absl::Status IndexWriter::Commit() {
   CITEKB_RETURN_IF_ERROR(
       Exec(db, absl::StrCat("PRAGMA application_id = ", kIndexApplicationId)));
   db_.reset();  // Closes the file before it is stamped, synced and renamed.
-  writeback_->Stop();
   CITEKB_RETURN_IF_ERROR(StampChecksum(temp_path_));
   CITEKB_RETURN_IF_ERROR(SyncFile(temp_path_));
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {

@@ -29,7 +29,6 @@
 #include "indexer/base/status_macros.h"
 #include "indexer/format/fts_tokenizer.h"
 #include "indexer/format/sqlite.h"
-#include "indexer/writer/early_writeback.h"
 #include "indexer/writer/postings_builder.h"
 
 namespace citekb {
@@ -108,7 +107,6 @@ class IndexWriter {
   Database db_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<Transaction> transaction_;
-  std::unique_ptr<EarlyWriteback> writeback_;  // Until the file is closed.
   std::unique_ptr<FtsTokenizer> tokenizer_;
   // The postings of passages and FAQ questions (postings_format.h), filled
   // row by row as those tables are.
