@@ -83,8 +83,9 @@ int main(int argc, char** argv) {
           p.files_done, p.files_total, p.bytes_done / 1e6, p.bytes_total / 1e6,
           p.bytes_total ? 100.0 * p.bytes_done / p.bytes_total : 100.0,
           mb_per_s,
-          // The full-text merge and the sync to disk come last.
-          p.files_done == p.files_total ? "merging and syncing..."
+          // The sources, the secondary indexes, the postings and the sync
+          // to disk come last (IndexWriter::Commit).
+          p.files_done == p.files_total ? "writing postings and syncing..."
                                         : absl::StrFormat("%.0f s left", left));
     };
   }

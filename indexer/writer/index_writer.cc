@@ -139,10 +139,10 @@ absl::Status IndexWriter::Prepare() {
   // one at the end), so a bulk build runs at the speed of the B-trees.
   // Foreign keys stay unchecked (SQLite's default): every reference the
   // writer stores is a rowid or id it has just written itself, and checking
-  // them cost a B-tree lookup per reference (6% of the build). The tests run
-  // PRAGMA foreign_key_check on built indexes instead.
+  // them would cost a B-tree lookup per reference (6% of the build). The
+  // tests run PRAGMA foreign_key_check on built indexes instead.
   // A 128 MiB page cache (the default is 2 MiB) keeps the growing edges of
-  // the dozen B-trees in memory: with the default, pages were spilled and
+  // the dozen B-trees in memory: with the default, pages are spilled and
   // read back, twice the writes and one read per page written.
   CITEKB_RETURN_IF_ERROR(Exec(db,
                               "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
