@@ -30,13 +30,7 @@
 #include "clients/cli/format.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
-
-// Abseil 20220623 ships no status macros.
-#define CITEKB_CLI_RETURN_IF_ERROR(expr) \
-  do {                                   \
-    absl::Status status_ = (expr);       \
-    if (!status_.ok()) return status_;   \
-  } while (false)
+#include "indexer/base/status_macros.h"
 
 namespace citekb {
 namespace {
@@ -404,7 +398,7 @@ absl::Status ParseCommandLine(const std::vector<std::string>& args,
     }
 
     if (global) {
-      CITEKB_CLI_RETURN_IF_ERROR(ApplyGlobalFlag(name, *value, line));
+      CITEKB_RETURN_IF_ERROR(ApplyGlobalFlag(name, *value, line));
       continue;
     }
     std::vector<std::string>& values = line->args.flags[name];
@@ -665,7 +659,7 @@ absl::StatusOr<v1::AskRequest> AskRequestFrom(const ParsedArgs& args) {
     turn->set_text(text);
   }
   int32_t max_passages = 0;
-  CITEKB_CLI_RETURN_IF_ERROR(GetInt32(args, "max-passages", &max_passages));
+  CITEKB_RETURN_IF_ERROR(GetInt32(args, "max-passages", &max_passages));
   request.set_max_passages(max_passages);
   return request;
 }
@@ -683,11 +677,11 @@ absl::StatusOr<v1::SearchRequest> SearchRequestFrom(const ParsedArgs& args) {
   v1::SearchRequest request;
   request.set_query(args.Text());
   v1::PassageKind kind = v1::PASSAGE_KIND_UNSPECIFIED;
-  CITEKB_CLI_RETURN_IF_ERROR(GetEnum(args, "kind", PassageKinds(), &kind));
+  CITEKB_RETURN_IF_ERROR(GetEnum(args, "kind", PassageKinds(), &kind));
   request.set_kind(kind);
   GetString(args, "section", request.mutable_section_id());
   int32_t page_size = 0;
-  CITEKB_CLI_RETURN_IF_ERROR(GetInt32(args, "page-size", &page_size));
+  CITEKB_RETURN_IF_ERROR(GetInt32(args, "page-size", &page_size));
   request.set_page_size(page_size);
   GetString(args, "page-token", request.mutable_page_token());
   return request;
@@ -725,14 +719,14 @@ absl::StatusOr<v1::ListCitationsRequest> ListCitationsRequestFrom(
   };
   v1::ListCitationsRequest request;
   v1::CitationKind kind = v1::CITATION_KIND_UNSPECIFIED;
-  CITEKB_CLI_RETURN_IF_ERROR(GetEnum(args, "kind", *kKinds, &kind));
+  CITEKB_RETURN_IF_ERROR(GetEnum(args, "kind", *kKinds, &kind));
   request.set_kind(kind);
   GetString(args, "section", request.mutable_section_id());
   GetString(args, "pmid", request.mutable_pmid());
   GetString(args, "doi", request.mutable_doi());
   GetString(args, "text", request.mutable_cited_text());
   int32_t page_size = 0;
-  CITEKB_CLI_RETURN_IF_ERROR(GetInt32(args, "page-size", &page_size));
+  CITEKB_RETURN_IF_ERROR(GetInt32(args, "page-size", &page_size));
   request.set_page_size(page_size);
   GetString(args, "page-token", request.mutable_page_token());
   return request;
@@ -754,7 +748,7 @@ absl::StatusOr<v1::ListRelatedLinksRequest> ListRelatedLinksRequestFrom(
       };
   v1::ListRelatedLinksRequest request;
   v1::RelatedLinkKind kind = v1::RELATED_LINK_KIND_UNSPECIFIED;
-  CITEKB_CLI_RETURN_IF_ERROR(GetEnum(args, "kind", *kKinds, &kind));
+  CITEKB_RETURN_IF_ERROR(GetEnum(args, "kind", *kKinds, &kind));
   request.set_kind(kind);
   GetString(args, "article", request.mutable_article_id());
   return request;
@@ -771,7 +765,7 @@ absl::StatusOr<v1::EvaluateStackRequest> EvaluateStackRequestFrom(
   v1::EvaluateStackRequest request;
   request.set_text(args.Text());
   v1::Timing timing = v1::TIMING_UNSPECIFIED;
-  CITEKB_CLI_RETURN_IF_ERROR(GetEnum(args, "timing", *kTimings, &timing));
+  CITEKB_RETURN_IF_ERROR(GetEnum(args, "timing", *kTimings, &timing));
   request.set_timing(timing);
   // with_fat_meal has presence: neither flag leaves it unset ("unstated"),
   // which the server treats differently from "without a meal".
@@ -783,7 +777,7 @@ absl::StatusOr<v1::EvaluateStackRequest> EvaluateStackRequestFrom(
   if (args.Has("without-meal")) request.set_with_fat_meal(false);
   if (args.Has("serum")) {
     double serum = 0;
-    CITEKB_CLI_RETURN_IF_ERROR(GetDouble(args, "serum", &serum));
+    CITEKB_RETURN_IF_ERROR(GetDouble(args, "serum", &serum));
     request.set_serum_25ohd_ng_ml(serum);
   }
   for (const std::string& medication : args.Values("medication")) {
