@@ -162,6 +162,13 @@ class Searcher {
   std::string CorrectSpelling(const std::string& word) const;
   static constexpr size_t kMaxCachedSpellings = 100000;
 
+  // How many passages have `term` (an FTS5 term) in their text; 0 for a
+  // term the index has never seen.
+  int64_t PassagesWithTerm(const std::string& term) const {
+    auto it = vocabulary_.find(term);
+    return it == vocabulary_.end() ? 0 : it->second;
+  }
+
   // Passages in the index, for idf.
   int64_t passage_count() const { return passages_->rows(); }
 

@@ -1,0 +1,209 @@
+#include "service/understand/question_reader.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "indexer/base/status_macros.h"
+
+namespace citekb {
+namespace {
+
+// When a question asks several things, the most specific leads: "how much
+// is too much" asks about safety, "when and how much" about timing.
+constexpr Intent kIntentPrecedence[] = {
+    knowledgepb::INTENT_SAFETY,     knowledgepb::INTENT_INTERACTION,
+    knowledgepb::INTENT_RATIO,      knowledgepb::INTENT_EVIDENCE,
+    knowledgepb::INTENT_MONITORING, knowledgepb::INTENT_TIMING,
+    knowledgepb::INTENT_DEFICIENCY, knowledgepb::INTENT_COMPARISON,
+    knowledgepb::INTENT_DOSE,       knowledgepb::INTENT_DEFINITION,
+    knowledgepb::INTENT_MECHANISM,
+};
+
+// Where a sentence of the message ends: ".", "?", "!", ";" or a line
+// break, but not a decimal point.
+bool EndsClause(absl::string_view text, size_t i) {
+  const char c = text[i];
+  if (c == '\n' || c == '?' || c == '!' || c == ';') return true;
+  if (c != '.') return false;
+  const bool digit_before =
+      i > 0 && absl::ascii_isdigit(static_cast<unsigned char>(text[i - 1]));
+  const bool digit_after =
+      i + 1 < text.size() &&
+      absl::ascii_isdigit(static_cast<unsigned char>(text[i + 1]));
+  return !(digit_before && digit_after);
+}
+
+bool IsNumber(const std::string& term) {
+  return !term.empty() && std::all_of(term.begin(), term.end(), [](char c) {
+    return absl::ascii_isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+void SortIntents(std::vector<Intent>& intents) {
+  auto rank = [](Intent intent) {
+    const auto* at = std::find(std::begin(kIntentPrecedence),
+                               std::end(kIntentPrecedence), intent);
+    return at - std::begin(kIntentPrecedence);
+  };
+  std::stable_sort(intents.begin(), intents.end(),
+                   [&](Intent a, Intent b) { return rank(a) < rank(b); });
+}
+
+}  // namespace
+
+bool AnalyzedQuestion::Asks(Intent i) const {
+  return std::find(intents.begin(), intents.end(), i) != intents.end();
+}
+
+bool AnalyzedQuestion::Names(int concept_id) const {
+  for (const AskedConcept& c : concepts) {
+    if (c.concept_id == concept_id) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<AnalyzedQuestion> QuestionReader::Read(
+    absl::string_view text) const {
+  CITEKB_ASSIGN_OR_RETURN(std::vector<Clause> clauses, SplitClauses(text));
+  AnalyzedQuestion question;
+  for (const Clause& clause : clauses) {
+    CITEKB_RETURN_IF_ERROR(ReadClause(clause, question));
+  }
+  SortIntents(question.intents);
+  WeighUncovered(question);
+  return question;
+}
+
+absl::StatusOr<std::vector<QuestionReader::Clause>>
+QuestionReader::SplitClauses(absl::string_view text) const {
+  std::vector<Clause> clauses;
+  int question_clause = -1;
+  int asking_clause = -1;
+  size_t start = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    if (i < text.size() && !EndsClause(text, i)) continue;
+    CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms,
+                            lexicon_.Terms(text.substr(start, i - start)));
+    if (!terms.empty()) {
+      CorrectSpelling(terms);
+      if (i < text.size() && text[i] == '?') {
+        question_clause = static_cast<int>(clauses.size());
+      }
+      if (!lexicon_.AskedIntents(terms).empty()) {
+        asking_clause = static_cast<int>(clauses.size());
+      }
+      clauses.push_back({std::move(terms), false});
+    }
+    start = i + 1;
+  }
+  // The question is the last sentence with a question mark, else the last
+  // that asks something, else the last.
+  int asked = question_clause >= 0 ? question_clause : asking_clause;
+  if (asked < 0) asked = static_cast<int>(clauses.size()) - 1;
+  for (int i = 0; i < static_cast<int>(clauses.size()); ++i) {
+    clauses[i].preamble = i != asked;
+  }
+  return clauses;
+}
+
+void QuestionReader::CorrectSpelling(std::vector<std::string>& terms) const {
+  const std::vector<bool> fillers = lexicon_.Fillers(terms);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (fillers[i] || IsNumber(terms[i]) || lexicon_.Knows(terms[i]) ||
+        searcher_.PassagesWithTerm(terms[i]) > 0) {
+      continue;
+    }
+    std::string corrected = searcher_.CorrectSpelling(terms[i]);
+    if (!corrected.empty()) terms[i] = std::move(corrected);
+  }
+}
+
+absl::Status QuestionReader::ReadClause(const Clause& clause,
+                                        AnalyzedQuestion& question) const {
+  const std::vector<std::string>& terms = clause.terms;
+  std::vector<bool> taken = lexicon_.Fillers(terms);
+  for (const Lexicon::IntentMatch& m : lexicon_.AskedIntents(terms)) {
+    if (!question.Asks(m.value)) question.intents.push_back(m.value);
+  }
+  for (const Lexicon::ConceptMatch& m : lexicon_.Concepts(terms)) {
+    for (int i = m.begin; i < m.end; ++i) taken[i] = true;
+    if (question.Names(m.value)) continue;
+    CITEKB_ASSIGN_OR_RETURN(const double idf, ConceptIdf(m.value));
+    question.concepts.push_back({.concept_id = m.value,
+                                 .weight = idf,
+                                 .covered = idf > 0,
+                                 .in_preamble = clause.preamble});
+  }
+  if (!clause.preamble) {
+    question.continues = lexicon_.OpensOnContinuation(terms);
+    for (const std::string& term : terms) {
+      question.refers_back = question.refers_back || lexicon_.IsAnaphor(term);
+    }
+  }
+  ReadWords(clause, taken, question);
+  return absl::OkStatus();
+}
+
+void QuestionReader::ReadWords(const Clause& clause,
+                               const std::vector<bool>& taken,
+                               AnalyzedQuestion& question) const {
+  for (size_t i = 0; i < clause.terms.size(); ++i) {
+    const std::string& term = clause.terms[i];
+    if (taken[i] || IsNumber(term)) continue;
+    const int64_t passages = searcher_.PassagesWithTerm(term);
+    if (passages == 0) {
+      ++question.unknown_words;
+      continue;
+    }
+    const bool seen =
+        std::any_of(question.words.begin(), question.words.end(),
+                    [&](const AskedWord& w) { return w.term == term; });
+    if (!seen) {
+      // Words are weaker evidence than named concepts.
+      question.words.push_back({term, 0.5 * Idf(passages), clause.preamble});
+    }
+  }
+}
+
+double QuestionReader::Idf(int64_t passages) const {
+  const double n = static_cast<double>(searcher_.passage_count());
+  const double df = static_cast<double>(passages);
+  return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
+
+absl::StatusOr<double> QuestionReader::ConceptIdf(int concept_id) const {
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = concept_idf_.find(concept_id); it != concept_idf_.end())
+      return it->second;
+  }
+  CITEKB_ASSIGN_OR_RETURN(
+      const int64_t passages,
+      searcher_.CountMatching(lexicon_.SearchNames(concept_id)));
+  const double idf = passages == 0 ? 0 : Idf(passages);
+  absl::MutexLock lock(&mu_);
+  concept_idf_.emplace(concept_id, idf);
+  return idf;
+}
+
+void QuestionReader::WeighUncovered(AnalyzedQuestion& question) const {
+  double covered_total = 0;
+  int covered = 0;
+  bool question_names_covered = false;
+  for (const AskedConcept& c : question.concepts) {
+    if (!c.covered) continue;
+    covered_total += c.weight;
+    ++covered;
+    question_names_covered = question_names_covered || !c.in_preamble;
+  }
+  const double typical = covered > 0 ? covered_total / covered : 1.5;
+  for (AskedConcept& c : question.concepts) {
+    if (!c.covered) c.weight = typical;
+    // What the preamble names is context, unless the question itself names
+    // nothing: "I take 5000 IU of D3. Is that too much?"
+    if (c.in_preamble && question_names_covered) c.weight *= 0.5;
+  }
+}
+
+}  // namespace citekb
