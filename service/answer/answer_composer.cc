@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "indexer/base/status_macros.h"
 #include "indexer/format/index_schema.h"
+#include "service/knowledge_base/api_messages.h"
 #include "service/knowledge_base/knowledge_base.h"  // Request limits.
 #include "service/search/query_analyzer.h"
 
@@ -165,12 +166,11 @@ void Reweigh(const Question& question, PassageHit& hit) {
   const std::string lower_resolved = absl::AsciiStrToLower(question.resolved);
   const bool asks_amount = absl::StrContains(lower_resolved, "how much") ||
                            absl::StrContains(lower_resolved, "how many");
-  if (hit.stored_passage().article_id() == kSafetyReferencesArticleId &&
+  if (hit.stored->article_id == kSafetyReferencesArticleId &&
       !AsksAboutSafety(lower_resolved)) {
     hit.score *= kSafetyReferenceWeight;
   }
-  if (hit.stored_passage().kind() != v1::PASSAGE_KIND_TABLE_ROW || asks_amount)
-    return;
+  if (hit.stored->kind != StoredPassage::Kind::kTableRow || asks_amount) return;
   bool mentions_amount = false;
   for (const TermGroup& g : question.query.groups) {
     mentions_amount = mentions_amount || g.word == "dose" ||
@@ -189,9 +189,8 @@ absl::Status PromoteMatchingFaq(const Searcher& searcher,
                                 std::vector<Candidate>& candidates) {
   CITEKB_ASSIGN_OR_RETURN(std::vector<FaqHit> faqs,
                           searcher.MatchFaqs(phrase_query, 1));
-  if (faqs.empty() || faqs[0].faq.answer_incomplete()) return absl::OkStatus();
-  const std::string faq_question =
-      absl::AsciiStrToLower(faqs[0].faq.question());
+  if (faqs.empty() || faqs[0].faq->answer_incomplete) return absl::OkStatus();
+  const std::string faq_question = absl::AsciiStrToLower(faqs[0].faq->question);
   double covered = 0;
   for (const TermGroup& g : question.query.groups) {
     if (Mentions(faq_question, g)) covered += question.idf.at(g.word);
@@ -199,7 +198,7 @@ absl::Status PromoteMatchingFaq(const Searcher& searcher,
   if (covered < 0.6 * question.total_weight) return absl::OkStatus();
   auto it = std::find_if(candidates.begin(), candidates.end(),
                          [&](const Candidate& c) {
-                           return c.hit.rowid() == faqs[0].passage_rowid;
+                           return c.hit.rowid() == faqs[0].faq->passage_rowid;
                          });
   if (it != candidates.end()) {
     Candidate faq = std::move(*it);
@@ -265,11 +264,10 @@ void SuggestFollowUps(const Store& store,
                       const absl::flat_hash_set<std::string>& quoted_passages,
                       v1::AskResponse& response) {
   static_assert(Store::kLeadingFaqs >= 3 + 3);
-  for (const v1::Faq& faq : store.leading_faqs()) {
-    if (!faq.answer_incomplete() &&
-        !quoted_passages.contains(faq.passage_id()) &&
+  for (const StoredFaq& faq : store.leading_faqs()) {
+    if (!faq.answer_incomplete && !quoted_passages.contains(faq.passage_id) &&
         response.follow_ups_size() < 3) {
-      response.add_follow_ups(faq.question());
+      response.add_follow_ups(faq.question);
     }
   }
 }
@@ -291,7 +289,7 @@ std::vector<std::pair<double, size_t>> ScoreSentences(
       candidate.hit.stored->sentences;
   std::vector<std::pair<double, size_t>> scored;
   for (size_t i = 0; i < sentences.size(); ++i) {
-    if (candidate.hit.stored_passage().kind() == v1::PASSAGE_KIND_FAQ && i == 0)
+    if (candidate.hit.stored->kind == StoredPassage::Kind::kFaq && i == 0)
       continue;
     const std::string lower = absl::AsciiStrToLower(sentences[i].text);
     double score = 0;
@@ -315,7 +313,7 @@ void Quote(const Question& question, const Candidate& candidate, size_t rank,
   const std::vector<StoredSentence>& sentences =
       candidate.hit.stored->sentences;
   const bool table_row =
-      candidate.hit.stored_passage().kind() == v1::PASSAGE_KIND_TABLE_ROW;
+      candidate.hit.stored->kind == StoredPassage::Kind::kTableRow;
   const std::string row_key =
       table_row && !sentences.empty()
           ? sentences[0].text.substr(0, sentences[0].text.find(": ") + 2)
@@ -330,8 +328,7 @@ void Quote(const Question& question, const Candidate& candidate, size_t rank,
     if (table_row && index > 0) text = absl::StrCat(row_key, text);
     if (!seen_text.insert(absl::AsciiStrToLower(text)).second) continue;
     chosen.push_back({rank, index, std::move(text), sentences[index].source_ids,
-                      sentences[index].anecdotal,
-                      candidate.hit.stored_passage().id()});
+                      sentences[index].anecdotal, candidate.hit.stored->id});
     ++taken;
   }
 }
@@ -379,8 +376,9 @@ absl::Status WriteAnswer(const Store& store,
   response.set_answer(absl::StrJoin(parts, " "));
   response.set_answered(true);
   for (const std::string& id : citation_order) {
-    CITEKB_ASSIGN_OR_RETURN(v1::Citation citation, store.CitationById(id));
-    *response.add_citations() = std::move(citation);
+    CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredCitation> citation,
+                            store.CitationById(id));
+    *response.add_citations() = CitationMessage(*citation);
   }
   return absl::OkStatus();
 }
@@ -406,8 +404,10 @@ absl::Status AddPassages(const Searcher& searcher,
   if (quote_passages) {
     CITEKB_RETURN_IF_ERROR(searcher.AddSnippets(phrase_query, returned));
   }
-  for (const PassageHit* hit : returned)
-    *response.add_passages() = hit->ToPassage(quote_passages);
+  for (const PassageHit* hit : returned) {
+    *response.add_passages() =
+        PassageMessage(*hit->stored, hit->score, hit->snippet, quote_passages);
+  }
   return absl::OkStatus();
 }
 

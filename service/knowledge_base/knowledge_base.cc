@@ -8,95 +8,101 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "indexer/article/links.h"
 #include "indexer/base/status_macros.h"
-#include "indexer/base/utf8.h"
 #include "indexer/format/index_schema.h"
 #include "service/answer/answer_composer.h"
+#include "service/knowledge_base/api_messages.h"
+#include "service/knowledge_base/paging.h"
+#include "service/knowledge_base/request_validation.h"
 #include "service/search/query_analyzer.h"
 
 namespace citekb {
 namespace {
 
-absl::Status Invalid(absl::string_view field, absl::string_view reason) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", reason));
+// The stack evaluator for the rules stored in the index; null when it has
+// none.
+absl::StatusOr<std::unique_ptr<StackEvaluator>> LoadStackEvaluator(
+    const Store& store, const std::string& index_path) {
+  if (store.stack_rules_text().empty()) return nullptr;
+  rulespb::StackRules rules;
+  if (!google::protobuf::TextFormat::ParseFromString(store.stack_rules_text(),
+                                                     &rules)) {
+    return absl::DataLossError(absl::StrCat(
+        index_path,
+        ": the stored stack rules cannot be read: rebuild the index"));
+  }
+  auto evaluator = std::make_unique<StackEvaluator>(std::move(rules));
+  if (!evaluator->ok()) {
+    return absl::DataLossError(absl::StrCat(
+        index_path, ": the stored stack rules have unusable names"));
+  }
+  return evaluator;
 }
 
-// User text: not blank, bounded, valid UTF-8 (strictly: gRPC callers are
-// held to it by the parser, direct callers are not), and no control
-// characters but whitespace: not C0, not DEL, not C1 (U+0080..U+009F).
-absl::Status ValidateText(absl::string_view field, absl::string_view text,
-                          size_t max_bytes, bool required) {
-  if (absl::StripAsciiWhitespace(text).empty()) {
-    return required ? Invalid(field, "must not be empty") : absl::OkStatus();
+// Every citation the rules' evidence names, by id. DATA_LOSS when the
+// index lacks one: its rules and its text came from different builds.
+absl::StatusOr<absl::flat_hash_map<std::string, v1::Citation>>
+ResolveRuleCitations(const Store& store, const rulespb::StackRules& rules,
+                     const std::string& index_path) {
+  absl::flat_hash_map<std::string, v1::Citation> citations;
+  auto resolve = [&](const rulespb::Evidence& evidence) -> absl::Status {
+    for (const std::string& id : evidence.citation_ids()) {
+      if (citations.contains(id)) continue;
+      absl::StatusOr<std::shared_ptr<const StoredCitation>> citation =
+          store.CitationById(id);
+      if (!citation.ok()) {
+        return absl::DataLossError(
+            absl::StrCat(index_path, ": the stack rules cite ", id,
+                         ", which the index lacks: rebuild it"));
+      }
+      citations.emplace(id, CitationMessage(**citation));
+    }
+    return absl::OkStatus();
+  };
+  for (const rulespb::Rule& rule : rules.rules()) {
+    for (const rulespb::Evidence& evidence : rule.evidence()) {
+      CITEKB_RETURN_IF_ERROR(resolve(evidence));
+    }
+    for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
+      for (const rulespb::Evidence& evidence : counterpoint.evidence()) {
+        CITEKB_RETURN_IF_ERROR(resolve(evidence));
+      }
+    }
   }
-  if (text.size() > max_bytes) {
-    return Invalid(field, absl::StrCat("is ", text.size(),
-                                       " bytes; the limit is ", max_bytes));
+  return citations;
+}
+
+absl::Status ValidateAskRequest(const v1::AskRequest& request) {
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("question", request.question(), kMaxQuestionBytes, true));
+  if (request.history_size() > kMaxHistoryTurns) {
+    return Invalid("history",
+                   absl::StrCat("has ", request.history_size(),
+                                " turns; the limit is ", kMaxHistoryTurns));
   }
-  if (!IsStructurallyValidUtf8(text))
-    return Invalid(field, "is not valid UTF-8");
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char u = static_cast<unsigned char>(text[i]);
-    const bool c0 = u < 0x20 && u != '\n' && u != '\t' && u != '\r';
-    const bool c1 = u == 0xC2 && i + 1 < text.size() &&
-                    static_cast<unsigned char>(text[i + 1]) < 0xA0;
-    if (c0 || u == 0x7F || c1)
-      return Invalid(field, "contains control characters");
+  for (int i = 0; i < request.history_size(); ++i) {
+    const std::string field = absl::StrCat("history[", i, "]");
+    if (!v1::Role_IsValid(request.history(i).role())) {
+      return Invalid(absl::StrCat(field, ".role"), "is not a known role");
+    }
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".text"),
+                                        request.history(i).text(),
+                                        kMaxQuestionBytes * 4, false));
+  }
+  if (request.max_passages() < 0 || request.max_passages() > kMaxMaxPassages) {
+    return Invalid("max_passages", absl::StrCat("must be between 0 (default ",
+                                                kDefaultMaxPassages, ") and ",
+                                                kMaxMaxPassages));
+  }
+  if (!v1::PassageDetail_IsValid(request.passage_detail())) {
+    return Invalid("passage_detail", "is not a known passage detail");
   }
   return absl::OkStatus();
-}
-
-// Stable across processes and builds, so that a token from one replica
-// works on another.
-uint32_t Fingerprint(absl::string_view text) {
-  uint32_t hash = 2166136261u;
-  for (char c : text) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 16777619u;
-  }
-  return hash;
-}
-
-// AIP-158 page tokens: opaque to clients, tied to the query they came from.
-std::string PageToken(int offset, absl::string_view query_key) {
-  return absl::WebSafeBase64Escape(
-      absl::StrCat("v1:", offset, ":", Fingerprint(query_key)));
-}
-
-absl::StatusOr<int> ParsePageToken(absl::string_view token,
-                                   absl::string_view query_key) {
-  if (token.empty()) return 0;
-  std::string decoded;
-  std::vector<std::string> parts;
-  int offset = 0;
-  uint32_t fingerprint = 0;
-  if (token.size() > 100 || !absl::WebSafeBase64Unescape(token, &decoded) ||
-      (parts = absl::StrSplit(decoded, ':')).size() != 3 || parts[0] != "v1" ||
-      !absl::SimpleAtoi(parts[1], &offset) || offset < 0 ||
-      !absl::SimpleAtoi(parts[2], &fingerprint)) {
-    return Invalid("page_token", "is not a token this server issued");
-  }
-  if (fingerprint != Fingerprint(query_key)) {
-    return Invalid("page_token", "belongs to a different query or filter");
-  }
-  return offset;
-}
-
-absl::StatusOr<int> PageSize(int requested) {
-  if (requested < 0) return Invalid("page_size", "must not be negative");
-  if (requested == 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);  // AIP-158: coerce, don't fail.
-}
-
-absl::Status ValidateId(absl::string_view field, absl::string_view id) {
-  return ValidateText(field, id, 1000, /*required=*/false);
 }
 
 // The most severe findings open the answer, each as one answer sentence
@@ -153,6 +159,80 @@ void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
   }
 }
 
+// The request's PMID as the index has it: digits, without "pmid:".
+absl::StatusOr<std::string> IndexedPmid(absl::string_view pmid) {
+  pmid = absl::StripAsciiWhitespace(pmid);
+  absl::ConsumePrefix(&pmid, "pmid:");
+  if (!std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
+    return Invalid("pmid", "must be digits, e.g. 11684396");
+  }
+  return std::string(pmid);
+}
+
+// The request's DOI as the index has it: lower-case, without "doi:" or the
+// resolver's URL.
+std::string IndexedDoi(absl::string_view doi) {
+  const std::string lower =
+      absl::AsciiStrToLower(absl::StripAsciiWhitespace(doi));
+  absl::string_view bare = lower;
+  absl::ConsumePrefix(&bare, "doi:");
+  absl::ConsumePrefix(&bare, "https://doi.org/");
+  return std::string(bare);
+}
+
+// The citation id for what users paste: an id, a bare PMID, PMCID or DOI,
+// or a URL that names one. Empty when `id` is none of these (it may still
+// be a cited URL).
+std::string CanonicalCitationId(const std::string& id) {
+  const std::string lower = absl::AsciiStrToLower(id);
+  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:") ||
+      absl::StartsWith(lower, kArticleCitationPrefix)) {
+    return lower;
+  }
+  if (absl::StartsWith(lower, "url:")) {
+    return absl::StrCat("url:", id.substr(4));
+  }
+  if (absl::StartsWith(lower, "pmcid:")) {
+    return absl::StrCat("pmcid:", absl::AsciiStrToUpper(id.substr(6)));
+  }
+  if (std::all_of(id.begin(), id.end(), absl::ascii_isdigit)) {
+    return absl::StrCat("pmid:", id);
+  }
+  if (absl::StartsWith(lower, "pmc") &&
+      std::all_of(id.begin() + 3, id.end(), absl::ascii_isdigit)) {
+    return absl::StrCat("pmcid:", absl::AsciiStrToUpper(id));
+  }
+  if (absl::StartsWith(lower, "10.")) return absl::StrCat("doi:", lower);
+  if (absl::StartsWith(lower, "http://") ||
+      absl::StartsWith(lower, "https://")) {
+    ClassifiedLink link = ClassifyLink(id);
+    if (link.source.has_value()) return link.source->id;
+  }
+  return "";
+}
+
+absl::Status ValidateEvaluateStackRequest(
+    const v1::EvaluateStackRequest& request) {
+  CITEKB_RETURN_IF_ERROR(
+      ValidateText("text", request.text(), kMaxStackTextBytes, false));
+  for (int i = 0; i < request.doses_size() && i < kMaxStackDoses; ++i) {
+    const v1::Dose& dose = request.doses(i);
+    const std::string field = absl::StrCat("doses[", i, "]");
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".compound"),
+                                        dose.compound(), 200, false));
+    CITEKB_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
+    CITEKB_RETURN_IF_ERROR(
+        ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
+  }
+  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications;
+       ++i) {
+    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat("medications[", i, "]"),
+                                        request.medications(i), 200, false));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
@@ -161,46 +241,13 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
                           Store::Open(index_path));
   CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Searcher> searcher,
                           Searcher::Create(*store));
-  std::unique_ptr<StackEvaluator> evaluator;
-  if (!store->stack_rules_text().empty()) {
-    rulespb::StackRules rules;
-    if (!google::protobuf::TextFormat::ParseFromString(
-            store->stack_rules_text(), &rules)) {
-      return absl::DataLossError(absl::StrCat(
-          index_path,
-          ": the stored stack rules cannot be read: rebuild the index"));
-    }
-    evaluator = std::make_unique<StackEvaluator>(std::move(rules));
-    if (!evaluator->ok()) {
-      return absl::DataLossError(absl::StrCat(
-          index_path, ": the stored stack rules have unusable names"));
-    }
-  }
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<StackEvaluator> evaluator,
+                          LoadStackEvaluator(*store, index_path));
   absl::flat_hash_map<std::string, v1::Citation> finding_citations;
   if (evaluator != nullptr) {
-    auto resolve = [&](const rulespb::Evidence& evidence) -> absl::Status {
-      for (const std::string& id : evidence.citation_ids()) {
-        if (finding_citations.contains(id)) continue;
-        absl::StatusOr<v1::Citation> citation = store->CitationById(id);
-        if (!citation.ok()) {
-          return absl::DataLossError(
-              absl::StrCat(index_path, ": the stack rules cite ", id,
-                           ", which the index lacks: rebuild it"));
-        }
-        finding_citations.emplace(id, *std::move(citation));
-      }
-      return absl::OkStatus();
-    };
-    for (const rulespb::Rule& rule : evaluator->rules().rules()) {
-      for (const rulespb::Evidence& evidence : rule.evidence()) {
-        CITEKB_RETURN_IF_ERROR(resolve(evidence));
-      }
-      for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
-        for (const rulespb::Evidence& evidence : counterpoint.evidence()) {
-          CITEKB_RETURN_IF_ERROR(resolve(evidence));
-        }
-      }
-    }
+    CITEKB_ASSIGN_OR_RETURN(
+        finding_citations,
+        ResolveRuleCitations(*store, evaluator->rules(), index_path));
   }
   return std::unique_ptr<KnowledgeBase>(
       new KnowledgeBase(std::move(store), std::move(searcher),
@@ -209,30 +256,7 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
 
 absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(
     const v1::AskRequest& request) const {
-  CITEKB_RETURN_IF_ERROR(
-      ValidateText("question", request.question(), kMaxQuestionBytes, true));
-  if (request.history_size() > kMaxHistoryTurns) {
-    return Invalid("history",
-                   absl::StrCat("has ", request.history_size(),
-                                " turns; the limit is ", kMaxHistoryTurns));
-  }
-  for (int i = 0; i < request.history_size(); ++i) {
-    const std::string field = absl::StrCat("history[", i, "]");
-    if (!v1::Role_IsValid(request.history(i).role())) {
-      return Invalid(absl::StrCat(field, ".role"), "is not a known role");
-    }
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".text"),
-                                        request.history(i).text(),
-                                        kMaxQuestionBytes * 4, false));
-  }
-  if (request.max_passages() < 0 || request.max_passages() > kMaxMaxPassages) {
-    return Invalid("max_passages", absl::StrCat("must be between 0 (default ",
-                                                kDefaultMaxPassages, ") and ",
-                                                kMaxMaxPassages));
-  }
-  if (!v1::PassageDetail_IsValid(request.passage_detail())) {
-    return Invalid("passage_detail", "is not a known passage detail");
-  }
+  CITEKB_RETURN_IF_ERROR(ValidateAskRequest(request));
   CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response,
                           ComposeAnswer(*searcher_, *store_, request));
   if (stack_evaluator_ == nullptr) return response;
@@ -268,10 +292,14 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
                           searcher_->Prepare(query.Phrases()));
   CITEKB_ASSIGN_OR_RETURN(
       std::vector<PassageHit> hits,
-      searcher_->SearchPassages(phrases, {request.kind(), request.section_id()},
-                                page_size, offset, &total));
+      searcher_->SearchPassages(
+          phrases, {PassageKindFilter(request.kind()), request.section_id()},
+          page_size, offset, &total));
   v1::SearchResponse response;
-  for (const PassageHit& hit : hits) *response.add_passages() = hit.ToPassage();
+  for (const PassageHit& hit : hits) {
+    *response.add_passages() =
+        PassageMessage(*hit.stored, hit.score, hit.snippet);
+  }
   response.set_total_size(static_cast<int32_t>(total));
   // In 64 bits: a forged token may carry an offset near INT_MAX.
   if (int64_t{offset} + page_size < total) {
@@ -283,26 +311,38 @@ absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(
 absl::StatusOr<v1::ListSectionsResponse> KnowledgeBase::ListSections(
     const v1::ListSectionsRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Section> sections,
+  CITEKB_ASSIGN_OR_RETURN(std::vector<StoredSection> sections,
                           store_->ListSections(request.article_id()));
   v1::ListSectionsResponse response;
-  for (v1::Section& s : sections) *response.add_sections() = std::move(s);
+  response.mutable_sections()->Reserve(static_cast<int>(sections.size()));
+  for (StoredSection& section : sections) {
+    *response.add_sections() = SectionMessage(std::move(section));
+  }
   return response;
 }
 
 absl::StatusOr<v1::GetSectionResponse> KnowledgeBase::GetSection(
     const v1::GetSectionRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateText("id", request.id(), 1000, true));
-  return store_->GetSection(request.id());
+  absl::StatusOr<SectionContents> contents = store_->GetSection(request.id());
+  if (absl::IsNotFound(contents.status())) {
+    return absl::NotFoundError(absl::StrCat("id: no section \"", request.id(),
+                                            "\" (ListSections gives the ids)"));
+  }
+  CITEKB_RETURN_IF_ERROR(contents.status());
+  return GetSectionResponse(*std::move(contents));
 }
 
 absl::StatusOr<v1::ListFaqsResponse> KnowledgeBase::ListFaqs(
     const v1::ListFaqsRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateId("article_id", request.article_id()));
-  CITEKB_ASSIGN_OR_RETURN(std::vector<v1::Faq> faqs,
+  CITEKB_ASSIGN_OR_RETURN(std::vector<StoredFaq> faqs,
                           store_->ListFaqs(request.article_id()));
   v1::ListFaqsResponse response;
-  for (v1::Faq& faq : faqs) *response.add_faqs() = std::move(faq);
+  response.mutable_faqs()->Reserve(static_cast<int>(faqs.size()));
+  for (StoredFaq& faq : faqs) {
+    *response.add_faqs() = FaqMessage(std::move(faq));
+  }
   return response;
 }
 
@@ -316,20 +356,10 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
   CITEKB_RETURN_IF_ERROR(ValidateId("doi", request.doi()));
   CITEKB_RETURN_IF_ERROR(ValidateText("cited_text", request.cited_text(),
                                       kMaxQuestionBytes, false));
-  absl::string_view pmid_view = absl::StripAsciiWhitespace(request.pmid());
-  absl::ConsumePrefix(&pmid_view, "pmid:");
-  const std::string pmid(pmid_view);
-  if (!pmid.empty() &&
-      !std::all_of(pmid.begin(), pmid.end(), absl::ascii_isdigit)) {
-    return Invalid("pmid", "must be digits, e.g. 11684396");
-  }
-  const std::string lower_doi =
-      absl::AsciiStrToLower(absl::StripAsciiWhitespace(request.doi()));
-  absl::string_view doi_view = lower_doi;
-  absl::ConsumePrefix(&doi_view, "doi:");
-  absl::ConsumePrefix(&doi_view, "https://doi.org/");
-  const std::string doi(doi_view);
-  CitationFilter filter{request.kind(), request.section_id(), pmid, doi};
+  CITEKB_ASSIGN_OR_RETURN(const std::string pmid, IndexedPmid(request.pmid()));
+  const std::string doi = IndexedDoi(request.doi());
+  CitationFilter filter{CitationKindFilter(request.kind()),
+                        request.section_id(), pmid, doi};
   std::unique_ptr<CitedTextFilter> cited_text;
   if (!absl::StripAsciiWhitespace(request.cited_text()).empty()) {
     AnalyzedQuery words = AnalyzeQuery(request.cited_text());
@@ -349,10 +379,13 @@ absl::StatusOr<v1::ListCitationsResponse> KnowledgeBase::ListCitations(
                           ParsePageToken(request.page_token(), query_key));
   int64_t total = 0;
   CITEKB_ASSIGN_OR_RETURN(
-      std::vector<v1::Citation> citations,
+      std::vector<StoredCitation> citations,
       store_->ListCitations(filter, page_size, offset, &total));
   v1::ListCitationsResponse response;
-  for (v1::Citation& c : citations) *response.add_citations() = std::move(c);
+  response.mutable_citations()->Reserve(static_cast<int>(citations.size()));
+  for (StoredCitation& citation : citations) {
+    *response.add_citations() = CitationMessage(std::move(citation));
+  }
   response.set_total_size(static_cast<int32_t>(total));
   // In 64 bits: a forged token may carry an offset near INT_MAX.
   if (int64_t{offset} + page_size < total) {
@@ -365,40 +398,22 @@ absl::StatusOr<v1::Citation> KnowledgeBase::GetCitation(
     const v1::GetCitationRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateText("id", request.id(), 2000, true));
   const std::string id(absl::StripAsciiWhitespace(request.id()));
-  std::string lower = absl::AsciiStrToLower(id);
-  // Accept what users paste: an id, a bare PMID/PMCID/DOI, or a URL.
-  std::string canonical;
-  if (absl::StartsWith(lower, "pmid:") || absl::StartsWith(lower, "doi:") ||
-      absl::StartsWith(lower, kArticleCitationPrefix)) {
-    canonical = lower;
-  } else if (absl::StartsWith(lower, "url:")) {
-    canonical = absl::StrCat("url:", id.substr(4));
-  } else if (absl::StartsWith(lower, "pmcid:")) {
-    canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id.substr(6)));
-  } else if (std::all_of(id.begin(), id.end(), absl::ascii_isdigit)) {
-    canonical = absl::StrCat("pmid:", id);
-  } else if (absl::StartsWith(lower, "pmc") &&
-             std::all_of(id.begin() + 3, id.end(), absl::ascii_isdigit)) {
-    canonical = absl::StrCat("pmcid:", absl::AsciiStrToUpper(id));
-  } else if (absl::StartsWith(lower, "10.")) {
-    canonical = absl::StrCat("doi:", lower);
-  } else if (absl::StartsWith(lower, "http://") ||
-             absl::StartsWith(lower, "https://")) {
-    ClassifiedLink link = ClassifyLink(id);
-    if (link.source.has_value()) canonical = link.source->id;
+  if (const std::string canonical = CanonicalCitationId(id);
+      !canonical.empty()) {
+    absl::StatusOr<std::shared_ptr<const StoredCitation>> citation =
+        store_->CitationById(canonical);
+    if (citation.ok()) return CitationMessage(**citation);
+    if (!absl::IsNotFound(citation.status())) return citation.status();
   }
-  if (!canonical.empty()) {
-    absl::StatusOr<v1::Citation> citation = store_->CitationById(canonical);
-    if (!absl::IsNotFound(citation.status())) return citation;
-  }
-  absl::StatusOr<v1::Citation> by_url = store_->CitationByUrl(id);
+  absl::StatusOr<StoredCitation> by_url = store_->CitationByUrl(id);
   if (absl::IsNotFound(by_url.status())) {
     return absl::NotFoundError(
         absl::StrCat("id: no citation \"", id,
                      "\" (give a citation id like pmid:11684396, a PMID, "
                      "PMCID, DOI or URL)"));
   }
-  return by_url;
+  CITEKB_RETURN_IF_ERROR(by_url.status());
+  return CitationMessage(*std::move(by_url));
 }
 
 absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
@@ -408,32 +423,20 @@ absl::StatusOr<v1::ListRelatedLinksResponse> KnowledgeBase::ListRelatedLinks(
     return Invalid("kind", "is not a known link kind");
   }
   CITEKB_ASSIGN_OR_RETURN(
-      std::vector<v1::RelatedLink> links,
-      store_->ListRelatedLinks(request.article_id(), request.kind()));
+      std::vector<StoredLink> links,
+      store_->ListRelatedLinks(request.article_id(),
+                               RelatedLinkKindFilter(request.kind())));
   v1::ListRelatedLinksResponse response;
-  for (v1::RelatedLink& link : links) *response.add_links() = std::move(link);
+  response.mutable_links()->Reserve(static_cast<int>(links.size()));
+  for (StoredLink& link : links) {
+    *response.add_links() = RelatedLinkMessage(std::move(link));
+  }
   return response;
 }
 
 absl::StatusOr<v1::EvaluateStackResponse> KnowledgeBase::EvaluateStack(
     const v1::EvaluateStackRequest& request) const {
-  CITEKB_RETURN_IF_ERROR(
-      ValidateText("text", request.text(), kMaxStackTextBytes, false));
-  for (int i = 0; i < request.doses_size() && i < kMaxStackDoses; ++i) {
-    const v1::Dose& dose = request.doses(i);
-    const std::string field = absl::StrCat("doses[", i, "]");
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat(field, ".compound"),
-                                        dose.compound(), 200, false));
-    CITEKB_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, ".unit"), dose.unit(), 50, false));
-    CITEKB_RETURN_IF_ERROR(
-        ValidateText(absl::StrCat(field, ".form"), dose.form(), 200, false));
-  }
-  for (int i = 0; i < request.medications_size() && i < kMaxStackMedications;
-       ++i) {
-    CITEKB_RETURN_IF_ERROR(ValidateText(absl::StrCat("medications[", i, "]"),
-                                        request.medications(i), 200, false));
-  }
+  CITEKB_RETURN_IF_ERROR(ValidateEvaluateStackRequest(request));
   if (stack_evaluator_ == nullptr) {
     return absl::FailedPreconditionError(
         "this index has no stack rules: build it from a knowledge folder with "
@@ -460,8 +463,9 @@ absl::Status KnowledgeBase::ResolveFindingCitations(
     if (known != finding_citations_.end()) {
       *response.add_citations() = known->second;
     } else {
-      CITEKB_ASSIGN_OR_RETURN(*response.add_citations(),
+      CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredCitation> citation,
                               store_->CitationById(std::string(id)));
+      *response.add_citations() = CitationMessage(*citation);
     }
   }
   return absl::OkStatus();

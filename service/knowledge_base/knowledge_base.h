@@ -1,8 +1,13 @@
 // The knowledge base's logic behind every RPC, without any gRPC: requests
 // and responses are the API's protobuf messages, errors are absl::Status
 // with the most specific canonical code and a message that names the field
-// ("question: must not be empty"). The gRPC adaptor
-// (knowledge_base_service.h) only converts statuses and logs.
+// ("question: must not be empty", "id: no section \"x\" (ListSections
+// gives the ids)"). The gRPC adaptor (knowledge_base_service.h) only
+// converts statuses and logs.
+//
+// Each RPC validates its request (request_validation.h, paging.h), asks the
+// store, searcher, answer composer or stack evaluator, and builds its
+// response from their rows (api_messages.h).
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto kb, KnowledgeBase::Open("var/citekb.sqlite"));
 //   absl::StatusOr<v1::AskResponse> answer = kb->Ask(request);
@@ -26,13 +31,12 @@
 
 namespace citekb {
 
-// Request limits; larger requests get INVALID_ARGUMENT.
+// Request limits; larger requests get INVALID_ARGUMENT. (Page sizes are
+// coerced instead: paging.h.)
 inline constexpr int kMaxQuestionBytes = 1000;
 inline constexpr int kMaxHistoryTurns = 20;
 inline constexpr int kDefaultMaxPassages = 5;
 inline constexpr int kMaxMaxPassages = 20;
-inline constexpr int kDefaultPageSize = 10;
-inline constexpr int kMaxPageSize = 100;
 inline constexpr int kMaxStackTextBytes = 2000;
 // Sentences of an Ask answer to a question that states doses: the most
 // severe findings first, then the composed answer's sentences.

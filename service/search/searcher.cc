@@ -70,14 +70,6 @@ absl::StatusOr<std::unique_ptr<Searcher>> Searcher::Create(const Store& store) {
                    std::move(faqs), std::move(rows), std::move(vocabulary)));
 }
 
-v1::Passage PassageHit::ToPassage(bool with_text) const {
-  v1::Passage passage = stored->passage;
-  if (!with_text) passage.clear_text();
-  passage.set_score(score);
-  passage.set_snippet(snippet);
-  return passage;
-}
-
 absl::StatusOr<PhraseQuery> Searcher::Prepare(
     std::vector<std::string> phrases) const {
   PhraseQuery query;
@@ -109,12 +101,10 @@ absl::StatusOr<std::vector<PassageHit>> Searcher::SearchPassages(
     CITEKB_RETURN_IF_ERROR(rowid.status());
     section_rowid = *rowid;
   }
-  const bool filtered =
-      filter.kind != v1::PASSAGE_KIND_UNSPECIFIED || section_rowid != 0;
+  const bool filtered = filter.kind.has_value() || section_rowid != 0;
   auto accept = [&](int64_t row) {
     const PassageRow& passage = rows_[static_cast<size_t>(row)];
-    return (filter.kind == v1::PASSAGE_KIND_UNSPECIFIED ||
-            passage.kind == filter.kind) &&
+    return (!filter.kind.has_value() || passage.kind == *filter.kind) &&
            (section_rowid == 0 || passage.section_rowid == section_rowid);
   };
 
@@ -123,9 +113,12 @@ absl::StatusOr<std::vector<PassageHit>> Searcher::SearchPassages(
       CITEKB_ASSIGN_OR_RETURN(*total, CountMatching(phrases));
     } else {
       // Every page of a listing asks again; the answer never changes.
-      const std::string key = Key(
-          absl::StrCat("filtered\x1d", filter.kind, "\x1d", filter.section_id),
-          phrases);
+      const std::string key =
+          Key(absl::StrCat(
+                  "filtered\x1d",
+                  filter.kind.has_value() ? static_cast<int>(*filter.kind) : -1,
+                  "\x1d", filter.section_id),
+              phrases);
       bool known = false;
       {
         absl::MutexLock lock(&counts_mu_);
@@ -274,7 +267,7 @@ absl::StatusOr<std::vector<FaqHit>> Searcher::MatchFaqs(
   for (const RankedRow& row : ranked) {
     CITEKB_ASSIGN_OR_RETURN(std::shared_ptr<const StoredFaq> faq,
                             store_.Faq(row.row));
-    hits.push_back({faq->faq, faq->passage_rowid, row.score});
+    hits.push_back({std::move(faq), row.score});
   }
   return hits;
 }
@@ -285,7 +278,7 @@ absl::StatusOr<std::shared_ptr<const Searcher::BodyTokens>> Searcher::Tokens(
     return cached;
   auto tokens = std::make_shared<BodyTokens>();
   CITEKB_RETURN_IF_ERROR(tokenizer_->Tokenize(
-      passage.passage.text(), FtsTokenizer::Purpose::kAux,
+      passage.text, FtsTokenizer::Purpose::kAux,
       [&](const FtsTokenizer::Token& token) {
         if (token.colocated) return;
         tokens->spans.push_back({token.start, token.end});
@@ -311,7 +304,7 @@ absl::StatusOr<std::string> Searcher::Snippet(
     phrases.push_back(phrase.terms);
   const std::vector<PhraseInstance> instances =
       FindPhraseInstances(tokens->terms, phrases);
-  return citekb::Snippet(passage.passage.text(), tokens->spans, instances,
+  return citekb::Snippet(passage.text, tokens->spans, instances,
                          static_cast<int>(phrases.size()),
                          {.open = "[",
                           .close = "]",

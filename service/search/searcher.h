@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,8 @@ struct PhraseQuery {
   std::vector<std::vector<std::string>> terms;  // Per phrase.
 };
 
-// A passage as search returns it: the stored passage (its API message,
-// sentences and sources) with this search's score and snippet.
+// A passage as search returns it: the stored passage (its row, sentences
+// and sources) with this search's score and snippet.
 struct PassageHit {
   std::shared_ptr<const StoredPassage> stored;
   double score = 0;  // -bm25: higher is better.
@@ -62,11 +63,6 @@ struct PassageHit {
   std::string phrases;
 
   int64_t rowid() const { return stored->rowid; }
-  const citekb::v1::Passage& stored_passage() const { return stored->passage; }
-  // The API message: the stored one with score and snippet; with
-  // `with_text` false, without its full text (an Ask for references only,
-  // v1::PASSAGE_DETAIL_REFERENCE).
-  citekb::v1::Passage ToPassage(bool with_text = true) const;
 };
 
 struct SearchOptions {
@@ -77,14 +73,13 @@ struct SearchOptions {
 };
 
 struct PassageFilter {
-  citekb::v1::PassageKind kind = citekb::v1::PASSAGE_KIND_UNSPECIFIED;
-  std::string section_id;  // Public section id; empty for any.
+  std::optional<StoredPassage::Kind> kind;  // Empty for any.
+  std::string section_id;                   // Public section id; empty for any.
 };
 
 struct FaqHit {
-  citekb::v1::Faq faq;  // Without citation ids.
-  int64_t passage_rowid = 0;
-  double score = 0;  // -bm25: higher is better.
+  std::shared_ptr<const StoredFaq> faq;  // Without its sources.
+  double score = 0;                      // -bm25: higher is better.
 };
 
 // ListCitations' cited-text filter (store.h's SentenceFilter): keeps a

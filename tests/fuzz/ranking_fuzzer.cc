@@ -171,14 +171,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::vector<std::string> our_faqs, their_faqs;
   for (const citekb::FaqHit& faq : OrDie(f.searcher->MatchFaqs(query, 3))) {
-    our_faqs.push_back(absl::StrFormat("%s %a", faq.faq.id(), faq.score));
+    our_faqs.push_back(absl::StrFormat("%s %a", faq.faq->id, faq.score));
   }
   f.faqs.Reset();
   f.faqs.Bind(1, match);
   while (OrDie(f.faqs.Step())) {
     const int64_t rowid = f.faqs.ColumnInt(0);
     their_faqs.push_back(absl::StrFormat(
-        "%s %a", OrDie(f.store->Faq(rowid))->faq.id(), f.faqs.ColumnDouble(1)));
+        "%s %a", OrDie(f.store->Faq(rowid))->id, f.faqs.ColumnDouble(1)));
   }
   if (our_faqs != their_faqs) {
     Die(absl::StrCat(

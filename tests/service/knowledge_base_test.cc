@@ -224,8 +224,9 @@ TEST_F(KnowledgeBaseTest, SectionsInDocumentOrder) {
   EXPECT_EQ(section->blocks(4).table().rows_size(), 4);
   EXPECT_EQ(section->blocks(4).table().rows(0).cells(0), "Calbindin");
   request.set_id("nope");
-  EXPECT_EQ(kb_->GetSection(request).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(kb_->GetSection(request).status(),
+            absl::NotFoundError(
+                "id: no section \"nope\" (ListSections gives the ids)"));
 }
 
 TEST_F(KnowledgeBaseTest, Citations) {
@@ -245,8 +246,10 @@ TEST_F(KnowledgeBaseTest, Citations) {
   request.set_id("10.3389/FENDO.2025.1703116");
   EXPECT_EQ(kb_->GetCitation(request)->label(), "Zhang 2025");
   request.set_id("pmid:1");
-  EXPECT_EQ(kb_->GetCitation(request).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(kb_->GetCitation(request).status(),
+            absl::NotFoundError("id: no citation \"pmid:1\" (give a citation "
+                                "id like pmid:11684396, a PMID, PMCID, DOI or "
+                                "URL)"));
 
   v1::ListCitationsRequest list;
   auto all = kb_->ListCitations(list);

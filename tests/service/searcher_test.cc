@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -47,13 +48,13 @@ std::ostream& operator<<(std::ostream& out, const Page& page) {
   return out;
 }
 
-const char* KindName(v1::PassageKind kind) {
-  switch (kind) {
-    case v1::PASSAGE_KIND_PARAGRAPH:
+const char* KindName(std::optional<StoredPassage::Kind> kind) {
+  switch (kind.value_or(StoredPassage::Kind::kUnknown)) {
+    case StoredPassage::Kind::kParagraph:
       return "paragraph";
-    case v1::PASSAGE_KIND_TABLE_ROW:
+    case StoredPassage::Kind::kTableRow:
       return "table_row";
-    case v1::PASSAGE_KIND_FAQ:
+    case StoredPassage::Kind::kFaq:
       return "faq";
     default:
       return "";
@@ -165,12 +166,10 @@ class SearcherTest : public ::testing::TestWithParam<int> {
                                                &page.total);
     EXPECT_TRUE(hits.ok()) << hits.status();
     for (const PassageHit& hit : hits.value_or(std::vector<PassageHit>{})) {
-      const v1::Passage passage = hit.ToPassage();
       page.rowids.push_back(hit.rowid());
-      page.scores.push_back(passage.score());
-      page.snippets.push_back(passage.snippet());
-      page.citation_ids.push_back(absl::StrJoin(passage.citation_ids(), ","));
-      EXPECT_EQ(passage.text(), hit.stored->passage.text());
+      page.scores.push_back(hit.score);
+      page.snippets.push_back(hit.snippet);
+      page.citation_ids.push_back(absl::StrJoin(hit.stored->source_ids, ","));
     }
     return page;
   }
@@ -209,16 +208,16 @@ TEST_P(SearcherTest, FilteredPagesGetFts5sPages) {
         "vitamin D and calcium in arteries", "dose timing meal"}) {
     const std::vector<std::string> phrases = AnalyzeQuery(question).Phrases();
     for (const PassageFilter& filter :
-         {PassageFilter{.kind = v1::PASSAGE_KIND_TABLE_ROW},
-          PassageFilter{.kind = v1::PASSAGE_KIND_PARAGRAPH},
+         {PassageFilter{.kind = StoredPassage::Kind::kTableRow},
+          PassageFilter{.kind = StoredPassage::Kind::kParagraph},
           PassageFilter{.section_id = faq_section},
-          PassageFilter{.kind = v1::PASSAGE_KIND_FAQ,
+          PassageFilter{.kind = StoredPassage::Kind::kFaq,
           .section_id = faq_section},
           PassageFilter{.section_id = "no-such-article#nothing"}}) {
       for (auto [limit, offset] : {std::pair{10, 0}, {5, 10}, {10, 100000}}) {
         EXPECT_EQ(Ours(index, phrases, filter, limit, offset),
                   Fts5(index, phrases, filter, limit, offset))
-            << question << " kind " << filter.kind << " section "
+            << question << " kind " << KindName(filter.kind) << " section "
             << filter.section_id;
       }
     }
@@ -251,11 +250,6 @@ TEST_P(SearcherTest, PhraseFlagsSayWhichPhrasesEachPassageHas) {
     EXPECT_TRUE((*with_snippets)[i].phrases.empty());  // Only when asked for.
   }
   for (const PassageHit& hit : *hits) {
-    const v1::Passage reference = hit.ToPassage(/*with_text=*/false);
-    EXPECT_EQ(reference.text(), "");
-    EXPECT_EQ(reference.id(), hit.stored_passage().id());
-    EXPECT_EQ(reference.citation_ids_size(),
-              hit.stored_passage().citation_ids_size());
     ASSERT_EQ(hit.phrases.size(), phrases.size());
     for (size_t p = 0; p < phrases.size(); ++p) {
       auto alone = Statement::Prepare(index.db.get(),
@@ -289,7 +283,7 @@ TEST_P(SearcherTest, CountsAndFaqMatchesAreFts5s) {
     size_t i = 0;
     for (; *best->Step(); ++i) {
       ASSERT_LT(i, faqs->size()) << question;
-      EXPECT_EQ((*faqs)[i].faq.question(), best->ColumnText(2)) << question;
+      EXPECT_EQ((*faqs)[i].faq->question, best->ColumnText(2)) << question;
       EXPECT_EQ((*faqs)[i].score, best->ColumnDouble(1)) << question;
     }
     EXPECT_EQ(i, faqs->size()) << question;

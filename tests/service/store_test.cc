@@ -1,6 +1,7 @@
 // The store's shortcuts must say exactly what the slow way says: passages,
 // FAQ entries and citations read once and cached, the FAQ entries read at
-// Open, and paged citation listings.
+// Open, and paged citation listings. Sections come with their blocks, and
+// what is missing is NOT_FOUND in the store's own words.
 
 #include "service/store/store.h"
 
@@ -14,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "indexer/corpus_indexer.h"
@@ -45,6 +47,28 @@ class StoreTest : public ::testing::Test {
 testing::TempDir* StoreTest::dir_ = nullptr;
 Store* StoreTest::store_ = nullptr;
 
+// A row's fields as one string, to compare rows read different ways.
+std::string Fields(const StoredFaq& faq) {
+  return absl::StrJoin(
+      {faq.id, faq.question, faq.answer,
+       std::string(faq.answer_incomplete ? "1" : "0"), faq.passage_id,
+       absl::StrCat(faq.passage_rowid), absl::StrJoin(faq.source_ids, ",")},
+      "|");
+}
+
+std::string Fields(const StoredCitation& citation) {
+  std::vector<std::string> fields = {
+      citation.id,         absl::StrCat(static_cast<int>(citation.kind)),
+      citation.identifier, citation.url,
+      citation.label,      absl::StrJoin(citation.passage_ids, ",")};
+  for (const StoredCitation::CitingSentence& sentence :
+       citation.citing_sentences) {
+    fields.push_back(absl::StrJoin(
+        {sentence.text, sentence.passage_id, sentence.section_id}, "/"));
+  }
+  return absl::StrJoin(fields, "|");
+}
+
 // Column 0 of every row of `sql` with `rowid` bound as ?1.
 std::vector<std::string> Column(const std::string& index,
                                 const std::string& sql, int64_t rowid) {
@@ -67,7 +91,7 @@ TEST_F(StoreTest, PassagesAreReadWithTheirSentencesAndSourcesInCitationOrder) {
     ASSERT_TRUE(passage.ok()) << passage.status();
     EXPECT_EQ((*passage)->rowid, rowid);
     EXPECT_EQ(
-        (*passage)->passage.text(),
+        (*passage)->text,
         Column(index, "SELECT text FROM passages WHERE id = ?1", rowid)[0]);
     // The sources in order of first citation, as SQL orders them.
     const std::vector<std::string> expected = Column(
@@ -76,8 +100,7 @@ TEST_F(StoreTest, PassagesAreReadWithTheirSentencesAndSourcesInCitationOrder) {
         "ss.sentence_id = s.id WHERE s.passage_id = ?1 GROUP BY ss.source_id "
         "ORDER BY min(s.id), ss.source_id",
         rowid);
-    EXPECT_THAT((*passage)->passage.citation_ids(),
-                ::testing::ElementsAreArray(expected));
+    EXPECT_THAT((*passage)->source_ids, ::testing::ElementsAreArray(expected));
     cited += expected.empty() ? 0 : 1;
     std::vector<std::string> sentences;
     for (const StoredSentence& sentence : (*passage)->sentences)
@@ -98,37 +121,65 @@ TEST_F(StoreTest, PassagesAreReadWithTheirSentencesAndSourcesInCitationOrder) {
 }
 
 TEST_F(StoreTest, FaqEntriesByRowidAreListFaqsEntries) {
-  absl::StatusOr<std::vector<v1::Faq>> all = store_->ListFaqs("");
+  absl::StatusOr<std::vector<StoredFaq>> all = store_->ListFaqs("");
   ASSERT_TRUE(all.ok());
   ASSERT_FALSE(all->empty());
   for (size_t i = 0; i < all->size(); ++i) {
     absl::StatusOr<std::shared_ptr<const StoredFaq>> faq =
         store_->Faq(static_cast<int64_t>(i) + 1);
     ASSERT_TRUE(faq.ok()) << faq.status();
-    v1::Faq listed = (*all)[i];
-    listed.clear_citation_ids();
-    EXPECT_EQ((*faq)->faq.SerializeAsString(), listed.SerializeAsString());
+    StoredFaq listed = (*all)[i];
     absl::StatusOr<std::shared_ptr<const StoredPassage>> passage =
         store_->Passage((*faq)->passage_rowid);
     ASSERT_TRUE(passage.ok());
-    EXPECT_EQ((*passage)->passage.id(), listed.passage_id());
+    EXPECT_EQ((*passage)->id, listed.passage_id);
+    // Listed with the sources of its passage; by rowid without them.
+    EXPECT_EQ(listed.source_ids, (*passage)->source_ids);
+    listed.source_ids.clear();
+    EXPECT_EQ(Fields(**faq), Fields(listed));
   }
   EXPECT_TRUE(absl::IsNotFound(
       store_->Faq(static_cast<int64_t>(all->size()) + 1).status()));
 }
 
 TEST_F(StoreTest, CachedCitationsAreTheCitationsRead) {
-  absl::StatusOr<std::vector<v1::Citation>> all =
+  absl::StatusOr<std::vector<StoredCitation>> all =
       store_->ListCitations({}, 1000, 0, nullptr);
   ASSERT_TRUE(all.ok());
-  for (const v1::Citation& listed : *all) {
-    absl::StatusOr<v1::Citation> first = store_->CitationById(listed.id());
-    absl::StatusOr<v1::Citation> again = store_->CitationById(listed.id());
+  ASSERT_FALSE(all->empty());
+  for (const StoredCitation& listed : *all) {
+    auto first = store_->CitationById(listed.id);
+    auto again = store_->CitationById(listed.id);
     ASSERT_TRUE(first.ok() && again.ok());
-    EXPECT_EQ(first->SerializeAsString(), listed.SerializeAsString());
-    EXPECT_EQ(again->SerializeAsString(), listed.SerializeAsString());
+    EXPECT_EQ(Fields(**first), Fields(listed));
+    EXPECT_EQ(again->get(), first->get());
+    if (listed.url.empty()) continue;
+    absl::StatusOr<StoredCitation> by_url = store_->CitationByUrl(listed.url);
+    ASSERT_TRUE(by_url.ok()) << listed.url;
+    EXPECT_EQ(by_url->url, listed.url);
+    if (by_url->id == listed.id) {
+      EXPECT_EQ(Fields(*by_url), Fields(listed));
+    }
   }
-  EXPECT_TRUE(absl::IsNotFound(store_->CitationById("pmid:1").status()));
+  EXPECT_EQ(store_->CitationById("pmid:1").status(),
+            absl::NotFoundError("no citation \"pmid:1\""));
+  EXPECT_EQ(
+      store_->CitationByUrl("https://example.com/").status(),
+      absl::NotFoundError("no citation with url \"https://example.com/\""));
+}
+
+TEST_F(StoreTest, ArticlesAreCitableAsAWhole) {
+  const std::string id =
+      "article:d3-k2-protocol-how-to-route-calcium-to-bones-not-arteries";
+  auto article = store_->CitationById(id);
+  ASSERT_TRUE(article.ok()) << article.status();
+  EXPECT_EQ((*article)->id, id);
+  EXPECT_EQ((*article)->kind, StoredCitation::Kind::kArticle);
+  EXPECT_EQ((*article)->label,
+            "D3-K2 Protocol: How to Route Calcium to Bones, Not Arteries");
+  EXPECT_TRUE((*article)->citing_sentences.empty());
+  EXPECT_EQ(store_->CitationById("article:nope").status(),
+            absl::NotFoundError("no citation \"article:nope\""));
 }
 
 TEST_F(StoreTest, PassageRowsGiveKindAndSection) {
@@ -137,29 +188,76 @@ TEST_F(StoreTest, PassageRowsGiveKindAndSection) {
   ASSERT_EQ(rows->size(), static_cast<size_t>(store_->passage_count()) + 1);
   for (int64_t rowid = 1; rowid <= store_->passage_count(); ++rowid) {
     const PassageRow& row = (*rows)[static_cast<size_t>(rowid)];
-    EXPECT_EQ(row.kind, (*store_->Passage(rowid))->passage.kind());
+    EXPECT_EQ(row.kind, (*store_->Passage(rowid))->kind);
+    EXPECT_NE(row.kind, StoredPassage::Kind::kUnknown);
     absl::StatusOr<int64_t> section =
-        store_->SectionRowid((*store_->Passage(rowid))->passage.section_id());
+        store_->SectionRowid((*store_->Passage(rowid))->section_id);
     ASSERT_TRUE(section.ok());
     EXPECT_EQ(row.section_rowid, *section);
   }
-  EXPECT_TRUE(absl::IsNotFound(store_->SectionRowid("no#such").status()));
+  EXPECT_EQ(store_->SectionRowid("no#such").status(),
+            absl::NotFoundError("no section \"no#such\""));
+}
+
+TEST_F(StoreTest, SectionsHoldTheirPassagesTablesAndFigures) {
+  absl::StatusOr<std::vector<StoredSection>> sections =
+      store_->ListSections("");
+  ASSERT_TRUE(sections.ok());
+  ASSERT_FALSE(sections->empty());
+  int tables = 0;
+  int figures = 0;
+  for (const StoredSection& listed : *sections) {
+    absl::StatusOr<SectionContents> contents = store_->GetSection(listed.id);
+    ASSERT_TRUE(contents.ok()) << contents.status();
+    EXPECT_EQ(contents->section.id, listed.id);
+    EXPECT_EQ(contents->section.title, listed.title);
+    EXPECT_EQ(contents->section.ordinal, listed.ordinal);
+    // Every passage of the section once: as a block or as a table's row.
+    int passages = 0;
+    for (const SectionContents::Block& block : contents->blocks) {
+      if (const auto* passage = std::get_if<StoredPassage>(&block)) {
+        ++passages;
+        EXPECT_EQ(passage->section_id, listed.id);
+        EXPECT_TRUE(passage->sentences.empty());
+        absl::StatusOr<std::shared_ptr<const StoredPassage>> stored =
+            store_->Passage(passage->rowid);
+        ASSERT_TRUE(stored.ok());
+        EXPECT_EQ(passage->text, (*stored)->text);
+        EXPECT_THAT(passage->source_ids, ::testing::UnorderedElementsAreArray(
+                                             (*stored)->source_ids));
+      } else if (const auto* table = std::get_if<StoredTable>(&block)) {
+        ++tables;
+        passages += static_cast<int>(table->rows.size());
+        EXPECT_FALSE(table->id.empty());
+        for (const StoredTable::Row& row : table->rows) {
+          EXPECT_EQ(row.cells.size(), table->columns.size()) << table->id;
+        }
+      } else {
+        ++figures;
+      }
+    }
+    EXPECT_EQ(passages, listed.passage_count) << listed.id;
+  }
+  EXPECT_GT(tables, 0);
+  EXPECT_GT(figures, 0);
+  EXPECT_EQ(store_->GetSection("no#such").status(),
+            absl::NotFoundError("no section \"no#such\""));
 }
 
 TEST_F(StoreTest, LeadingFaqsAreTheFirstCompleteEntries) {
-  absl::StatusOr<std::vector<v1::Faq>> all = store_->ListFaqs("");
+  absl::StatusOr<std::vector<StoredFaq>> all = store_->ListFaqs("");
   ASSERT_TRUE(all.ok());
   std::vector<std::string> expected;
-  for (const v1::Faq& faq : *all) {
-    if (!faq.answer_incomplete() && expected.size() < Store::kLeadingFaqs) {
-      expected.push_back(faq.id() + "|" + faq.question() + "|" +
-                         faq.passage_id());
+  for (StoredFaq& faq : *all) {
+    if (!faq.answer_incomplete && expected.size() < Store::kLeadingFaqs) {
+      faq.source_ids.clear();
+      expected.push_back(Fields(faq));
     }
   }
   std::vector<std::string> leading;
-  for (const v1::Faq& faq : store_->leading_faqs()) {
-    EXPECT_FALSE(faq.answer_incomplete());
-    leading.push_back(faq.id() + "|" + faq.question() + "|" + faq.passage_id());
+  for (const StoredFaq& faq : store_->leading_faqs()) {
+    EXPECT_FALSE(faq.answer_incomplete);
+    leading.push_back(Fields(faq));
   }
   EXPECT_EQ(leading, expected);
   EXPECT_FALSE(leading.empty());
@@ -192,11 +290,11 @@ class KeepsSentencesWith : public SentenceFilter {
 TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
   const KeepsSentencesWith calcium("calcium");
   for (const CitationFilter& filter :
-       {CitationFilter{}, CitationFilter{.kind = v1::CITATION_KIND_PUBMED},
+       {CitationFilter{}, CitationFilter{.kind = StoredCitation::Kind::kPubMed},
         CitationFilter{.citing_sentence = &calcium,
         .citing_sentence_key = "calcium"}}) {
     int64_t total = -1;
-    absl::StatusOr<std::vector<v1::Citation>> all =
+    absl::StatusOr<std::vector<StoredCitation>> all =
         store_->ListCitations(filter, 1000, 0, &total);
     ASSERT_TRUE(all.ok()) << all.status();
     ASSERT_EQ(total, static_cast<int64_t>(all->size()));
@@ -204,15 +302,14 @@ TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
     std::vector<std::string> paged;
     for (int offset = 0; offset < total + 3; offset += 3) {
       int64_t page_total = -1;
-      absl::StatusOr<std::vector<v1::Citation>> page =
+      absl::StatusOr<std::vector<StoredCitation>> page =
           store_->ListCitations(filter, 3, offset, &page_total);
       ASSERT_TRUE(page.ok());
       EXPECT_EQ(page_total, total);
-      for (const v1::Citation& c : *page)
-        paged.push_back(c.SerializeAsString());
+      for (const StoredCitation& c : *page) paged.push_back(Fields(c));
     }
     std::vector<std::string> whole;
-    for (const v1::Citation& c : *all) whole.push_back(c.SerializeAsString());
+    for (const StoredCitation& c : *all) whole.push_back(Fields(c));
     EXPECT_EQ(paged, whole);
   }
 }
@@ -220,23 +317,22 @@ TEST_F(StoreTest, CitationPagesTileTheWholeListing) {
 TEST_F(StoreTest, SentenceFilterOfOnePassageListsItsCitations) {
   int checked = 0;
   for (int64_t rowid = 1; rowid <= store_->passage_count(); ++rowid) {
-    const v1::Passage& passage = (*store_->Passage(rowid))->passage;
+    const StoredPassage& passage = **store_->Passage(rowid);
     RowSet only(store_->passage_count());
     only.Add(rowid);
     const KeepsPassages filter(std::move(only));
     int64_t total = -1;
-    absl::StatusOr<std::vector<v1::Citation>> listed = store_->ListCitations(
+    absl::StatusOr<std::vector<StoredCitation>> listed = store_->ListCitations(
         {.citing_sentence = &filter,
          .citing_sentence_key = absl::StrCat("row ", rowid)},
         1000, 0, &total);
     ASSERT_TRUE(listed.ok()) << listed.status();
     std::vector<std::string> ids;
-    for (const v1::Citation& citation : *listed) ids.push_back(citation.id());
-    EXPECT_THAT(ids,
-                ::testing::UnorderedElementsAreArray(passage.citation_ids()))
-        << passage.id();
+    for (const StoredCitation& citation : *listed) ids.push_back(citation.id);
+    EXPECT_THAT(ids, ::testing::UnorderedElementsAreArray(passage.source_ids))
+        << passage.id;
     EXPECT_EQ(total, static_cast<int64_t>(ids.size()));
-    checked += passage.citation_ids_size() > 0;
+    checked += !passage.source_ids.empty();
   }
   EXPECT_GT(checked, 10);
   // No passage: no source.
@@ -263,19 +359,19 @@ TEST_F(StoreTest, SentenceFilterSeesEachCitingSentencesOwnText) {
   }
   const KeepsSentencesWith calcium("calcium");
   int64_t total = -1;
-  absl::StatusOr<std::vector<v1::Citation>> listed = store_->ListCitations(
+  absl::StatusOr<std::vector<StoredCitation>> listed = store_->ListCitations(
       {.citing_sentence = &calcium, .citing_sentence_key = "calcium"}, 1000, 0,
       &total);
   ASSERT_TRUE(listed.ok()) << listed.status();
   std::set<std::string> ids;
-  for (const v1::Citation& citation : *listed) {
-    ids.insert(citation.id());
+  for (const StoredCitation& citation : *listed) {
+    ids.insert(citation.id);
     EXPECT_TRUE(std::any_of(
-        citation.citing_sentences().begin(), citation.citing_sentences().end(),
-        [](const v1::CitingSentence& s) {
-          return absl::StrContains(absl::AsciiStrToLower(s.text()), "calcium");
+        citation.citing_sentences.begin(), citation.citing_sentences.end(),
+        [](const StoredCitation::CitingSentence& s) {
+          return absl::StrContains(absl::AsciiStrToLower(s.text), "calcium");
         }))
-        << citation.id();
+        << citation.id;
   }
   EXPECT_EQ(ids, expected);
   EXPECT_GT(ids.size(), 2u);
@@ -307,8 +403,7 @@ TEST(StoreSnapshotTest,
   for (int64_t rowid = 1; rowid <= (*store)->passage_count(); ++rowid) {
     auto passage = (*store)->Passage(rowid);
     ASSERT_TRUE(passage.ok()) << passage.status();
-    if (absl::StartsWith((*passage)->passage.id(), "d3-k2-protocol"))
-      ++seed_passages;
+    if (absl::StartsWith((*passage)->id, "d3-k2-protocol")) ++seed_passages;
   }
   EXPECT_GT(seed_passages, 20);
   auto sections = (*store)->ListSections("");
