@@ -44,6 +44,28 @@ absl::StatusOr<std::unique_ptr<StackEvaluator>> LoadStackEvaluator(
   return evaluator;
 }
 
+// The lexicon of the vocabulary stored in the index; an empty one (questions
+// read by their words alone) when it has none.
+absl::StatusOr<std::unique_ptr<Lexicon>> LoadLexicon(
+    const Store& store, const Searcher& searcher,
+    const std::string& index_path) {
+  knowledgepb::Vocabulary vocabulary;
+  if (!google::protobuf::TextFormat::ParseFromString(store.vocabulary_text(),
+                                                     &vocabulary)) {
+    return absl::DataLossError(absl::StrCat(
+        index_path,
+        ": the stored vocabulary cannot be read: rebuild the index"));
+  }
+  absl::StatusOr<std::unique_ptr<Lexicon>> lexicon =
+      Lexicon::Create(vocabulary, searcher.tokenizer());
+  if (!lexicon.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        index_path,
+        ": the stored vocabulary is unusable: ", lexicon.status().message()));
+  }
+  return lexicon;
+}
+
 // Every citation the rules' evidence names, by id. DATA_LOSS when the
 // index lacks one: its rules and its text came from different builds.
 absl::StatusOr<absl::flat_hash_map<std::string, v1::Citation>>
@@ -249,24 +271,45 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
         finding_citations,
         ResolveRuleCitations(*store, evaluator->rules(), index_path));
   }
-  return std::unique_ptr<KnowledgeBase>(
-      new KnowledgeBase(std::move(store), std::move(searcher),
-                        std::move(evaluator), std::move(finding_citations)));
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lexicon,
+                          LoadLexicon(*store, *searcher, index_path));
+  return std::unique_ptr<KnowledgeBase>(new KnowledgeBase(
+      std::move(store), std::move(searcher), std::move(lexicon),
+      std::move(evaluator), std::move(finding_citations)));
 }
 
 absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(
     const v1::AskRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateAskRequest(request));
+  AnswerComposer::Trace trace;
   CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response,
-                          ComposeAnswer(*searcher_, *store_, request));
+                          composer_->Compose(request, &trace));
+  const ResolvedQuestion& resolved = trace.resolved;
   if (stack_evaluator_ == nullptr) return response;
+  // A follow-up's doses are those of the turn it leans on, and its own.
+  const std::string stated =
+      resolved.follow_up
+          ? absl::StrCat(resolved.earlier_question, "\n", request.question())
+          : request.question();
   std::optional<v1::EvaluateStackResponse> evaluation =
-      stack_evaluator_->EvaluateQuestion(response.resolved_question());
+      stack_evaluator_->EvaluateQuestion(stated);
   if (!evaluation.has_value()) return response;
   CITEKB_RETURN_IF_ERROR(ResolveFindingCitations(*evaluation));
   AddFindingsToAnswer(*evaluation, response);
   *response.mutable_stack_evaluation() = *std::move(evaluation);
   return response;
+}
+
+absl::StatusOr<KnowledgeBase::Explanation> KnowledgeBase::Explain(
+    const v1::AskRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateAskRequest(request));
+  Explanation explanation;
+  AnswerComposer::Trace trace;
+  CITEKB_ASSIGN_OR_RETURN(explanation.response,
+                          composer_->Compose(request, &trace));
+  explanation.resolved = std::move(trace.resolved);
+  explanation.units = std::move(trace.units);
+  return explanation;
 }
 
 absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(

@@ -164,6 +164,17 @@ class Searcher {
     return it == vocabulary_.end() ? 0 : it->second;
   }
 
+  // Kind and section of the passage with this rowid (1 to
+  // passage_count()); a default row for any other.
+  PassageRow passage_row(int64_t rowid) const {
+    return rowid > 0 && rowid < static_cast<int64_t>(rows_.size())
+               ? rows_[static_cast<size_t>(rowid)]
+               : PassageRow();
+  }
+
+  // FTS5's tokenizer, as the index was built with.
+  const FtsTokenizer& tokenizer() const { return *tokenizer_; }
+
   // Passages in the index, for idf.
   int64_t passage_count() const { return passages_->rows(); }
 

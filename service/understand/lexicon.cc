@@ -1,8 +1,10 @@
 #include "service/understand/lexicon.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "indexer/base/status_macros.h"
 #include "indexer/format/compound_terms.h"
@@ -72,6 +74,20 @@ absl::StatusOr<std::vector<std::string>> Lexicon::Terms(
   return tokenizer_.Terms(JoinCompounds(text));
 }
 
+absl::StatusOr<Tokens> Lexicon::Tokenize(absl::string_view text) const {
+  const std::string joined = JoinCompounds(text);
+  Tokens tokens;
+  CITEKB_RETURN_IF_ERROR(tokenizer_.Tokenize(
+      joined, FtsTokenizer::Purpose::kQuery,
+      [&](const FtsTokenizer::Token& token) {
+        tokens.terms.emplace_back(token.term);
+        tokens.words.push_back(absl::AsciiStrToLower(absl::string_view(
+            joined.data() + token.start,
+            static_cast<size_t>(token.end - token.start))));
+      }));
+  return tokens;
+}
+
 absl::StatusOr<std::vector<std::string>> Lexicon::PhraseTerms(
     absl::string_view phrase) {
   CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms, Terms(phrase));
@@ -84,6 +100,7 @@ absl::Status Lexicon::AddConcepts() {
   for (int i = 0; i < concept_count(); ++i) index_of[ConceptAt(i).id()] = i;
   broader_.assign(concept_count(), -1);
   search_names_.assign(concept_count(), {});
+  name_terms_.assign(concept_count(), {});
   for (int i = 0; i < concept_count(); ++i) {
     const knowledgepb::Concept& c = ConceptAt(i);
     if (!c.broader().empty()) {
@@ -98,6 +115,7 @@ absl::Status Lexicon::AddConcepts() {
     for (const std::string& name : c.names()) {
       CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms,
                               PhraseTerms(name));
+      name_terms_[i].push_back(terms);
       concepts_.Add(std::move(terms), i);
     }
   }
@@ -134,14 +152,8 @@ absl::Status Lexicon::AddFillers() {
                             PhraseTerms(filler));
     fillers_.Add(std::move(terms), true);
   }
-  for (const char* word : kFunctionWords) {
-    CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms, Terms(word));
-    for (std::string& term : terms) function_words_.insert(std::move(term));
-  }
-  for (const char* word : kAnaphors) {
-    CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms, Terms(word));
-    for (std::string& term : terms) anaphors_.insert(std::move(term));
-  }
+  function_words_.insert(std::begin(kFunctionWords), std::end(kFunctionWords));
+  anaphors_.insert(std::begin(kAnaphors), std::end(kAnaphors));
   for (const char* opening : kContinuations) {
     CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms, Terms(opening));
     continuations_.Add(std::move(terms), true);
@@ -150,8 +162,19 @@ absl::Status Lexicon::AddFillers() {
 }
 
 std::vector<Lexicon::ConceptMatch> Lexicon::Concepts(
-    const std::vector<std::string>& terms) const {
-  return concepts_.FindAll(terms);
+    const Tokens& tokens) const {
+  std::vector<ConceptMatch> matches = concepts_.FindAll(tokens.terms);
+  matches.erase(
+      std::remove_if(matches.begin(), matches.end(),
+                     [&](const ConceptMatch& m) {
+                       for (int i = m.begin; i < m.end; ++i) {
+                         if (!function_words_.contains(tokens.words[i]))
+                           return false;
+                       }
+                       return true;
+                     }),
+      matches.end());
+  return matches;
 }
 
 std::vector<Lexicon::IntentMatch> Lexicon::AskedIntents(
@@ -159,18 +182,29 @@ std::vector<Lexicon::IntentMatch> Lexicon::AskedIntents(
   return asked_.FindAll(terms);
 }
 
+std::vector<bool> Lexicon::AskingTerms(
+    const std::vector<std::string>& terms) const {
+  std::vector<bool> asking(terms.size(), false);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    size_t length = 0;
+    if (asked_.LongestAt(terms, i, &length) != nullptr) {
+      for (size_t k = i; k < i + length; ++k) asking[k] = true;
+    }
+  }
+  return asking;
+}
+
 std::vector<Lexicon::IntentMatch> Lexicon::AnswerCues(
     const std::vector<std::string>& terms) const {
   return answer_cues_.FindAll(terms);
 }
 
-std::vector<bool> Lexicon::Fillers(
-    const std::vector<std::string>& terms) const {
-  std::vector<bool> filler(terms.size(), false);
-  for (size_t i = 0; i < terms.size(); ++i) {
-    filler[i] = function_words_.contains(terms[i]);
+std::vector<bool> Lexicon::Fillers(const Tokens& tokens) const {
+  std::vector<bool> filler(tokens.size(), false);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    filler[i] = function_words_.contains(tokens.words[i]);
   }
-  for (const PhraseTable<bool>::Match& m : fillers_.FindAll(terms)) {
+  for (const PhraseTable<bool>::Match& m : fillers_.FindAll(tokens.terms)) {
     for (int i = m.begin; i < m.end; ++i) filler[i] = true;
   }
   return filler;

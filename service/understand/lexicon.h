@@ -33,6 +33,17 @@ namespace citekb {
 namespace knowledgepb = ::citekb::knowledge::v1;
 using Intent = knowledgepb::Intent;
 
+// A text as the lexicon reads it: each token's FTS5 term (what names and
+// cues are matched on) and its word as written, lower case (what function
+// words are told by: Porter stems "evening" and "even" alike).
+struct Tokens {
+  std::vector<std::string> terms;
+  std::vector<std::string> words;
+
+  size_t size() const { return terms.size(); }
+  bool empty() const { return terms.empty(); }
+};
+
 class Lexicon {
  public:
   using ConceptMatch = PhraseTable<int>::Match;
@@ -45,23 +56,28 @@ class Lexicon {
 
   // The terms of `text`: compounds joined, then FTS5's query terms.
   absl::StatusOr<std::vector<std::string>> Terms(absl::string_view text) const;
+  // The terms and words of `text`.
+  absl::StatusOr<Tokens> Tokenize(absl::string_view text) const;
 
-  // Concept names in `terms`, longest first, none overlapping; values are
-  // concept indexes (0 to concept_count() - 1).
-  std::vector<ConceptMatch> Concepts(
-      const std::vector<std::string>& terms) const;
+  // Concept names in `tokens`, longest first, none overlapping; values are
+  // concept indexes (0 to concept_count() - 1). A name whose words are all
+  // function words ("even" for "evening") is not one.
+  std::vector<ConceptMatch> Concepts(const Tokens& tokens) const;
   // Cues of what a question asks, and of what a sentence answers.
   std::vector<IntentMatch> AskedIntents(
       const std::vector<std::string>& terms) const;
+  // For each term, whether some cue of what is asked covers it: cues may
+  // overlap ("what time" and "time of day").
+  std::vector<bool> AskingTerms(const std::vector<std::string>& terms) const;
   std::vector<IntentMatch> AnswerCues(
       const std::vector<std::string>& terms) const;
-  // For each term, whether it carries no content: an English function word
+  // For each token, whether it carries no content: an English function word
   // or part of a filler phrase.
-  std::vector<bool> Fillers(const std::vector<std::string>& terms) const;
-  // Whether `term` points back to something said before ("it", "that",
-  // "they", "this"...).
-  bool IsAnaphor(absl::string_view term) const {
-    return anaphors_.contains(term);
+  std::vector<bool> Fillers(const Tokens& tokens) const;
+  // Whether `word` (as written, lower case) points back to something said
+  // before ("it", "that", "they", "this"...).
+  bool IsAnaphor(absl::string_view word) const {
+    return anaphors_.contains(word);
   }
   // Whether `terms` open on a continuation of the conversation ("and ...",
   // "what about ...", "how about ...", "also ...").
@@ -83,6 +99,11 @@ class Lexicon {
   // passage may say to be about it.
   const std::vector<std::string>& SearchNames(int concept_id) const {
     return search_names_[concept_id];
+  }
+  // The terms of each of the concept's own names.
+  const std::vector<std::vector<std::string>>& NameTerms(
+      int concept_id) const {
+    return name_terms_[concept_id];
   }
   // The template of a standalone question asking `intent` ("How much
   // {concept} should I take?"); empty when the vocabulary has none.
@@ -108,7 +129,8 @@ class Lexicon {
   absl::flat_hash_set<std::string> anaphors_;
   absl::flat_hash_set<std::string> known_terms_;
   std::vector<int> broader_;  // Per concept_id; -1 for none.
-  std::vector<std::vector<std::string>> search_names_;  // Per concept_id.
+  std::vector<std::vector<std::string>> search_names_;  // Per concept.
+  std::vector<std::vector<std::vector<std::string>>> name_terms_;
   std::vector<std::string> templates_;                  // Per Intent value.
 };
 

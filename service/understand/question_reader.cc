@@ -11,12 +11,14 @@ namespace {
 
 // When a question asks several things, the most specific leads: "how much
 // is too much" asks about safety, "when and how much" about timing.
+// A drug named makes it an interaction question, but a dose asked about
+// alongside one is still a dose question.
 constexpr Intent kIntentPrecedence[] = {
-    knowledgepb::INTENT_SAFETY,     knowledgepb::INTENT_INTERACTION,
-    knowledgepb::INTENT_RATIO,      knowledgepb::INTENT_EVIDENCE,
-    knowledgepb::INTENT_MONITORING, knowledgepb::INTENT_TIMING,
-    knowledgepb::INTENT_DEFICIENCY, knowledgepb::INTENT_COMPARISON,
-    knowledgepb::INTENT_DOSE,       knowledgepb::INTENT_DEFINITION,
+    knowledgepb::INTENT_SAFETY,     knowledgepb::INTENT_RATIO,
+    knowledgepb::INTENT_EVIDENCE,   knowledgepb::INTENT_MONITORING,
+    knowledgepb::INTENT_TIMING,     knowledgepb::INTENT_DOSE,
+    knowledgepb::INTENT_INTERACTION, knowledgepb::INTENT_DEFICIENCY,
+    knowledgepb::INTENT_COMPARISON, knowledgepb::INTENT_DEFINITION,
     knowledgepb::INTENT_MECHANISM,
 };
 
@@ -70,6 +72,13 @@ absl::StatusOr<AnalyzedQuestion> QuestionReader::Read(
   for (const Clause& clause : clauses) {
     CITEKB_RETURN_IF_ERROR(ReadClause(clause, question));
   }
+  for (const AskedConcept& c : question.concepts) {
+    if (lexicon_.ConceptAt(c.concept_id).kind() ==
+            knowledgepb::CONCEPT_KIND_MEDICATION &&
+        !question.Asks(knowledgepb::INTENT_INTERACTION)) {
+      question.intents.push_back(knowledgepb::INTENT_INTERACTION);
+    }
+  }
   SortIntents(question.intents);
   WeighUncovered(question);
   return question;
@@ -83,17 +92,17 @@ QuestionReader::SplitClauses(absl::string_view text) const {
   size_t start = 0;
   for (size_t i = 0; i <= text.size(); ++i) {
     if (i < text.size() && !EndsClause(text, i)) continue;
-    CITEKB_ASSIGN_OR_RETURN(std::vector<std::string> terms,
-                            lexicon_.Terms(text.substr(start, i - start)));
-    if (!terms.empty()) {
-      CorrectSpelling(terms);
+    CITEKB_ASSIGN_OR_RETURN(Tokens tokens,
+                            lexicon_.Tokenize(text.substr(start, i - start)));
+    if (!tokens.empty()) {
+      CorrectSpelling(tokens);
       if (i < text.size() && text[i] == '?') {
         question_clause = static_cast<int>(clauses.size());
       }
-      if (!lexicon_.AskedIntents(terms).empty()) {
+      if (!lexicon_.AskedIntents(tokens.terms).empty()) {
         asking_clause = static_cast<int>(clauses.size());
       }
-      clauses.push_back({std::move(terms), false});
+      clauses.push_back({std::move(tokens), false});
     }
     start = i + 1;
   }
@@ -107,8 +116,9 @@ QuestionReader::SplitClauses(absl::string_view text) const {
   return clauses;
 }
 
-void QuestionReader::CorrectSpelling(std::vector<std::string>& terms) const {
-  const std::vector<bool> fillers = lexicon_.Fillers(terms);
+void QuestionReader::CorrectSpelling(Tokens& tokens) const {
+  std::vector<std::string>& terms = tokens.terms;
+  const std::vector<bool> fillers = lexicon_.Fillers(tokens);
   for (size_t i = 0; i < terms.size(); ++i) {
     if (fillers[i] || IsNumber(terms[i]) || lexicon_.Knows(terms[i]) ||
         searcher_.PassagesWithTerm(terms[i]) > 0) {
@@ -121,24 +131,30 @@ void QuestionReader::CorrectSpelling(std::vector<std::string>& terms) const {
 
 absl::Status QuestionReader::ReadClause(const Clause& clause,
                                         AnalyzedQuestion& question) const {
-  const std::vector<std::string>& terms = clause.terms;
-  std::vector<bool> taken = lexicon_.Fillers(terms);
+  const std::vector<std::string>& terms = clause.tokens.terms;
+  std::vector<bool> taken = lexicon_.Fillers(clause.tokens);
+  // The words that ask ("how much", "mcg", "study") say what is asked, not
+  // about what.
+  const std::vector<bool> asking = lexicon_.AskingTerms(terms);
+  for (size_t i = 0; i < terms.size(); ++i) taken[i] = taken[i] || asking[i];
   for (const Lexicon::IntentMatch& m : lexicon_.AskedIntents(terms)) {
     if (!question.Asks(m.value)) question.intents.push_back(m.value);
   }
-  for (const Lexicon::ConceptMatch& m : lexicon_.Concepts(terms)) {
+  for (const Lexicon::ConceptMatch& m : lexicon_.Concepts(clause.tokens)) {
     for (int i = m.begin; i < m.end; ++i) taken[i] = true;
     if (question.Names(m.value)) continue;
     CITEKB_ASSIGN_OR_RETURN(const double idf, ConceptIdf(m.value));
+    // A named concept is what the question is about, however common it is
+    // in the index: its idf only says how specific it is.
     question.concepts.push_back({.concept_id = m.value,
-                                 .weight = idf,
+                                 .weight = 1.0 + 0.5 * idf,
                                  .covered = idf > 0,
                                  .in_preamble = clause.preamble});
   }
   if (!clause.preamble) {
     question.continues = lexicon_.OpensOnContinuation(terms);
-    for (const std::string& term : terms) {
-      question.refers_back = question.refers_back || lexicon_.IsAnaphor(term);
+    for (const std::string& word : clause.tokens.words) {
+      question.refers_back = question.refers_back || lexicon_.IsAnaphor(word);
     }
   }
   ReadWords(clause, taken, question);
@@ -148,8 +164,8 @@ absl::Status QuestionReader::ReadClause(const Clause& clause,
 void QuestionReader::ReadWords(const Clause& clause,
                                const std::vector<bool>& taken,
                                AnalyzedQuestion& question) const {
-  for (size_t i = 0; i < clause.terms.size(); ++i) {
-    const std::string& term = clause.terms[i];
+  for (size_t i = 0; i < clause.tokens.size(); ++i) {
+    const std::string& term = clause.tokens.terms[i];
     if (taken[i] || IsNumber(term)) continue;
     const int64_t passages = searcher_.PassagesWithTerm(term);
     if (passages == 0) {

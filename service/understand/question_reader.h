@@ -21,9 +21,11 @@
 //     the question is the last sentence that asks (a "?" or an intent cue);
 //     what the preamble names weighs half.
 //
-// Each concept and word gets a weight: its idf over the passages (rare
-// words say more). A concept the index never mentions weighs as much as a
-// typical concept of the same question, so that a question mostly about
+// Each concept and word gets a weight: a named concept 1 plus half its idf
+// over the passages (it is what the question is about, however common), a
+// word half its idf (rare words say more); the words that ask ("how much",
+// "study") are intent cues, not content. A concept the index never
+// mentions weighs as much as a typical concept of the same question, so that a question mostly about
 // something the knowledge base lacks ("is vitamin c good with d3?") cannot
 // be covered.
 //
@@ -96,13 +98,13 @@ class QuestionReader {
 
  private:
   struct Clause {
-    std::vector<std::string> terms;
+    Tokens tokens;
     bool preamble = false;
   };
   absl::StatusOr<std::vector<Clause>> SplitClauses(
       absl::string_view text) const;
   // Unknown terms one or two typos from an indexed term become that term.
-  void CorrectSpelling(std::vector<std::string>& terms) const;
+  void CorrectSpelling(Tokens& tokens) const;
   absl::Status ReadClause(const Clause& clause,
                           AnalyzedQuestion& question) const;
   void ReadWords(const Clause& clause, const std::vector<bool>& taken,
