@@ -8,10 +8,6 @@
 //   ... change, rebuild ...
 //   citekb-dump-answers --index var/10k.sqlite | diff before.txt -
 //
-// --idle_worker answers as the server does one call at a time, with a
-// worker thread to borrow, so that long rankings run split in two halves;
-// the output must be the same as without it.
-//
 // --stack_inputs FILE widens the EvaluateStack part beyond the mix: each
 // line of FILE is sent as free text, as a dose's compound and as a
 // medication, so that the parser, the name lookup and every rule's message
@@ -19,7 +15,6 @@
 
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +24,6 @@
 #include "bench/request_mix.h"
 #include "google/protobuf/text_format.h"
 #include "service/knowledge_base/knowledge_base.h"
-#include "service/server/worker_pool.h"
-#include "service/store/query_budget.h"
 
 ABSL_FLAG(std::string, index, "", "The index to answer from.");
 ABSL_FLAG(std::string, questions, CITEKB_SOURCE_DIR "/tests/eval/ask_eval.txt",
@@ -38,10 +31,6 @@ ABSL_FLAG(std::string, questions, CITEKB_SOURCE_DIR "/tests/eval/ask_eval.txt",
 ABSL_FLAG(
     std::string, stack_inputs, "",
     "Optional file of stack texts, one a line, also sent to EvaluateStack.");
-ABSL_FLAG(bool, idle_worker, false,
-          "Answer as the server does one call at a time: with an idle worker "
-          "thread the call may borrow, so long rankings run in two halves. "
-          "The output must not change.");
 
 namespace citekb {
 namespace {
@@ -50,14 +39,8 @@ template <typename Request, typename Response>
 void Dump(const char* name, const RequestMix& mix,
           absl::StatusOr<Response> (KnowledgeBase::*method)(const Request&)
               const,
-          const KnowledgeBase& kb, WorkerPool* idle_worker) {
+          const KnowledgeBase& kb) {
   for (const std::string& bytes : mix.requests) {
-    QueryBudget budget({.start_on_idle_thread =
-                            [idle_worker](absl::AnyInvocable<void() &&> work) {
-                              return idle_worker != nullptr &&
-                                     idle_worker->TryLend(std::move(work));
-                            }});
-    QueryBudget::Scope scope(&budget);
     Request request;
     request.ParseFromString(bytes);
     std::string text;
@@ -116,22 +99,17 @@ int Main(int argc, char** argv) {
     std::cerr << "citekb-dump-answers: " << questions.status() << "\n";
     return 1;
   }
-  std::optional<WorkerPool> workers;
-  if (absl::GetFlag(FLAGS_idle_worker)) {
-    workers.emplace(WorkerPoolOptions{.threads = 1, .max_admitted = 1});
-  }
-  WorkerPool* idle = workers.has_value() ? &*workers : nullptr;
   Dump("Ask", *BuildRequestMix(Rpc::kAsk, *questions), &KnowledgeBase::Ask,
-       **kb, idle);
+       **kb);
   Dump("Search", *BuildRequestMix(Rpc::kSearch, *questions),
-       &KnowledgeBase::Search, **kb, idle);
+       &KnowledgeBase::Search, **kb);
   Dump("ListCitations", *BuildRequestMix(Rpc::kListCitations, {}),
-       &KnowledgeBase::ListCitations, **kb, idle);
+       &KnowledgeBase::ListCitations, **kb);
   Dump("EvaluateStack", *BuildRequestMix(Rpc::kEvaluateStack, {}),
-       &KnowledgeBase::EvaluateStack, **kb, idle);
+       &KnowledgeBase::EvaluateStack, **kb);
   if (!absl::GetFlag(FLAGS_stack_inputs).empty()) {
     Dump("EvaluateStack", StackInputs(absl::GetFlag(FLAGS_stack_inputs)),
-         &KnowledgeBase::EvaluateStack, **kb, idle);
+         &KnowledgeBase::EvaluateStack, **kb);
   }
   return 0;
 }

@@ -2,10 +2,10 @@
 // the way citekb-index does (untimed), then times only a bare FTS5 bulk
 // insert of the same passages: one FTS5 table with the index's columns
 // (section title, text, joined compounds) and tokenizer, one transaction, no
-// journal, no syncs, no other tables. citekb-index does all of that plus
-// reading, hashing and parsing the files, the ordinary tables, the FAQ
-// index, the FTS merge and the final fsync, so its time over this one says
-// what the rest costs.
+// journal, no syncs, no other tables. citekb-index does the equivalent (its
+// own postings of the same columns, with the same tokenizer) plus reading,
+// hashing and parsing the files, the ordinary tables, the FAQ postings and
+// the final fsync, so its time over this one says what the rest costs.
 //
 //   fts_floor --knowledge var/corpus-10k [--json floor.json]
 //
@@ -78,7 +78,7 @@ absl::Status Run() {
     CITEKB_ASSIGN_OR_RETURN(
         Database db,
         OpenDatabase(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-    // The same settings as IndexWriter::Prepare.
+    // The journal and sync settings of IndexWriter::Prepare.
     CITEKB_RETURN_IF_ERROR(
         Exec(db.get(),
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"

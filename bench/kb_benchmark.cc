@@ -1,10 +1,10 @@
 // Micro-benchmarks of the knowledge-base logic without gRPC (Google
 // Benchmark): what one Ask, Search, ListCitations or EvaluateStack costs
-// in-process, and query analysis alone. The gap between these and citekb-load's
-// figures is the RPC layer's share.
+// in-process, and query analysis alone. The gap between these and
+// citekb-load's figures is the RPC layer's share.
 //
-//   build/bench/citekb-kb-benchmark                      # seed index, built in
-//   /tmp CITEKB_BENCH_INDEX=var/10k.sqlite build/bench/citekb-kb-benchmark
+//   build/bench/citekb-kb-benchmark    # the seed index, built in /tmp
+//   CITEKB_BENCH_INDEX=var/10k.sqlite build/bench/citekb-kb-benchmark
 //
 // Requests are the load generator's (request_mix.h), so the two measure the
 // same mix.
@@ -23,8 +23,6 @@
 #include "indexer/corpus_indexer.h"
 #include "service/knowledge_base/knowledge_base.h"
 #include "service/search/query_analyzer.h"
-#include "service/server/worker_pool.h"
-#include "service/store/query_budget.h"
 
 namespace citekb {
 namespace {
@@ -108,39 +106,6 @@ BENCHMARK(BM_Ask)
     ->UseRealTime()
     ->Threads(1)
     ->Threads(2);
-
-// Ask as the server runs one call at a time: with /1 the call's budget may
-// borrow the idle worker of a pool, so a long ranking runs in two halves
-// at once (retrieval_index.h); /0 is the same without. On the seed no
-// ranking is long enough to split. Compare the two with interleaved
-// repetitions, the machine's speed drifts by a third within minutes.
-void BM_AskWithIdleWorker(benchmark::State& state) {
-  const Fixture& f = GetFixture();
-  WorkerPool workers({.threads = 1, .max_admitted = 1});
-  const bool may_borrow = state.range(0) != 0;
-  size_t i = 0;
-  int64_t lent = 0;
-  for (auto _ : state) {
-    QueryBudget budget(
-        {.start_on_idle_thread = [&](absl::AnyInvocable<void() &&> work) {
-          const bool started = may_borrow && workers.TryLend(std::move(work));
-          lent += started;
-          return started;
-        }});
-    QueryBudget::Scope scope(&budget);
-    absl::StatusOr<v1::AskResponse> response =
-        f.kb->Ask(f.ask[i++ % f.ask.size()]);
-    if (!response.ok()) state.SkipWithError("Ask failed");
-    benchmark::DoNotOptimize(response);
-  }
-  state.counters["lent_per_ask"] =
-      benchmark::Counter(static_cast<double>(lent) / state.iterations());
-}
-BENCHMARK(BM_AskWithIdleWorker)
-    ->Arg(0)
-    ->Arg(1)
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
 
 void BM_Search(benchmark::State& state) {
   const Fixture& f = GetFixture();

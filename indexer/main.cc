@@ -6,10 +6,14 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -22,10 +26,32 @@ ABSL_FLAG(std::string, out, "var/citekb.sqlite",
 ABSL_FLAG(bool, progress, true,
           "Show progress on stderr while building (only on a terminal).");
 
-int main(int argc, char** argv) {
+namespace {
+
+// --help and --helpshort list this file's flags, with their defaults.
+// (Abseil's default looks for flags in a file named after the program,
+// citekb-index.cc, and finds none.)
+void SetUpUsage() {
   absl::SetProgramUsageMessage(
       "Builds a citekb index from a folder of articles.\n"
-      "Usage: citekb-index --knowledge DIR --out FILE");
+      "Usage: citekb-index --knowledge DIR --out FILE [--noprogress]");
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "indexer/main.cc");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  // "Flags from indexer/main.cc", wherever the source was built from.
+  config.normalize_filename = [](absl::string_view path) {
+    const size_t at = path.rfind("indexer/main.cc");
+    return std::string(at == absl::string_view::npos ? path : path.substr(at));
+  };
+  absl::SetFlagsUsageConfig(config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetUpUsage();
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
   if (rest.size() > 1) {
     std::cerr << "citekb-index: unexpected argument \"" << rest[1]
@@ -57,8 +83,9 @@ int main(int argc, char** argv) {
           p.files_done, p.files_total, p.bytes_done / 1e6, p.bytes_total / 1e6,
           p.bytes_total ? 100.0 * p.bytes_done / p.bytes_total : 100.0,
           mb_per_s,
-          // The full-text merge and the sync to disk come last.
-          p.files_done == p.files_total ? "merging and syncing..."
+          // The sources, the secondary indexes, the postings and the sync
+          // to disk come last (IndexWriter::Commit).
+          p.files_done == p.files_total ? "writing postings and syncing..."
                                         : absl::StrFormat("%.0f s left", left));
     };
   }

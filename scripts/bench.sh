@@ -49,7 +49,7 @@ scripts/install-deps.sh >/dev/null
 build=build-release
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$build" --target citekb-index citekb-server citekb-load make_corpus \
-  fts_floor citekb-startup citekb-server-api-experiment
+  fts_floor citekb-startup
 bin=$build
 work=var/bench
 mkdir -p "$work"
@@ -73,7 +73,7 @@ start_server() {
   servers+=("$server_pid")
   address=""
   for _ in $(seq 300); do
-    address=$(sed -n 's/^citekb-server[a-z-]*: serving .*on \(127[0-9.:]*\)$/\1/p' \
+    address=$(sed -n 's/^citekb-server: serving .*on \(127[0-9.:]*\)$/\1/p' \
       "$work/$name.log")
     [[ -n "$address" ]] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
@@ -173,17 +173,6 @@ stop_server
 use_server "$big_address" "$big_pid"
 stop_server
 
-echo
-echo "== Server API experiment (seed index, no request log): sync vs callback"
-for api in sync callback; do
-  start_server "api-$api" "$bin/bench/citekb-server-api-experiment" --api "$api" \
-    --index "$work/seed.sqlite"
-  load "api-$api-health-c32.r1" health 32
-  load "api-$api-ask-c32.r1" ask 32
-  load "api-$api-ask-c1.r1" ask 1
-  stop_server
-done
-
 # ---------------------------------------------------------------------------
 # The table.
 # ---------------------------------------------------------------------------
@@ -204,8 +193,7 @@ ratios() {
     echo
   done
 }
-# across NAME KEY: the median of KEY over the rounds (the API experiment
-# has one).
+# across NAME KEY: the median of KEY over the rounds.
 across() {
   local r values=()
   for r in $(seq "$rounds"); do
@@ -264,9 +252,7 @@ measured() {
   printf '| run | QPS | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | server CPU us/call |\n'
   printf '|---|---|---|---|---|---|---|---|---|\n'
   for name in health-c32 ask-c32 ask-reference-c32 search-c32 evaluate-stack-c32 \
-              list-citations-c32 health-c1 ask-c1 ask-reference-c1 big-ask-c1 big-ask-c32 big-search-c32 \
-              api-sync-health-c32 api-sync-ask-c32 api-sync-ask-c1 \
-              api-callback-health-c32 api-callback-ask-c32 api-callback-ask-c1; do
+              list-citations-c32 health-c1 ask-c1 ask-reference-c1 big-ask-c1 big-ask-c32 big-search-c32; do
     local r cpu_per_call=() errors=0
     for r in $(seq "$rounds"); do
       local f="$work/$name.r$r.json"
@@ -293,8 +279,7 @@ table=$(
        "bare FTS5 insert of the same passages $(printf '%.2f' "$floor_s") s (best of 2 each)."
   echo "EvaluateStack errors by code: ${stack_errors:-none}."
   echo
-  echo "Each run's figures are its medians over the $rounds rounds (errors: their sum); the" \
-       "api- runs are once."
+  echo "Each run's figures are its medians over the $rounds rounds (errors: their sum)."
   echo
   measured
 )

@@ -27,6 +27,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -64,8 +65,8 @@ ABSL_FLAG(absl::Duration, reload_poll_interval, kDefaults.reload_poll_interval,
 ABSL_FLAG(bool, log_requests, true,
           "Write one JSON line per request to stderr.");
 ABSL_FLAG(absl::Duration, log_flush_interval, kDefaults.log_flush_interval,
-          "Request-log lines are written in batches at most this long after "
-          "their call; 0 writes each line before its call returns.");
+          "Request-log lines are written in batches, by a thread of their "
+          "own, at most this long after their call; must be positive.");
 ABSL_FLAG(bool, log_questions, false,
           "Include the question text in request-log lines (off by default: "
           "questions are health information).");
@@ -77,8 +78,9 @@ ABSL_FLAG(int, max_threads, kDefaults.max_threads,
           "KnowledgeBase calls handled at once (running or waiting for a "
           "worker thread); one more gets RESOURCE_EXHAUSTED at once.");
 ABSL_FLAG(int, worker_threads, kDefaults.worker_threads,
-          "Threads running the admitted calls' index work; 0: the number "
-          "of cores (at least 2).");
+          "Threads of the server's own that run admitted calls, in order of "
+          "arrival (when they are idle, gRPC's thread runs one call at a "
+          "time itself); 0: the number of cores (at least 2).");
 ABSL_FLAG(int64_t, max_query_steps, kDefaults.max_query_steps,
           "SQLite steps one call's index queries may take; beyond it the "
           "call gets RESOURCE_EXHAUSTED. 0: no limit.");
@@ -90,6 +92,47 @@ ABSL_FLAG(absl::Duration, drain_timeout, kDefaults.drain_timeout,
           "Then how long in-flight calls may run before they are cancelled.");
 
 namespace {
+
+// Debian's Abseil is built without NDEBUG, which turns on its debug-only
+// deadlock detection: every absl::Mutex lock, gRPC's included, updates a
+// process-wide graph of lock order (and takes a stack trace when locks
+// nest): 5% of the server's instructions per EvaluateStack, 1.6% per Ask
+// (callgrind; bench/RESULTS.md). Tests that run a Server in-process keep it
+// on. With tcmalloc, its per-thread caches of freed memory may grow to
+// 32 MiB in all by default, a little more each time a gRPC thread frees a
+// burst: over the 5-minute soak (scripts/soak.sh) resident memory crept
+// from 34.6 to 37.6 MB with no leak (LeakSanitizer found none). Capped at
+// 4 MiB it stays flat at 29.9 MB, and Ask's throughput is unchanged within
+// noise.
+void TuneProcess() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#ifdef CITEKB_TCMALLOC
+  MallocExtension::instance()->SetNumericProperty(
+      "tcmalloc.max_total_thread_cache_bytes", size_t{4} << 20);
+#endif
+}
+
+// --help and --helpshort list this file's flags, with their defaults.
+// (Abseil's default looks for flags in files named after the program,
+// citekb-server.cc, and finds none.)
+void SetUpUsage() {
+  absl::SetProgramUsageMessage(
+      "Serves a citekb index over gRPC.\n"
+      "Usage: citekb-server --index FILE [--listen HOST:PORT] "
+      "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--insecure]\n"
+      "Flag names may be written with dashes or underscores.");
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view path) {
+    return absl::EndsWith(path, "service/main.cc");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  // "Flags from service/main.cc", wherever the source was built from.
+  config.normalize_filename = [](absl::string_view path) {
+    const size_t at = path.rfind("service/main.cc");
+    return std::string(at == absl::string_view::npos ? path : path.substr(at));
+  };
+  absl::SetFlagsUsageConfig(config);
+}
 
 // "--tls-cert=x" -> "--tls_cert=x", "--no-insecure" -> "--no_insecure":
 // dashes become underscores in the name of each "--" argument (not in its
@@ -114,29 +157,9 @@ std::vector<char*> NormalizeFlagNames(int argc, char** argv,
   return out;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  // Debian's Abseil is built without NDEBUG, which turns on its debug-only
-  // deadlock detection: every absl::Mutex lock, gRPC's included, updates a
-  // process-wide graph of lock order (and takes a stack trace when locks
-  // nest): 5% of the server's instructions per EvaluateStack, 1.6% per Ask
-  // (callgrind; bench/RESULTS.md). Tests that run a Server in-process keep
-  // it on.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-#ifdef CITEKB_TCMALLOC
-  // tcmalloc lets its per-thread caches of freed memory grow to 32 MiB in
-  // all by default, a little more each time a gRPC thread frees a burst:
-  // over the 5-minute soak (scripts/soak.sh) resident memory crept from 34.6
-  // to 37.6 MB with no leak (LeakSanitizer found none). Capped at 4 MiB it
-  // stays flat at 29.9 MB, and Ask's throughput is unchanged within noise.
-  MallocExtension::instance()->SetNumericProperty(
-      "tcmalloc.max_total_thread_cache_bytes", size_t{4} << 20);
-#endif
-  absl::SetProgramUsageMessage(
-      "Serves a citekb index over gRPC.\n"
-      "Usage: citekb-server --index FILE [--listen HOST:PORT] "
-      "[--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]] [--insecure]");
+// Sets the flags from the command line (exiting for --help and for flags
+// that do not parse); false, having said why, when arguments are left over.
+bool ParseFlags(int argc, char** argv) {
   std::vector<std::string> storage;
   std::vector<char*> args = NormalizeFlagNames(argc, argv, storage);
   std::vector<char*> rest =
@@ -144,53 +167,78 @@ int main(int argc, char** argv) {
   if (rest.size() > 1) {
     std::cerr << "citekb-server: unexpected argument \"" << rest[1]
               << "\" (use --index FILE --listen HOST:PORT)\n";
-    return 2;
+    return false;
   }
+  return true;
+}
 
-  // Block the signals before gRPC starts any thread, so every thread
-  // inherits the mask and only the sigwait() thread below ever sees them:
-  // no work happens in a signal handler.
-  sigset_t handled_signals;
-  sigemptyset(&handled_signals);
-  sigaddset(&handled_signals, SIGTERM);
-  sigaddset(&handled_signals, SIGINT);
-  sigaddset(&handled_signals, SIGHUP);
-  if (int error = pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
-      error != 0) {
+// Blocks the signals the server handles in the calling thread, and so in
+// every thread started after it, into `*signals`: only the thread that
+// sigwait()s for them ever sees them, and no work happens in a signal
+// handler. False, having said why, when they cannot be blocked.
+bool BlockHandledSignals(sigset_t* signals) {
+  sigemptyset(signals);
+  sigaddset(signals, SIGTERM);
+  sigaddset(signals, SIGINT);
+  sigaddset(signals, SIGHUP);
+  if (int error = pthread_sigmask(SIG_BLOCK, signals, nullptr); error != 0) {
     std::cerr << "citekb-server: cannot block signals: " << std::strerror(error)
               << "\n";
-    return 1;
+    return false;
   }
+  return true;
+}
 
-  citekb::ServerOptions options;
+// Where to listen and with which credentials.
+void SetAddressFromFlags(citekb::ServerOptions& options) {
   options.index_path = absl::GetFlag(FLAGS_index);
   options.listen = absl::GetFlag(FLAGS_listen);
   options.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_path = absl::GetFlag(FLAGS_tls_key);
   options.tls_client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
   options.insecure = absl::GetFlag(FLAGS_insecure);
-  options.reload_poll_interval = absl::GetFlag(FLAGS_reload_poll_interval);
+}
+
+// The request log.
+void SetLogFromFlags(citekb::ServerOptions& options) {
   options.log_requests = absl::GetFlag(FLAGS_log_requests);
   options.log_questions = absl::GetFlag(FLAGS_log_questions);
   options.log_flush_interval = absl::GetFlag(FLAGS_log_flush_interval);
+}
+
+// What one caller may take, and how calls run.
+void SetLimitsFromFlags(citekb::ServerOptions& options) {
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.max_threads = absl::GetFlag(FLAGS_max_threads);
   options.worker_threads = absl::GetFlag(FLAGS_worker_threads);
   options.max_query_steps = absl::GetFlag(FLAGS_max_query_steps);
+}
+
+// Reloading and shutting down.
+void SetLifecycleFromFlags(citekb::ServerOptions& options) {
+  options.reload_poll_interval = absl::GetFlag(FLAGS_reload_poll_interval);
   options.lame_duck = absl::GetFlag(FLAGS_lame_duck);
   options.drain_timeout = absl::GetFlag(FLAGS_drain_timeout);
+}
 
-  absl::StatusOr<std::unique_ptr<citekb::Server>> server =
-      citekb::Server::Start(options);
-  if (!server.ok()) {
-    std::cerr << "citekb-server: " << server.status().message() << "\n";
-    return 1;
-  }
-  // One write per line, so whoever watches stderr never sees half of one.
+citekb::ServerOptions ServerOptionsFromFlags() {
+  citekb::ServerOptions options;
+  SetAddressFromFlags(options);
+  SetLogFromFlags(options);
+  SetLimitsFromFlags(options);
+  SetLifecycleFromFlags(options);
+  return options;
+}
+
+// "citekb-server: serving ... on ADDRESS" (and the TLS line), which scripts
+// and tests wait for. One write, so whoever watches stderr never sees half
+// of it.
+void AnnounceServing(const citekb::ServerOptions& options,
+                     const citekb::Server& server) {
   std::string serving =
       absl::StrCat("citekb-server: serving ", options.index_path, " on ",
-                   (*server)->address(), "\n");
+                   server.address(), "\n");
   if (!options.tls_cert_path.empty()) {
     absl::StrAppend(&serving, "citekb-server: TLS with ", options.tls_cert_path,
                     options.tls_client_ca_path.empty()
@@ -201,26 +249,51 @@ int main(int argc, char** argv) {
   }
   std::cerr.write(serving.data(), static_cast<std::streamsize>(serving.size()));
   std::cerr.flush();
+}
 
-  std::thread signal_waiter([&handled_signals, s = server->get()] {
+// Serves until SIGTERM or SIGINT has shut `server` down; SIGHUP reloads its
+// index meanwhile. `signals` must be blocked in every thread.
+void ServeUntilSignalled(citekb::Server& server, const sigset_t& signals) {
+  std::thread signal_waiter([&signals, &server] {
     while (true) {
       int signal_number = 0;
-      sigwait(&handled_signals, &signal_number);
+      sigwait(&signals, &signal_number);
       if (signal_number == SIGHUP) {
         // Reload() logs the outcome; a refused file leaves the old index.
-        s->Reload().IgnoreError();
+        server.Reload().IgnoreError();
         continue;
       }
       std::cerr << "citekb-server: " << strsignal(signal_number)
                 << ", shutting down" << std::endl;
-      s->Shutdown();
+      server.Shutdown();
       return;
     }
   });
   // Only the signal thread calls Shutdown(), so when Wait() returns it has
   // received its signal and the join below cannot block for long.
-  (*server)->Wait();
+  server.Wait();
   signal_waiter.join();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  TuneProcess();
+  SetUpUsage();
+  if (!ParseFlags(argc, argv)) return 2;
+  // Before gRPC starts any thread, so that every thread inherits the mask.
+  sigset_t handled_signals;
+  if (!BlockHandledSignals(&handled_signals)) return 1;
+
+  const citekb::ServerOptions options = ServerOptionsFromFlags();
+  absl::StatusOr<std::unique_ptr<citekb::Server>> server =
+      citekb::Server::Start(options);
+  if (!server.ok()) {
+    std::cerr << "citekb-server: " << server.status().message() << "\n";
+    return 1;
+  }
+  AnnounceServing(options, **server);
+  ServeUntilSignalled(**server, handled_signals);
   server->reset();
   std::cerr << "citekb-server: stopped" << std::endl;
   return 0;

@@ -15,9 +15,9 @@ struct Rewrite {
   const RE2* pattern;
   const char* replacement;
   // A literal every match contains: most passages lack it, and looking for
-  // it is far cheaper than a regex search (CompoundTerms was 6% of an index
-  // build). Digits and commas have no case variants, so (?i) cannot make a
-  // pattern match without them.
+  // it is far cheaper than a regex search (run on every passage, those come
+  // to 6% of an index build). Digits and commas have no case variants, so
+  // (?i) cannot make a pattern match without them.
   const char* required;
 };
 

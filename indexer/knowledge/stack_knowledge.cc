@@ -3,7 +3,9 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -93,35 +95,11 @@ void AddUnique(std::vector<std::string>& list, const std::string& value) {
   list.push_back(value);
 }
 
-// Placeholders a rule message may use (see stack_rules.proto).
-const absl::flat_hash_set<std::string>& KnownPlaceholders() {
-  static const auto* const known = new absl::flat_hash_set<std::string>{
-      "compound", "amount",     "low",     "high",  "range",
-      "limit",    "threshold",  "ratio",   "serum", "form",
-      "timing",   "medication", "present", "absent"};
-  return *known;
-}
-
-absl::Status CheckMessage(absl::string_view message, absl::string_view where) {
-  if (message.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": message is empty"));
-  }
-  for (size_t open = message.find('{'); open != absl::string_view::npos;
-       open = message.find('{', open + 1)) {
-    const size_t close = message.find('}', open);
-    if (close == absl::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": unclosed '{' in message"));
-    }
-    const std::string name(message.substr(open + 1, close - open - 1));
-    if (!KnownPlaceholders().contains(name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": unknown placeholder {", name, "} in message"));
-    }
-  }
-  return absl::OkStatus();
-}
+// The placeholders a rule message may use, as stack_rules.proto lists them.
+constexpr absl::string_view kMessagePlaceholders[] = {
+    "compound", "amount",     "low",     "high",  "range",
+    "limit",    "threshold",  "ratio",   "serum", "form",
+    "timing",   "medication", "present", "absent"};
 
 }  // namespace
 
@@ -218,11 +196,325 @@ Article SafetyReferencesArticle(const rulespb::SafetyReferences& references,
 
 namespace {
 
-absl::Status CheckCompoundRef(const absl::flat_hash_set<std::string>& compounds,
-                              const std::string& id, absl::string_view where) {
-  if (!compounds.contains(id)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": unknown compound \"", id, "\""));
+// The units a compound's doses may be converted to, as LoadStackRules'
+// contract and the evaluator's conversions expect them.
+constexpr absl::string_view kCanonicalUnits[] = {"IU", "mcg", "mg"};
+
+absl::Status Invalid(absl::string_view where, absl::string_view reason) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", reason));
+}
+
+// A canonical unit, with mcg_per_iu exactly when the unit is IU.
+absl::Status CheckUnit(const rulespb::Compound& compound,
+                       absl::string_view where) {
+  if (std::find(std::begin(kCanonicalUnits), std::end(kCanonicalUnits),
+                compound.unit()) == std::end(kCanonicalUnits)) {
+    return Invalid(where, "unit must be IU, mcg or mg");
+  }
+  if ((compound.unit() == "IU") != (compound.mcg_per_iu() > 0)) {
+    return Invalid(where, "mcg_per_iu must be set exactly for IU compounds");
+  }
+  return absl::OkStatus();
+}
+
+// The dose bands' bounds in order: 0 < low <= high < implausible_above, and
+// a safety limit that is not negative.
+absl::Status CheckDoseBounds(const rulespb::Compound& compound,
+                             absl::string_view where) {
+  const rulespb::Range& range = compound.standard_range();
+  if (!(range.low() > 0 && range.high() >= range.low()) ||
+      compound.safety_limit() < 0 ||
+      !(compound.implausible_above() > range.high())) {
+    return Invalid(where,
+                   "needs 0 < standard_range.low <= high < implausible_above");
+  }
+  return absl::OkStatus();
+}
+
+// A message that is not empty and whose placeholders are all known.
+absl::Status CheckMessage(absl::string_view message, absl::string_view where) {
+  if (message.empty()) return Invalid(where, "message is empty");
+  for (size_t open = message.find('{'); open != absl::string_view::npos;
+       open = message.find('{', open + 1)) {
+    const size_t close = message.find('}', open);
+    if (close == absl::string_view::npos) {
+      return Invalid(where, "unclosed '{' in message");
+    }
+    const absl::string_view name = message.substr(open + 1, close - open - 1);
+    if (std::find(std::begin(kMessagePlaceholders),
+                  std::end(kMessagePlaceholders),
+                  name) == std::end(kMessagePlaceholders)) {
+      return Invalid(
+          where, absl::StrCat("unknown placeholder {", name, "} in message"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Only the "not covered" rules state no fact, so only they may go without
+// evidence.
+absl::Status CheckRuleEvidence(const rulespb::Rule& rule,
+                               absl::string_view where) {
+  const bool not_covered =
+      rule.has_compound_not_covered() || rule.has_medication_not_covered();
+  if (rule.evidence().empty() && !not_covered) {
+    return Invalid(where, "evidence is required");
+  }
+  return absl::OkStatus();
+}
+
+// The compound ids a rule's condition names, in the order they are written.
+std::vector<absl::string_view> ConditionCompounds(const rulespb::Rule& rule) {
+  auto all = [](const auto& ids) {
+    return std::vector<absl::string_view>(ids.begin(), ids.end());
+  };
+  switch (rule.condition_case()) {
+    case rulespb::Rule::kDoseBelow:
+      return {rule.dose_below().compound()};
+    case rulespb::Rule::kDoseAbove:
+      return {rule.dose_above().compound()};
+    case rulespb::Rule::kBelowStandardRange:
+      return {rule.below_standard_range()};
+    case rulespb::Rule::kAboveStandardRange:
+      return {rule.above_standard_range()};
+    case rulespb::Rule::kAboveSafetyLimit:
+      return {rule.above_safety_limit()};
+    case rulespb::Rule::kMissing:
+      return {rule.missing().present(), rule.missing().absent()};
+    case rulespb::Rule::kRatioBelow:
+      return {rule.ratio_below().numerator(), rule.ratio_below().denominator()};
+    case rulespb::Rule::kFormNotIn:
+      return {rule.form_not_in().compound()};
+    case rulespb::Rule::kTimingIn:
+      return all(rule.timing_in().compounds());
+    case rulespb::Rule::kWithoutFatMeal:
+      return all(rule.without_fat_meal().compounds());
+    case rulespb::Rule::kPresent:
+      return all(rule.present().compounds());
+    case rulespb::Rule::kMedicationWith:
+      return all(rule.medication_with().compounds());
+    case rulespb::Rule::kSerumBelow:
+    case rulespb::Rule::kSerumAbove:
+    case rulespb::Rule::kCompoundNotCovered:
+    case rulespb::Rule::kMedicationNotCovered:
+    case rulespb::Rule::CONDITION_NOT_SET:
+      return {};
+  }
+  return {};
+}
+
+// Checks a StackRules message one kind of content at a time: compounds,
+// then medication classes, then rules, each in file order. It remembers the
+// ids and names declared so far, so that a rule can only refer to what
+// exists and no name can stand for two things. The first problem found is
+// the one reported.
+class StackRulesChecker {
+ public:
+  StackRulesChecker(absl::string_view path, const rulespb::StackRules& rules)
+      : path_(path), rules_(rules) {}
+
+  absl::Status Check();
+
+ private:
+  absl::Status CheckCompound(const rulespb::Compound& compound);
+  absl::Status CheckCompoundNames(const rulespb::Compound& compound,
+                                  absl::string_view where);
+  absl::Status CheckMedicationClass(const rulespb::MedicationClass& medication);
+  absl::Status ClaimName(const std::string& name, absl::string_view where);
+  absl::Status CheckRule(const rulespb::Rule& rule);
+  absl::Status CheckRuleHeader(const rulespb::Rule& rule,
+                               absl::string_view where);
+  absl::Status CheckRuleMessages(const rulespb::Rule& rule,
+                                 absl::string_view where);
+  absl::Status CheckConditionReferences(const rulespb::Rule& rule,
+                                        absl::string_view where) const;
+  absl::Status CheckConditionThresholds(const rulespb::Rule& rule,
+                                        absl::string_view where) const;
+
+  const absl::string_view path_;
+  const rulespb::StackRules& rules_;
+  absl::flat_hash_set<std::string> compound_ids_;
+  absl::flat_hash_set<std::string> medication_class_ids_;
+  absl::flat_hash_set<std::string> rule_codes_;
+  // Compound, form and medication names: each may mean one thing only.
+  absl::flat_hash_set<std::string> names_;
+};
+
+absl::Status StackRulesChecker::Check() {
+  for (const rulespb::Compound& compound : rules_.compounds()) {
+    CITEKB_RETURN_IF_ERROR(CheckCompound(compound));
+  }
+  for (const rulespb::MedicationClass& medication :
+       rules_.medication_classes()) {
+    CITEKB_RETURN_IF_ERROR(CheckMedicationClass(medication));
+  }
+  for (const rulespb::Rule& rule : rules_.rules()) {
+    CITEKB_RETURN_IF_ERROR(CheckRule(rule));
+  }
+  return absl::OkStatus();
+}
+
+// A compound: a new id, a canonical unit, ordered bounds, names of its own.
+absl::Status StackRulesChecker::CheckCompound(
+    const rulespb::Compound& compound) {
+  const std::string where =
+      absl::StrCat(path_, ": compound \"", compound.id(), "\"");
+  if (compound.id().empty() || !compound_ids_.insert(compound.id()).second) {
+    return Invalid(where, "id is empty or repeated");
+  }
+  CITEKB_RETURN_IF_ERROR(CheckUnit(compound, where));
+  CITEKB_RETURN_IF_ERROR(CheckDoseBounds(compound, where));
+  return CheckCompoundNames(compound, where);
+}
+
+// A display name, at least one name, and forms with ids and names; every
+// name claimed for this compound alone.
+absl::Status StackRulesChecker::CheckCompoundNames(
+    const rulespb::Compound& compound, absl::string_view where) {
+  if (compound.display_name().empty() || compound.names().empty()) {
+    return Invalid(where, "needs a display_name and names");
+  }
+  for (const std::string& name : compound.names()) {
+    CITEKB_RETURN_IF_ERROR(ClaimName(name, where));
+  }
+  for (const rulespb::Form& form : compound.forms()) {
+    if (form.id().empty() || form.names().empty()) {
+      return Invalid(where, "every form needs an id and names");
+    }
+    for (const std::string& name : form.names()) {
+      CITEKB_RETURN_IF_ERROR(ClaimName(name, where));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A medication class: a new id and names of its own.
+absl::Status StackRulesChecker::CheckMedicationClass(
+    const rulespb::MedicationClass& medication) {
+  const std::string where =
+      absl::StrCat(path_, ": medication class \"", medication.id(), "\"");
+  if (medication.id().empty() ||
+      !medication_class_ids_.insert(medication.id()).second ||
+      medication.names().empty()) {
+    return Invalid(where, "needs a unique id and names");
+  }
+  for (const std::string& name : medication.names()) {
+    CITEKB_RETURN_IF_ERROR(ClaimName(name, where));
+  }
+  return absl::OkStatus();
+}
+
+// A name the parser can match: non-empty, lower case, and not yet taken.
+absl::Status StackRulesChecker::ClaimName(const std::string& name,
+                                          absl::string_view where) {
+  if (name.empty() || name != absl::AsciiStrToLower(name) ||
+      !names_.insert(name).second) {
+    return Invalid(where, absl::StrCat("name \"", name,
+                                       "\" must be non-empty, lower case and "
+                                       "unique"));
+  }
+  return absl::OkStatus();
+}
+
+// A rule: its header, its messages, its evidence, then its condition.
+absl::Status StackRulesChecker::CheckRule(const rulespb::Rule& rule) {
+  const std::string where = absl::StrCat(path_, ": rule ", rule.code());
+  CITEKB_RETURN_IF_ERROR(CheckRuleHeader(rule, where));
+  CITEKB_RETURN_IF_ERROR(CheckRuleMessages(rule, where));
+  CITEKB_RETURN_IF_ERROR(CheckRuleEvidence(rule, where));
+  if (rule.condition_case() == rulespb::Rule::CONDITION_NOT_SET) {
+    return Invalid(where, "no condition");
+  }
+  CITEKB_RETURN_IF_ERROR(CheckConditionReferences(rule, where));
+  return CheckConditionThresholds(rule, where);
+}
+
+// A new code, a severity and a source.
+absl::Status StackRulesChecker::CheckRuleHeader(const rulespb::Rule& rule,
+                                                absl::string_view where) {
+  if (rule.code().empty() || !rule_codes_.insert(rule.code()).second) {
+    return Invalid(path_, absl::StrCat("rule code \"", rule.code(),
+                                       "\" is empty or repeated"));
+  }
+  if (rule.severity() == v1::SEVERITY_UNSPECIFIED ||
+      rule.source() == v1::FINDING_SOURCE_UNSPECIFIED) {
+    return Invalid(where, "severity and source are required");
+  }
+  return absl::OkStatus();
+}
+
+// The message and every counterpoint's usable, each counterpoint with
+// evidence of its own.
+absl::Status StackRulesChecker::CheckRuleMessages(const rulespb::Rule& rule,
+                                                  absl::string_view where) {
+  CITEKB_RETURN_IF_ERROR(CheckMessage(rule.message(), where));
+  for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
+    CITEKB_RETURN_IF_ERROR(CheckMessage(counterpoint.message(), where));
+    if (counterpoint.evidence().empty()) {
+      return Invalid(where, "every counterpoint needs evidence");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Every medication class and compound the condition names exists.
+absl::Status StackRulesChecker::CheckConditionReferences(
+    const rulespb::Rule& rule, absl::string_view where) const {
+  if (rule.has_medication_with() &&
+      !medication_class_ids_.contains(
+          rule.medication_with().medication_class())) {
+    return Invalid(
+        where, absl::StrCat("unknown medication class \"",
+                            rule.medication_with().medication_class(), "\""));
+  }
+  for (absl::string_view id : ConditionCompounds(rule)) {
+    if (!compound_ids_.contains(id)) {
+      return Invalid(where, absl::StrCat("unknown compound \"", id, "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The condition's numbers are usable: positive thresholds and ratios, and a
+// safety limit on the compound an above_safety_limit rule is about.
+absl::Status StackRulesChecker::CheckConditionThresholds(
+    const rulespb::Rule& rule, absl::string_view where) const {
+  switch (rule.condition_case()) {
+    case rulespb::Rule::kDoseBelow:
+    case rulespb::Rule::kDoseAbove: {
+      const rulespb::DoseThreshold& dose =
+          rule.has_dose_below() ? rule.dose_below() : rule.dose_above();
+      if (!(dose.threshold() > 0)) {
+        return Invalid(where, "threshold must be positive");
+      }
+      break;
+    }
+    case rulespb::Rule::kAboveSafetyLimit:
+      for (const rulespb::Compound& compound : rules_.compounds()) {
+        if (compound.id() == rule.above_safety_limit() &&
+            compound.safety_limit() <= 0) {
+          return Invalid(where, "the compound has no safety_limit");
+        }
+      }
+      break;
+    case rulespb::Rule::kRatioBelow:
+      if (!(rule.ratio_below().per() > 0 &&
+            rule.ratio_below().threshold() > 0)) {
+        return Invalid(where, "per and threshold must be positive");
+      }
+      break;
+    case rulespb::Rule::kSerumBelow:
+    case rulespb::Rule::kSerumAbove: {
+      const double threshold = rule.has_serum_below()
+                                   ? rule.serum_below().threshold()
+                                   : rule.serum_above().threshold();
+      if (!(threshold > 0)) {
+        return Invalid(where, "threshold must be positive");
+      }
+      break;
+    }
+    default:
+      break;
   }
   return absl::OkStatus();
 }
@@ -232,203 +524,7 @@ absl::Status CheckCompoundRef(const absl::flat_hash_set<std::string>& compounds,
 absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path) {
   rulespb::StackRules stack_rules;
   CITEKB_RETURN_IF_ERROR(ParseTextFile(path, stack_rules));
-
-  absl::flat_hash_set<std::string> compounds;
-  absl::flat_hash_set<std::string> names;
-  auto claim_name = [&](const std::string& name,
-                        absl::string_view where) -> absl::Status {
-    if (name.empty() || name != absl::AsciiStrToLower(name) ||
-        !names.insert(name).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": name \"", name,
-                       "\" must be non-empty, lower case and unique"));
-    }
-    return absl::OkStatus();
-  };
-  for (const rulespb::Compound& compound : stack_rules.compounds()) {
-    const std::string where =
-        absl::StrCat(path, ": compound \"", compound.id(), "\"");
-    if (compound.id().empty() || !compounds.insert(compound.id()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": id is empty or repeated"));
-    }
-    if (compound.unit() != "IU" && compound.unit() != "mcg" &&
-        compound.unit() != "mg") {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": unit must be IU, mcg or mg"));
-    }
-    if ((compound.unit() == "IU") != (compound.mcg_per_iu() > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": mcg_per_iu must be set exactly for IU compounds"));
-    }
-    const rulespb::Range& range = compound.standard_range();
-    if (!(range.low() > 0 && range.high() >= range.low()) ||
-        compound.safety_limit() < 0 ||
-        !(compound.implausible_above() > range.high())) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": needs 0 < standard_range.low <= high < implausible_above"));
-    }
-    if (compound.display_name().empty() || compound.names().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": needs a display_name and names"));
-    }
-    for (const std::string& name : compound.names()) {
-      CITEKB_RETURN_IF_ERROR(claim_name(name, where));
-    }
-    for (const rulespb::Form& form : compound.forms()) {
-      if (form.id().empty() || form.names().empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": every form needs an id and names"));
-      }
-      for (const std::string& name : form.names()) {
-        CITEKB_RETURN_IF_ERROR(claim_name(name, where));
-      }
-    }
-  }
-
-  absl::flat_hash_set<std::string> medication_classes;
-  for (const rulespb::MedicationClass& medication :
-       stack_rules.medication_classes()) {
-    const std::string where =
-        absl::StrCat(path, ": medication class \"", medication.id(), "\"");
-    if (medication.id().empty() ||
-        !medication_classes.insert(medication.id()).second ||
-        medication.names().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": needs a unique id and names"));
-    }
-    for (const std::string& name : medication.names()) {
-      CITEKB_RETURN_IF_ERROR(claim_name(name, where));
-    }
-  }
-
-  absl::flat_hash_set<std::string> codes;
-  for (const rulespb::Rule& rule : stack_rules.rules()) {
-    const std::string where = absl::StrCat(path, ": rule ", rule.code());
-    if (rule.code().empty() || !codes.insert(rule.code()).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": rule code \"", rule.code(), "\" is empty or repeated"));
-    }
-    if (rule.severity() == v1::SEVERITY_UNSPECIFIED ||
-        rule.source() == v1::FINDING_SOURCE_UNSPECIFIED) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": severity and source are required"));
-    }
-    CITEKB_RETURN_IF_ERROR(CheckMessage(rule.message(), where));
-    for (const rulespb::Counterpoint& counterpoint : rule.counterpoints()) {
-      CITEKB_RETURN_IF_ERROR(CheckMessage(counterpoint.message(), where));
-      if (counterpoint.evidence().empty()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": every counterpoint needs evidence"));
-      }
-    }
-    const bool not_covered =
-        rule.has_compound_not_covered() || rule.has_medication_not_covered();
-    // Only the "not covered" rules state no fact, so only they may go
-    // without evidence.
-    if (rule.evidence().empty() && !not_covered) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(where, ": evidence is required"));
-    }
-    switch (rule.condition_case()) {
-      case rulespb::Rule::kDoseBelow:
-      case rulespb::Rule::kDoseAbove: {
-        const rulespb::DoseThreshold& dose =
-            rule.has_dose_below() ? rule.dose_below() : rule.dose_above();
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, dose.compound(), where));
-        if (!(dose.threshold() > 0)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where, ": threshold must be positive"));
-        }
-        break;
-      }
-      case rulespb::Rule::kBelowStandardRange:
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.below_standard_range(), where));
-        break;
-      case rulespb::Rule::kAboveStandardRange:
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.above_standard_range(), where));
-        break;
-      case rulespb::Rule::kAboveSafetyLimit: {
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.above_safety_limit(), where));
-        for (const rulespb::Compound& compound : stack_rules.compounds()) {
-          if (compound.id() == rule.above_safety_limit() &&
-              compound.safety_limit() <= 0) {
-            return absl::InvalidArgumentError(
-                absl::StrCat(where, ": the compound has no safety_limit"));
-          }
-        }
-        break;
-      }
-      case rulespb::Rule::kMissing:
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.missing().present(), where));
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.missing().absent(), where));
-        break;
-      case rulespb::Rule::kRatioBelow:
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.ratio_below().numerator(), where));
-        CITEKB_RETURN_IF_ERROR(CheckCompoundRef(
-            compounds, rule.ratio_below().denominator(), where));
-        if (!(rule.ratio_below().per() > 0 &&
-              rule.ratio_below().threshold() > 0)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where, ": per and threshold must be positive"));
-        }
-        break;
-      case rulespb::Rule::kFormNotIn:
-        CITEKB_RETURN_IF_ERROR(
-            CheckCompoundRef(compounds, rule.form_not_in().compound(), where));
-        break;
-      case rulespb::Rule::kTimingIn:
-        for (const std::string& id : rule.timing_in().compounds()) {
-          CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, id, where));
-        }
-        break;
-      case rulespb::Rule::kWithoutFatMeal:
-        for (const std::string& id : rule.without_fat_meal().compounds()) {
-          CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, id, where));
-        }
-        break;
-      case rulespb::Rule::kSerumBelow:
-      case rulespb::Rule::kSerumAbove: {
-        const double threshold = rule.has_serum_below()
-                                     ? rule.serum_below().threshold()
-                                     : rule.serum_above().threshold();
-        if (!(threshold > 0)) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where, ": threshold must be positive"));
-        }
-        break;
-      }
-      case rulespb::Rule::kPresent:
-        for (const std::string& id : rule.present().compounds()) {
-          CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, id, where));
-        }
-        break;
-      case rulespb::Rule::kMedicationWith:
-        if (!medication_classes.contains(
-                rule.medication_with().medication_class())) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where, ": unknown medication class \"",
-                           rule.medication_with().medication_class(), "\""));
-        }
-        for (const std::string& id : rule.medication_with().compounds()) {
-          CITEKB_RETURN_IF_ERROR(CheckCompoundRef(compounds, id, where));
-        }
-        break;
-      case rulespb::Rule::kCompoundNotCovered:
-      case rulespb::Rule::kMedicationNotCovered:
-        break;
-      case rulespb::Rule::CONDITION_NOT_SET:
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": no condition"));
-    }
-  }
+  CITEKB_RETURN_IF_ERROR(StackRulesChecker(path, stack_rules).Check());
   return stack_rules;
 }
 

@@ -9,13 +9,14 @@
 //                                             piece of evidence resolved to
 //                                             passage and citation ids.
 //
-//   CITEKB_ASSIGN_OR_RETURN(rulespb::SafetyReferences refs,
-//                           LoadSafetyReferences(dir +
-//                           "/safety_references.textproto"));
-//   CITEKB_RETURN_IF_ERROR(writer->Add(SafetyReferencesArticle(refs, path),
-//   file)); CITEKB_ASSIGN_OR_RETURN(rulespb::StackRules stack_rules,
-//   LoadStackRules(path)); CITEKB_RETURN_IF_ERROR(ResolveEvidence(refs,
-//   *writer, stack_rules));
+//   CITEKB_ASSIGN_OR_RETURN(
+//       rulespb::SafetyReferences refs,
+//       LoadSafetyReferences(dir + "/safety_references.textproto"));
+//   CITEKB_RETURN_IF_ERROR(
+//       writer->Add(SafetyReferencesArticle(refs, path), file));
+//   CITEKB_ASSIGN_OR_RETURN(rulespb::StackRules stack_rules,
+//                           LoadStackRules(path));
+//   CITEKB_RETURN_IF_ERROR(ResolveEvidence(refs, *writer, stack_rules));
 //
 // Errors name the file and, for text-format errors, the line and column;
 // a rule whose quote matches no sentence is an error, so the rules cannot
@@ -39,8 +40,8 @@ namespace citekb {
 namespace rulespb = ::citekb::rules::v1;
 
 // File names looked for in the knowledge folder. Both are optional: a corpus
-// without them indexes as before, and EvaluateStack reports that the index
-// has no stack rules.
+// without them indexes its articles alone, and EvaluateStack reports that
+// the index has no stack rules.
 inline constexpr char kSafetyReferencesFile[] = "safety_references.textproto";
 inline constexpr char kStackRulesFile[] = "stack_rules.textproto";
 
@@ -55,10 +56,13 @@ absl::StatusOr<rulespb::SafetyReferences> LoadSafetyReferences(
 Article SafetyReferencesArticle(const rulespb::SafetyReferences& references,
                                 const std::string& path);
 
-// Parses and checks the rules: unique compound, form, medication and rule
-// ids; canonical units; conditions that name known compounds and classes;
-// positive thresholds; messages with known placeholders. Evidence is not
-// resolved yet.
+// Parses and checks the rules: unique compound, medication class and rule
+// ids; names (of compounds, forms and medications) lower case and unique
+// across all of them; canonical units; ordered dose bounds; conditions that
+// name known compounds and classes; positive thresholds; messages with
+// known placeholders; evidence on every rule that states a fact. Compounds
+// are checked first, then medication classes, then rules, each in file
+// order, and the first problem is the error. Evidence is not resolved yet.
 absl::StatusOr<rulespb::StackRules> LoadStackRules(const std::string& path);
 
 // Fills every Evidence's passage_ids and citation_ids from what `writer`

@@ -51,6 +51,16 @@ const char* KindName(SourceKind kind) {
   return "web";
 }
 
+absl::Status AlreadyCommittedError() {
+  return absl::FailedPreconditionError("index writer already committed");
+}
+
+// Runs an INSERT; the new row's rowid.
+absl::StatusOr<int64_t> Insert(Statement& insert) {
+  CITEKB_RETURN_IF_ERROR(insert.Run());
+  return sqlite3_last_insert_rowid(sqlite3_db_handle(insert.get()));
+}
+
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
@@ -129,10 +139,10 @@ absl::Status IndexWriter::Prepare() {
   // one at the end), so a bulk build runs at the speed of the B-trees.
   // Foreign keys stay unchecked (SQLite's default): every reference the
   // writer stores is a rowid or id it has just written itself, and checking
-  // them cost a B-tree lookup per reference (6% of the build). The tests run
-  // PRAGMA foreign_key_check on built indexes instead.
+  // them would cost a B-tree lookup per reference (6% of the build). The
+  // tests run PRAGMA foreign_key_check on built indexes instead.
   // A 128 MiB page cache (the default is 2 MiB) keeps the growing edges of
-  // the dozen B-trees in memory: with the default, pages were spilled and
+  // the dozen B-trees in memory: with the default, pages are spilled and
   // read back, twice the writes and one read per page written.
   CITEKB_RETURN_IF_ERROR(Exec(db,
                               "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
@@ -142,7 +152,6 @@ absl::Status IndexWriter::Prepare() {
   // (Commit).
   CITEKB_RETURN_IF_ERROR(Exec(db, kSchemaSql));
   CITEKB_RETURN_IF_ERROR(Exec(db, kInOrderIndexSql));
-  writeback_ = std::make_unique<EarlyWriteback>(temp_path_);
   CITEKB_ASSIGN_OR_RETURN(tokenizer_, FtsTokenizer::Create(kFtsTokenizer));
   passage_postings_ =
       std::make_unique<PostingsBuilder>("passages", 3, *tokenizer_);
@@ -193,13 +202,18 @@ absl::Status IndexWriter::Prepare() {
   return absl::OkStatus();
 }
 
+// The rowids of one article's rows, by their index in the Article: later
+// steps store references to earlier rows by these.
+struct IndexWriter::ArticleRows {
+  std::vector<int64_t> sections;
+  std::vector<int64_t> tables;
+  std::vector<int64_t> passages;
+  std::vector<int64_t> faqs;
+};
+
 absl::Status IndexWriter::Add(Article article_to_add,
                               const SourceFileInfo& file) {
-  if (statements_ == nullptr) {
-    return absl::FailedPreconditionError("index writer already committed");
-  }
-  sqlite3* db = db_.get();
-  Statements& s = *statements_;
+  if (statements_ == nullptr) return AlreadyCommittedError();
   // The sources are kept (AddSource); the rest is shared with the postings
   // thread, which frees it.
   for (Source& source : article_to_add.sources) AddSource(std::move(source));
@@ -207,12 +221,27 @@ absl::Status IndexWriter::Add(Article article_to_add,
   const auto shared =
       std::make_shared<const Article>(std::move(article_to_add));
   const Article& article = *shared;
-  const std::string& id = article.id;
   // Text is bound without a copy (BindView) wherever it lives in `article`
-  // or `file`, which outlive every statement run here; built ids are
-  // temporaries, copied (Bind).
+  // or `file`, which outlive every statement run by these steps; built ids
+  // are temporaries, copied (Bind).
+  ArticleRows rows;
+  CITEKB_RETURN_IF_ERROR(WriteArticle(article, file));
+  CITEKB_ASSIGN_OR_RETURN(rows.sections, WriteSections(article));
+  CITEKB_ASSIGN_OR_RETURN(rows.tables, WriteTables(article, rows.sections));
+  CITEKB_RETURN_IF_ERROR(WriteFigures(article, rows.sections));
+  CITEKB_ASSIGN_OR_RETURN(rows.passages, WritePassages(article, file, rows));
+  CITEKB_ASSIGN_OR_RETURN(rows.faqs, WriteFaqs(article, rows.passages));
+  CITEKB_RETURN_IF_ERROR(WriteRelatedLinks(article, rows.passages));
+  CITEKB_RETURN_IF_ERROR(WriteWarnings(article));
+  ++counts_.articles;
+  QueuePostings(shared, std::move(rows));
+  return absl::OkStatus();
+}
 
-  absl::Status status = s.article.BindView(1, id)
+absl::Status IndexWriter::WriteArticle(const Article& article,
+                                       const SourceFileInfo& file) {
+  Statements& s = *statements_;
+  absl::Status status = s.article.BindView(1, article.id)
                             .BindView(2, article.category)
                             .BindView(3, article.title)
                             .BindView(4, article.description)
@@ -221,43 +250,53 @@ absl::Status IndexWriter::Add(Article article_to_add,
                             .Run();
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(
-        absl::StrCat(file.path, ": article id \"", id,
+        absl::StrCat(file.path, ": article id \"", article.id,
                      "\" (from its title) is already used by another article"));
   }
   CITEKB_RETURN_IF_ERROR(status);
   status = s.source_file.BindView(1, file.path)
                .BindView(2, file.sha256)
                .Bind(3, file.bytes)
-               .BindView(4, id)
+               .BindView(4, article.id)
                .Run();
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(
         absl::StrCat(file.path, ": file added to the index twice"));
   }
-  CITEKB_RETURN_IF_ERROR(status);
+  return status;
+}
 
-  std::vector<int64_t> section_rowids;
+absl::StatusOr<std::vector<int64_t>> IndexWriter::WriteSections(
+    const Article& article) {
+  Statement& insert = statements_->section;
+  std::vector<int64_t> rowids;
   for (size_t i = 0; i < article.sections.size(); ++i) {
     const Section& section = article.sections[i];
-    CITEKB_RETURN_IF_ERROR(
-        s.section.Bind(1, absl::StrCat(id, "#", section.anchor))
-            .BindView(2, id)
-            .Bind(3, static_cast<int64_t>(i))
-            .BindView(4, section.anchor)
-            .BindView(5, section.title)
-            .Run());
-    section_rowids.push_back(sqlite3_last_insert_rowid(db));
+    CITEKB_ASSIGN_OR_RETURN(
+        const int64_t rowid,
+        Insert(insert.Bind(1, absl::StrCat(article.id, "#", section.anchor))
+                   .BindView(2, article.id)
+                   .Bind(3, static_cast<int64_t>(i))
+                   .BindView(4, section.anchor)
+                   .BindView(5, section.title)));
+    rowids.push_back(rowid);
   }
+  counts_.sections += static_cast<int64_t>(rowids.size());
+  return rowids;
+}
 
-  std::vector<int64_t> table_rowids;
+absl::StatusOr<std::vector<int64_t>> IndexWriter::WriteTables(
+    const Article& article, absl::Span<const int64_t> section_rowids) {
+  Statements& s = *statements_;
+  std::vector<int64_t> rowids;
   for (size_t t = 0; t < article.tables.size(); ++t) {
     const Table& table = article.tables[t];
-    CITEKB_RETURN_IF_ERROR(s.table.Bind(1, absl::StrCat(id, "/t", t))
-                               .Bind(2, section_rowids[table.section_index])
-                               .Bind(3, table.block_index)
-                               .Run());
-    const int64_t table_rowid = sqlite3_last_insert_rowid(db);
-    table_rowids.push_back(table_rowid);
+    CITEKB_ASSIGN_OR_RETURN(
+        const int64_t table_rowid,
+        Insert(s.table.Bind(1, absl::StrCat(article.id, "/t", t))
+                   .Bind(2, section_rowids[table.section_index])
+                   .Bind(3, table.block_index)));
+    rowids.push_back(table_rowid);
     for (size_t c = 0; c < table.columns.size(); ++c) {
       CITEKB_RETURN_IF_ERROR(s.table_column.Bind(1, table_rowid)
                                  .Bind(2, static_cast<int64_t>(c))
@@ -275,84 +314,116 @@ absl::Status IndexWriter::Add(Article article_to_add,
       }
     }
   }
+  counts_.tables += static_cast<int64_t>(rowids.size());
+  return rowids;
+}
+
+absl::Status IndexWriter::WriteFigures(
+    const Article& article, absl::Span<const int64_t> section_rowids) {
+  Statement& insert = statements_->figure;
   for (size_t f = 0; f < article.figures.size(); ++f) {
     const Figure& figure = article.figures[f];
-    CITEKB_RETURN_IF_ERROR(s.figure.Bind(1, absl::StrCat(id, "/f", f))
+    CITEKB_RETURN_IF_ERROR(insert.Bind(1, absl::StrCat(article.id, "/f", f))
                                .Bind(2, section_rowids[figure.section_index])
                                .Bind(3, figure.block_index)
                                .BindView(4, figure.caption)
                                .Run());
   }
+  counts_.figures += static_cast<int64_t>(article.figures.size());
+  return absl::OkStatus();
+}
 
-  std::vector<int64_t> passage_rowids;
+absl::StatusOr<std::vector<int64_t>> IndexWriter::WritePassages(
+    const Article& article, const SourceFileInfo& file,
+    const ArticleRows& rows) {
+  Statement& insert = statements_->passage;
+  std::vector<int64_t> rowids;
   for (size_t p = 0; p < article.passages.size(); ++p) {
     const Passage& passage = article.passages[p];
-    s.passage.Bind(1, absl::StrCat(id, "/p", p))
-        .BindView(2, id)
-        .Bind(3, section_rowids[passage.section_index])
+    insert.Bind(1, absl::StrCat(article.id, "/p", p))
+        .BindView(2, article.id)
+        .Bind(3, rows.sections[passage.section_index])
         .Bind(4, static_cast<int64_t>(p))
         .Bind(5, passage.block_index)
         .BindView(6, KindName(passage.kind))
         .BindView(7, passage.text)
         .Bind(8, passage.anecdotal ? 1 : 0);
     if (passage.table_index >= 0) {
-      s.passage.Bind(9, table_rowids[passage.table_index])
+      insert.Bind(9, rows.tables[passage.table_index])
           .Bind(10, passage.row_index);
     }
-    CITEKB_RETURN_IF_ERROR(s.passage.Run());
-    const int64_t passage_rowid = sqlite3_last_insert_rowid(db);
-    passage_rowids.push_back(passage_rowid);
-    // Sentences are stored as where they stand in the passage's text; the
-    // parser cuts them from it, in order.
-    size_t from = 0;
-    for (size_t n = 0; n < passage.sentences.size(); ++n) {
-      const Sentence& sentence = passage.sentences[n];
-      const size_t start = passage.text.find(sentence.text, from);
-      if (start == std::string::npos) {
-        return absl::InternalError(absl::StrCat(
-            file.path, ": a sentence of passage ", p,
-            " is not in the passage's text: \"", sentence.text, "\""));
-      }
-      from = start + sentence.text.size();
-      CITEKB_RETURN_IF_ERROR(
-          s.sentence.Bind(1, passage_rowid)
-              .Bind(2, static_cast<int64_t>(n))
-              .Bind(3, static_cast<int64_t>(start))
-              .Bind(4, static_cast<int64_t>(sentence.text.size()))
-              .Bind(5, sentence.anecdotal ? 1 : 0)
-              .Run());
-      const int64_t sentence_rowid = sqlite3_last_insert_rowid(db);
-      for (const std::string& source_id : sentence.source_ids) {
-        CITEKB_RETURN_IF_ERROR(s.sentence_source.Bind(1, sentence_rowid)
-                                   .BindView(2, source_id)
-                                   .Run());
-        ++counts_.citations;
-      }
+    CITEKB_ASSIGN_OR_RETURN(const int64_t passage_rowid, Insert(insert));
+    rowids.push_back(passage_rowid);
+    CITEKB_RETURN_IF_ERROR(WriteSentences(passage, passage_rowid, file, p));
+  }
+  if (!rowids.empty()) {
+    article_passages_[article.id] = {rowids.front(), rowids.back()};
+  }
+  counts_.passages += static_cast<int64_t>(rowids.size());
+  return rowids;
+}
+
+absl::Status IndexWriter::WriteSentences(const Passage& passage,
+                                         int64_t passage_rowid,
+                                         const SourceFileInfo& file,
+                                         size_t passage_index) {
+  Statements& s = *statements_;
+  // Sentences are stored as where they stand in the passage's text; the
+  // parser cuts them from it, in order.
+  size_t from = 0;
+  for (size_t n = 0; n < passage.sentences.size(); ++n) {
+    const Sentence& sentence = passage.sentences[n];
+    const size_t start = passage.text.find(sentence.text, from);
+    if (start == std::string::npos) {
+      return absl::InternalError(absl::StrCat(
+          file.path, ": a sentence of passage ", passage_index,
+          " is not in the passage's text: \"", sentence.text, "\""));
     }
-    counts_.sentences += static_cast<int64_t>(passage.sentences.size());
+    from = start + sentence.text.size();
+    CITEKB_ASSIGN_OR_RETURN(
+        const int64_t sentence_rowid,
+        Insert(s.sentence.Bind(1, passage_rowid)
+                   .Bind(2, static_cast<int64_t>(n))
+                   .Bind(3, static_cast<int64_t>(start))
+                   .Bind(4, static_cast<int64_t>(sentence.text.size()))
+                   .Bind(5, sentence.anecdotal ? 1 : 0)));
+    for (const std::string& source_id : sentence.source_ids) {
+      CITEKB_RETURN_IF_ERROR(s.sentence_source.Bind(1, sentence_rowid)
+                                 .BindView(2, source_id)
+                                 .Run());
+    }
+    counts_.citations += static_cast<int64_t>(sentence.source_ids.size());
   }
+  counts_.sentences += static_cast<int64_t>(passage.sentences.size());
+  return absl::OkStatus();
+}
 
-  if (!passage_rowids.empty()) {
-    article_passages_[id] = {passage_rowids.front(), passage_rowids.back()};
-  }
-
-  std::vector<int64_t> faq_rowids;
+absl::StatusOr<std::vector<int64_t>> IndexWriter::WriteFaqs(
+    const Article& article, absl::Span<const int64_t> passage_rowids) {
+  Statement& insert = statements_->faq;
+  std::vector<int64_t> rowids;
   for (size_t q = 0; q < article.faqs.size(); ++q) {
     const Faq& faq = article.faqs[q];
-    const int64_t passage_rowid = passage_rowids[faq.passage_index];
-    CITEKB_RETURN_IF_ERROR(s.faq.Bind(1, absl::StrCat(id, "/faq", q))
-                               .BindView(2, id)
-                               .Bind(3, passage_rowid)
-                               .Bind(4, static_cast<int64_t>(q))
-                               .BindView(5, faq.question)
-                               .BindView(6, faq.answer)
-                               .Bind(7, faq.answer_incomplete ? 1 : 0)
-                               .Run());
-    faq_rowids.push_back(sqlite3_last_insert_rowid(db));
+    CITEKB_ASSIGN_OR_RETURN(
+        const int64_t rowid,
+        Insert(insert.Bind(1, absl::StrCat(article.id, "/faq", q))
+                   .BindView(2, article.id)
+                   .Bind(3, passage_rowids[faq.passage_index])
+                   .Bind(4, static_cast<int64_t>(q))
+                   .BindView(5, faq.question)
+                   .BindView(6, faq.answer)
+                   .Bind(7, faq.answer_incomplete ? 1 : 0)));
+    rowids.push_back(rowid);
   }
+  counts_.faqs += static_cast<int64_t>(rowids.size());
+  return rowids;
+}
 
+absl::Status IndexWriter::WriteRelatedLinks(
+    const Article& article, absl::Span<const int64_t> passage_rowids) {
+  Statement& insert = statements_->related_link;
   for (const RelatedLink& link : article.related_links) {
-    CITEKB_RETURN_IF_ERROR(s.related_link.BindView(1, id)
+    CITEKB_RETURN_IF_ERROR(insert.BindView(1, article.id)
                                .Bind(2, passage_rowids[link.passage_index])
                                .BindView(3, link.path)
                                .BindView(4, link.kind == RelatedLinkKind::kTool
@@ -361,40 +432,38 @@ absl::Status IndexWriter::Add(Article article_to_add,
                                .BindView(5, link.anchor_text)
                                .Run());
   }
-  for (const std::string& warning : article.warnings) {
-    CITEKB_RETURN_IF_ERROR(s.warning.BindView(1, warning).Run());
-  }
-
-  ++counts_.articles;
-  counts_.sections += static_cast<int64_t>(article.sections.size());
-  counts_.passages += static_cast<int64_t>(article.passages.size());
-  counts_.tables += static_cast<int64_t>(article.tables.size());
-  counts_.figures += static_cast<int64_t>(article.figures.size());
-  counts_.faqs += static_cast<int64_t>(article.faqs.size());
   counts_.related_links += static_cast<int64_t>(article.related_links.size());
-  counts_.warnings += static_cast<int64_t>(article.warnings.size());
+  return absl::OkStatus();
+}
 
+absl::Status IndexWriter::WriteWarnings(const Article& article) {
+  Statement& insert = statements_->warning;
+  for (const std::string& warning : article.warnings) {
+    CITEKB_RETURN_IF_ERROR(insert.BindView(1, warning).Run());
+  }
+  counts_.warnings += static_cast<int64_t>(article.warnings.size());
+  return absl::OkStatus();
+}
+
+void IndexWriter::QueuePostings(std::shared_ptr<const Article> article,
+                                ArticleRows rows) {
   // The ranked columns: a passage's section title, text and joined
   // compounds (index_schema.h), an FAQ entry's question.
   background_postings_->Add(
-      [shared, passage_rowids = std::move(passage_rowids),
-       faq_rowids = std::move(faq_rowids)](
+      [article = std::move(article), rows = std::move(rows)](
           absl::Span<PostingsBuilder* const> builders) -> absl::Status {
-        const Article& article = *shared;
-        for (size_t p = 0; p < article.passages.size(); ++p) {
-          const Passage& passage = article.passages[p];
+        for (size_t p = 0; p < article->passages.size(); ++p) {
+          const Passage& passage = article->passages[p];
           CITEKB_RETURN_IF_ERROR(builders[0]->AddRow(
-              passage_rowids[p], {article.sections[passage.section_index].title,
-                                  passage.text, CompoundTerms(passage.text)}));
+              rows.passages[p], {article->sections[passage.section_index].title,
+                                 passage.text, CompoundTerms(passage.text)}));
         }
-        for (size_t q = 0; q < article.faqs.size(); ++q) {
+        for (size_t q = 0; q < article->faqs.size(); ++q) {
           CITEKB_RETURN_IF_ERROR(
-              builders[1]->AddRow(faq_rowids[q], {article.faqs[q].question}));
+              builders[1]->AddRow(rows.faqs[q], {article->faqs[q].question}));
         }
         return absl::OkStatus();
       });
-
-  return absl::OkStatus();
 }
 
 void IndexWriter::AddSource(Source source) {
@@ -431,9 +500,7 @@ absl::Status IndexWriter::WriteSources() {
 
 absl::Status IndexWriter::SetMeta(const std::string& key,
                                   const std::string& value) {
-  if (statements_ == nullptr) {
-    return absl::FailedPreconditionError("index writer already committed");
-  }
+  if (statements_ == nullptr) return AlreadyCommittedError();
   CITEKB_ASSIGN_OR_RETURN(
       Statement meta,
       Statement::Prepare(db_.get(), "INSERT INTO meta VALUES(?1, ?2)"));
@@ -442,9 +509,7 @@ absl::Status IndexWriter::SetMeta(const std::string& key,
 
 absl::StatusOr<std::vector<IndexWriter::StoredSentence>>
 IndexWriter::ArticleSentences(const std::string& article_id) {
-  if (statements_ == nullptr) {
-    return absl::FailedPreconditionError("index writer already committed");
-  }
+  if (statements_ == nullptr) return AlreadyCommittedError();
   const auto passages = article_passages_.find(article_id);
   if (passages == article_passages_.end()) return std::vector<StoredSentence>{};
   // group_concat with a separator no source id contains ('\n').
@@ -472,9 +537,7 @@ IndexWriter::ArticleSentences(const std::string& article_id) {
 }
 
 absl::Status IndexWriter::Commit() {
-  if (statements_ == nullptr) {
-    return absl::FailedPreconditionError("index writer already committed");
-  }
+  if (statements_ == nullptr) return AlreadyCommittedError();
   statements_.reset();
   sqlite3* db = db_.get();
   {
@@ -507,7 +570,6 @@ absl::Status IndexWriter::Commit() {
   CITEKB_RETURN_IF_ERROR(
       Exec(db, absl::StrCat("PRAGMA application_id = ", kIndexApplicationId)));
   db_.reset();  // Closes the file before it is stamped, synced and renamed.
-  writeback_->Stop();
   CITEKB_RETURN_IF_ERROR(StampChecksum(temp_path_));
   CITEKB_RETURN_IF_ERROR(SyncFile(temp_path_));
   if (std::rename(temp_path_.c_str(), target_path_.c_str()) != 0) {

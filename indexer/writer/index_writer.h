@@ -25,11 +25,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "indexer/article/article.h"
 #include "indexer/base/status_macros.h"
 #include "indexer/format/fts_tokenizer.h"
 #include "indexer/format/sqlite.h"
-#include "indexer/writer/early_writeback.h"
 #include "indexer/writer/postings_builder.h"
 
 namespace citekb {
@@ -68,6 +68,8 @@ class IndexWriter {
   // Adds one article. Fails (ALREADY_EXISTS) when another article with the
   // same id or from the same file was added. Takes the article (std::move
   // it in): its postings are made, and it is freed, on another thread.
+  // A failed Add() may leave part of its article in the temporary file:
+  // destroy the writer after one instead of committing.
   absl::Status Add(Article article, const SourceFileInfo& file);
 
   // Stores `value` under `key` in the meta table. The keys Commit() writes
@@ -95,11 +97,34 @@ class IndexWriter {
 
  private:
   struct Statements;
+  struct ArticleRows;
   IndexWriter(std::string target_path, std::string temp_path, Database db);
   absl::Status Prepare();
+
+  // The steps of Add(), in the order it takes them. Each writes one kind of
+  // row, counts what it wrote, and returns the new rowids that later steps
+  // refer to, by their index in the Article.
+  absl::Status WriteArticle(const Article& article, const SourceFileInfo& file);
+  absl::StatusOr<std::vector<int64_t>> WriteSections(const Article& article);
+  absl::StatusOr<std::vector<int64_t>> WriteTables(
+      const Article& article, absl::Span<const int64_t> section_rowids);
+  absl::Status WriteFigures(const Article& article,
+                            absl::Span<const int64_t> section_rowids);
+  absl::StatusOr<std::vector<int64_t>> WritePassages(const Article& article,
+                                                     const SourceFileInfo& file,
+                                                     const ArticleRows& rows);
+  absl::Status WriteSentences(const Passage& passage, int64_t passage_rowid,
+                              const SourceFileInfo& file, size_t passage_index);
+  absl::StatusOr<std::vector<int64_t>> WriteFaqs(
+      const Article& article, absl::Span<const int64_t> passage_rowids);
+  absl::Status WriteRelatedLinks(const Article& article,
+                                 absl::Span<const int64_t> passage_rowids);
+  absl::Status WriteWarnings(const Article& article);
+  void QueuePostings(std::shared_ptr<const Article> article, ArticleRows rows);
+
   // Sources are deduplicated here and written once, by Commit(): most
-  // articles cite sources others cite too, and an upsert per citation was a
-  // B-tree search per citation into a table that grows at random.
+  // articles cite sources others cite too, and an upsert per citation would
+  // be a B-tree search per citation into a table that grows at random.
   void AddSource(Source source);
   absl::Status WriteSources();
 
@@ -108,7 +133,6 @@ class IndexWriter {
   Database db_;
   std::unique_ptr<Statements> statements_;
   std::unique_ptr<Transaction> transaction_;
-  std::unique_ptr<EarlyWriteback> writeback_;  // Until the file is closed.
   std::unique_ptr<FtsTokenizer> tokenizer_;
   // The postings of passages and FAQ questions (postings_format.h), filled
   // row by row as those tables are.

@@ -15,9 +15,9 @@
 //
 //   AnalyzedQuery q = AnalyzeQuery("Why K2 with vitamin D?");
 //   q.groups.size() == 2
-//   q.Phrases() == {"k2", "menaquinone", "mk7", "d3", "cholecalciferol",
-//   "vitamin d"} q.MatchAll() == R"(("k2" OR "menaquinone" OR "mk7") AND ("d3"
-//   OR ...))"
+//   q.Phrases() == {"k2", "menaquinone", "mk7",
+//                   "d3", "cholecalciferol", "vitamin d"}
+//   q.MatchAll() == R"(("k2" OR "menaquinone" OR "mk7") AND ("d3" OR ...))"
 //
 // Thread-safe.
 

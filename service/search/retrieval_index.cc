@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "indexer/base/status_macros.h"
 #include "indexer/format/postings_format.h"
 #include "indexer/format/sqlite.h"
@@ -96,17 +94,10 @@ bool Better(const RankedRow& a, const RankedRow& b) {
   return a.score > b.score || (a.score == b.score && a.row < b.row);
 }
 
-}  // namespace
-
-// Charges postings read to a call's budget, a batch at a time; by default
-// the calling thread's. A meter with `stop` also stops as soon as another
-// thread sets it (the other half of a ranking split in two, RankRows).
+// Charges postings read to the calling thread's budget, a batch at a time.
 class BudgetMeter {
  public:
-  BudgetMeter() : BudgetMeter(QueryBudget::Current()) {}
-  explicit BudgetMeter(QueryBudget* budget,
-                       const std::atomic<bool>* stop = nullptr)
-      : budget_(budget), stop_(stop) {}
+  BudgetMeter() : budget_(QueryBudget::Current()) {}
   // False once the budget says stop.
   bool Count(int64_t postings) {
     pending_ += postings;
@@ -116,32 +107,18 @@ class BudgetMeter {
   bool Flush() {
     const int64_t charge = pending_;
     pending_ = 0;
-    counted_ += charge;
-    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
-      stopped_ = true;
-    }
-    return !stopped_ && (budget_ == nullptr || budget_->Charge(charge));
+    return budget_ == nullptr || budget_->Charge(charge);
   }
-  // Why it stopped: the budget's status; CANCELLED when `stop` stopped it.
+  // Why it stopped: the budget's status.
   absl::Status status() const {
-    if (stopped_) {
-      return absl::CancelledError("the other half of the ranking stopped");
-    }
     return budget_ == nullptr ? absl::OkStatus() : budget_->status();
   }
-  // Postings counted and flushed so far.
-  int64_t counted() const { return counted_; }
 
  private:
   static constexpr int64_t kBatch = 4096;
   QueryBudget* const budget_;
-  const std::atomic<bool>* const stop_;
-  bool stopped_ = false;
   int64_t pending_ = 0;
-  int64_t counted_ = 0;
 };
-
-namespace {
 
 // Reads one varint of a list already checked at load (IndexBlocks): most
 // are one byte.
@@ -335,6 +312,84 @@ class PositionReader {
   const char* p_;
   const char* end_;
 };
+
+// One term's postings and positions, read in step (IntersectPositions).
+class TermWalk {
+ public:
+  TermWalk(const PostingList& list, int columns)
+      : p_(list.postings.data()),
+        end_(list.postings.data() + list.postings.size()),
+        columns_(columns),
+        positions_(list.positions) {}
+
+  // Moves to the next posting, or past the last (then done()). False when
+  // the posting is malformed.
+  bool Advance() {
+    if (p_ == end_) {
+      done_ = true;
+      return true;
+    }
+    return DecodePosting(&p_, end_, posting_.row, columns_, &posting_);
+  }
+  bool done() const { return done_; }
+  uint32_t row() const { return posting_.row; }
+
+  // The current posting's positions, per column; or skips them. Each
+  // posting's positions must be read or skipped once, before Advance().
+  // False when malformed.
+  bool ReadPositions(ColumnPositions& out) {
+    return positions_.Read(posting_, out);
+  }
+  bool SkipPositions() { return positions_.Skip(posting_); }
+
+ private:
+  const char* p_;
+  const char* end_;
+  int columns_;
+  PositionReader positions_;
+  Posting posting_;
+  bool done_ = false;
+};
+
+// How often a phrase occurs in each column of a row that all its terms
+// have, from the terms' positions there (`positions[i]` are term i's): at
+// p when term i is at p + i for every i.
+void CountPhraseOccurrences(const std::vector<ColumnPositions>& positions,
+                            int columns, uint32_t counts[kMaxRankedColumns]) {
+  for (int c = 0; c < columns; ++c) {
+    for (uint32_t start : positions[0][c]) {
+      bool all = true;
+      for (size_t w = 1; w < positions.size() && all; ++w) {
+        all = std::binary_search(positions[w][c].begin(), positions[w][c].end(),
+                                 start + static_cast<uint32_t>(w));
+      }
+      if (all) ++counts[c];
+    }
+  }
+}
+
+// Appends a phrase's posting for `row` to `out` in postings_format.h's
+// encoding (the gap from `previous_row`, then the counts of the columns
+// having it, the first with the column mask), and returns true; returns
+// false, appending nothing, when no column has the phrase.
+bool AppendPhrasePosting(uint32_t row, uint32_t previous_row,
+                         const uint32_t counts[kMaxRankedColumns], int columns,
+                         std::string& out) {
+  uint32_t mask = 0;
+  for (int c = 0; c < columns; ++c) {
+    if (counts[c] > 0) mask |= 1u << c;
+  }
+  if (mask == 0) return false;
+  AppendVarint(out, row - previous_row);
+  bool first = true;
+  for (int c = 0; c < columns; ++c) {
+    if (counts[c] == 0) continue;
+    AppendVarint(
+        out, first ? (uint64_t{counts[c]} << kColumnBits) | mask : counts[c]);
+    first = false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -585,92 +640,47 @@ absl::StatusOr<std::shared_ptr<const PostingList>> RetrievalIndex::PhraseList(
 
 absl::StatusOr<std::shared_ptr<const PostingList>>
 RetrievalIndex::IntersectPositions(const std::vector<uint32_t>& terms) const {
-  // Every term's postings and positions are read in step, row by row; where
-  // all terms share a row and a column, the phrase occurs at p when term i
-  // is at p + i for every i.
-  struct Walk {
-    const PostingList* list;
-    const char* p;
-    const char* end;
-    PositionReader positions;
-    Posting posting;
-    bool done = false;
-  };
-  std::vector<Walk> walks;
+  // Every term's postings and positions are read in step, row by row: only
+  // a row that every term has can hold the phrase.
+  std::vector<TermWalk> walks;
+  walks.reserve(terms.size());
   for (uint32_t id : terms) {
-    const PostingList& list = *terms_[id];
-    walks.push_back({&list, list.postings.data(),
-                     list.postings.data() + list.postings.size(),
-                     PositionReader(list.positions), Posting{}});
+    walks.emplace_back(*terms_[id], columns_);
+    if (!walks.back().Advance()) return Malformed("a posting");
   }
   BudgetMeter meter;
-  auto advance = [&](Walk& walk) -> bool {
-    if (walk.p == walk.end) {
-      walk.done = true;
-      return true;
-    }
-    if (!DecodePosting(&walk.p, walk.end, walk.posting.row, columns_,
-                       &walk.posting)) {
-      return false;
-    }
-    return true;
-  };
-  for (Walk& walk : walks) {
-    if (!advance(walk)) return Malformed("a posting");
-  }
   auto list = std::make_shared<PostingList>();
-  std::string& out = list->owned;
   uint32_t last_row = 0;
-  std::vector<ColumnPositions> read(walks.size());
+  std::vector<ColumnPositions> positions(walks.size());
   while (std::none_of(walks.begin(), walks.end(),
-                      [](const Walk& w) { return w.done; })) {
+                      [](const TermWalk& w) { return w.done(); })) {
     uint32_t lowest = kNoRow;
     uint32_t highest = 0;
-    for (const Walk& walk : walks) {
-      lowest = std::min(lowest, walk.posting.row);
-      highest = std::max(highest, walk.posting.row);
+    for (const TermWalk& walk : walks) {
+      lowest = std::min(lowest, walk.row());
+      highest = std::max(highest, walk.row());
     }
     if (!meter.Count(static_cast<int64_t>(walks.size()))) return meter.status();
     if (lowest != highest) {
-      for (Walk& walk : walks) {
-        if (walk.posting.row != lowest) continue;
-        if (!walk.positions.Skip(walk.posting) || !advance(walk))
+      // Some term lacks the lowest row: the terms at it move on.
+      for (TermWalk& walk : walks) {
+        if (walk.row() != lowest) continue;
+        if (!walk.SkipPositions() || !walk.Advance()) {
           return Malformed("positions");
+        }
       }
       continue;
     }
     for (size_t w = 0; w < walks.size(); ++w) {
-      if (!walks[w].positions.Read(walks[w].posting, read[w]))
-        return Malformed("positions");
+      if (!walks[w].ReadPositions(positions[w])) return Malformed("positions");
     }
     uint32_t counts[kMaxRankedColumns] = {0, 0, 0};
-    for (int c = 0; c < columns_; ++c) {
-      for (uint32_t start : read[0][c]) {
-        bool all = true;
-        for (size_t w = 1; w < walks.size() && all; ++w) {
-          all = std::binary_search(read[w][c].begin(), read[w][c].end(),
-                                   start + static_cast<uint32_t>(w));
-        }
-        if (all) ++counts[c];
-      }
-    }
-    uint32_t mask = 0;
-    for (int c = 0; c < columns_; ++c) {
-      if (counts[c] > 0) mask |= 1u << c;
-    }
-    if (mask != 0) {
-      AppendVarint(out, lowest - last_row);
-      bool first = true;
-      for (int c = 0; c < columns_; ++c) {
-        if (counts[c] == 0) continue;
-        AppendVarint(out, first ? (uint64_t{counts[c]} << kColumnBits) | mask
-                                : counts[c]);
-        first = false;
-      }
+    CountPhraseOccurrences(positions, columns_, counts);
+    if (AppendPhrasePosting(lowest, last_row, counts, columns_, list->owned)) {
       last_row = lowest;
     }
-    for (Walk& walk : walks) {
-      if (!advance(walk)) return Malformed("a posting");
+    for (TermWalk& walk : walks) {
+      if (!walk.Advance()) return Malformed("a posting");
     }
   }
   if (!meter.Flush()) return meter.status();
@@ -678,6 +688,244 @@ RetrievalIndex::IntersectPositions(const std::vector<uint32_t>& terms) const {
   CITEKB_RETURN_IF_ERROR(IndexBlocks(*list));
   return std::shared_ptr<const PostingList>(std::move(list));
 }
+
+namespace {
+
+// MaxScore, document at a time, over the lists of one query. The lists are
+// ordered by the most they can add to a row (idf times the list's best
+// weight), least first; the longest prefix of them that together cannot
+// lift a row above the threshold (the worst kept score) is "non-essential":
+// a row they alone have cannot make the page, so candidates come from the
+// other lists only, and the non-essential lists are consulted for a
+// candidate only while its score could still make it (bounded by their
+// blocks that would hold it).
+template <typename Filter>
+class MaxScoreRanking {
+ public:
+  // Keeps the best `keep` rows (at least one) that `accept` accepts; with
+  // `phrase_flags`, each with the phrases it has.
+  MaxScoreRanking(const RetrievalQuery& query,
+                  const std::vector<double>& column_weights,
+                  const std::vector<double>& norms, size_t keep,
+                  bool phrase_flags, const Filter& accept);
+  MaxScoreRanking(const MaxScoreRanking&) = delete;
+  MaxScoreRanking& operator=(const MaxScoreRanking&) = delete;
+
+  // The best rows, as a heap (worst on top), or the budget's status when it
+  // stops the ranking first. Call once.
+  absl::StatusOr<std::vector<RankedRow>> Run();
+
+ private:
+  // Postings decoded between charges to the budget.
+  static constexpr int64_t kChargeEvery = 4096;
+
+  uint32_t ReadEssential(uint32_t row, double norm, bool wanted,
+                         double* partial);
+  bool ReadNonEssential(uint32_t row, double norm, double partial);
+  void Add(size_t list, double norm, double* partial);
+  double ExactScore(double norm) const;
+  void Keep(uint32_t row, double score);
+  uint32_t LeastEssentialRow();
+
+  const RetrievalQuery& query_;
+  const std::vector<double>& norms_;
+  const size_t keep_;
+  const bool phrase_flags_;
+  const Filter& accept_;
+  int64_t decoded_ = 0;  // Postings the cursors have decoded.
+
+  // Per list, least bound first: its phrase (an index into the query), its
+  // cursor, its idf, and the sum of its bound and those before it.
+  std::vector<size_t> order_;
+  std::vector<Cursor> cursors_;
+  std::vector<double> idf_;
+  std::vector<double> bound_through_;
+  // The lists before it are non-essential.
+  size_t first_essential_ = 0;
+
+  // The best rows so far; the worst on top (lowest score, then highest row).
+  std::vector<RankedRow> best_;
+  // What a row must exceed to make the page once `keep_` rows are kept (the
+  // worst kept score); -1 before. Only bounds are held to it, strictly, so
+  // a row that ties it is still scored.
+  double threshold_ = -1;
+
+  // The candidate being scored, per phrase in query order: the weighted
+  // frequency of the phrase in it, and whether it has the phrase (0 or 1;
+  // not a byte, because a store through a byte may alias any member, and
+  // the ranking loop would then reload them all after each).
+  std::vector<double> frequency_;
+  std::vector<uint32_t> has_;
+  // Per non-essential list, what its block could add to the candidate.
+  std::vector<double> block_bound_;
+};
+
+template <typename Filter>
+MaxScoreRanking<Filter>::MaxScoreRanking(
+    const RetrievalQuery& query, const std::vector<double>& column_weights,
+    const std::vector<double>& norms, size_t keep, bool phrase_flags,
+    const Filter& accept)
+    : query_(query),
+      norms_(norms),
+      keep_(keep),
+      phrase_flags_(phrase_flags),
+      accept_(accept),
+      frequency_(query.phrases.size(), 0),
+      has_(query.phrases.size(), 0) {
+  for (size_t i = 0; i < query.phrases.size(); ++i) {
+    if (query.phrases[i].list != nullptr) order_.push_back(i);
+  }
+  auto bound = [&](size_t phrase) {
+    return query.phrases[phrase].idf * query.phrases[phrase].list->max_weight;
+  };
+  // Stable: lists with equal bounds stay in query order.
+  std::stable_sort(order_.begin(), order_.end(),
+                   [&](size_t a, size_t b) { return bound(a) < bound(b); });
+  cursors_.reserve(order_.size());
+  double sum = 0;
+  for (size_t phrase : order_) {
+    cursors_.emplace_back(*query.phrases[phrase].list, column_weights,
+                          &decoded_);
+    idf_.push_back(query.phrases[phrase].idf);
+    sum += bound(phrase);
+    bound_through_.push_back(sum);
+  }
+  block_bound_.assign(order_.size(), 0);
+  best_.reserve(keep + 1);
+}
+
+// Candidate by candidate: the essential lists' part, then the non-essential
+// lists' while the row could still make the page, then the exact score.
+template <typename Filter>
+absl::StatusOr<std::vector<RankedRow>> MaxScoreRanking<Filter>::Run() {
+  BudgetMeter meter;
+  int64_t charged = 0;
+  uint32_t row = LeastEssentialRow();
+  while (row != kNoRow) {
+    const double norm = norms_[row];
+    const bool wanted = accept_(row);
+    double partial = 0;
+    uint32_t next = ReadEssential(row, norm, wanted, &partial);
+    if (wanted) {
+      if (ReadNonEssential(row, norm, partial)) {
+        const size_t essential_before = first_essential_;
+        Keep(row, ExactScore(norm));
+        // A list that turned non-essential no longer leads: the next
+        // candidate is the least row of those still essential.
+        if (first_essential_ != essential_before) next = LeastEssentialRow();
+      }
+      std::fill(has_.begin(), has_.end(), 0);
+    }
+    row = next;
+    if (decoded_ - charged >= kChargeEvery) {
+      if (!meter.Count(decoded_ - charged)) return meter.status();
+      charged = decoded_;
+    }
+  }
+  if (!meter.Count(decoded_ - charged) || !meter.Flush()) {
+    return meter.status();
+  }
+  return std::move(best_);
+}
+
+// The essential lists at `row` give their part (when the row is `wanted`)
+// and move on; returns the least row they then stand at, the next
+// candidate.
+template <typename Filter>
+uint32_t MaxScoreRanking<Filter>::ReadEssential(uint32_t row, double norm,
+                                                bool wanted, double* partial) {
+  uint32_t next = kNoRow;
+  for (size_t i = first_essential_; i < cursors_.size(); ++i) {
+    Cursor& cursor = cursors_[i];
+    if (cursor.row() == row) {
+      if (wanted) Add(i, norm, partial);
+      cursor.Next();
+    }
+    next = std::min(next, cursor.row());
+  }
+  return next;
+}
+
+// Decides whether `row`, with `partial` from the essential lists, can still
+// make the page: the non-essential lists are read at it, the most
+// promising first, only while what they could still add (their blocks'
+// bounds) could lift it over the threshold. False as soon as it cannot.
+template <typename Filter>
+bool MaxScoreRanking<Filter>::ReadNonEssential(uint32_t row, double norm,
+                                               double partial) {
+  double rest = 0;
+  for (size_t i = 0; i < first_essential_; ++i) {
+    block_bound_[i] = idf_[i] * cursors_[i].BoundAt(row);
+    rest += block_bound_[i];
+  }
+  for (size_t i = first_essential_; i-- > 0;) {
+    if ((partial + rest) * (1 + kBoundSlack) < threshold_) return false;
+    rest -= block_bound_[i];
+    Cursor& cursor = cursors_[i];
+    cursor.SeekAtLeast(row);
+    if (cursor.row() == row) Add(i, norm, &partial);
+  }
+  return partial * (1 + kBoundSlack) >= threshold_;
+}
+
+// Records that the candidate has list `i`'s phrase, at the frequency its
+// cursor stands at, and adds the phrase's score to `*partial`.
+template <typename Filter>
+void MaxScoreRanking<Filter>::Add(size_t i, double norm, double* partial) {
+  const double f = cursors_[i].frequency();
+  frequency_[order_[i]] = f;
+  has_[order_[i]] = 1;
+  *partial += idf_[i] * Weight(f, norm);
+}
+
+// The candidate's exact score: bm25()'s sum, phrase by phrase in query
+// order (not the lists' order the partial sums take), so that the double
+// is FTS5's.
+template <typename Filter>
+double MaxScoreRanking<Filter>::ExactScore(double norm) const {
+  double score = 0;
+  for (size_t phrase = 0; phrase < has_.size(); ++phrase) {
+    if (has_[phrase]) {
+      score += query_.phrases[phrase].idf * Weight(frequency_[phrase], norm);
+    }
+  }
+  return score;
+}
+
+// Keeps the candidate when it beats the worst kept row (or fewer than
+// `keep_` are kept). Once `keep_` are kept, the threshold rises to the
+// worst of them, and the lists that can no longer lift a row over it
+// become non-essential.
+template <typename Filter>
+void MaxScoreRanking<Filter>::Keep(uint32_t row, double score) {
+  if (best_.size() == keep_ && !(score > threshold_)) return;
+  RankedRow entry{row, score, {}};
+  if (phrase_flags_) entry.phrases.assign(has_.begin(), has_.end());
+  best_.push_back(std::move(entry));
+  std::push_heap(best_.begin(), best_.end(), Better);
+  if (best_.size() > keep_) {
+    std::pop_heap(best_.begin(), best_.end(), Better);
+    best_.pop_back();
+  }
+  if (best_.size() < keep_ || best_.front().score <= threshold_) return;
+  threshold_ = best_.front().score;
+  while (first_essential_ < cursors_.size() &&
+         bound_through_[first_essential_] * (1 + kBoundSlack) < threshold_) {
+    ++first_essential_;
+  }
+}
+
+// The least row an essential list stands at; kNoRow when all are done.
+template <typename Filter>
+uint32_t MaxScoreRanking<Filter>::LeastEssentialRow() {
+  uint32_t row = kNoRow;
+  for (size_t i = first_essential_; i < cursors_.size(); ++i) {
+    row = std::min(row, cursors_[i].row());
+  }
+  return row;
+}
+
+}  // namespace
 
 absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
     const RetrievalQuery& query, const RankOptions& options) const {
@@ -691,272 +939,24 @@ absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::Rank(
                   [&filter](uint32_t row) { return filter(row); });
 }
 
-// MaxScore, document at a time. The phrases are ordered by the most they
-// can add to a row (idf times the list's best weight), least first; the
-// longest prefix of them that together cannot lift a row above the worst
-// kept score is "non-essential": a row they alone have cannot make the
-// page, so candidates come from the other lists only, and the
-// non-essential lists are consulted for a candidate only while its score
-// could still make it (bounded by their blocks that would hold it).
-template <typename Filter>
-absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::BestInRange(
-    const RetrievalQuery& query, size_t keep, bool phrase_flags,
-    const Filter& accept, uint32_t first_row, uint32_t last_row,
-    std::atomic<double>* shared_bar, BudgetMeter& meter) const {
-  const size_t phrase_count = query.phrases.size();
-  std::vector<size_t> order;
-  for (size_t i = 0; i < phrase_count; ++i) {
-    if (query.phrases[i].list != nullptr) order.push_back(i);
-  }
-  auto bound = [&](size_t phrase) {
-    return query.phrases[phrase].idf * query.phrases[phrase].list->max_weight;
-  };
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return bound(a) < bound(b); });
-  int64_t decoded = 0;
-  std::vector<Cursor> cursors;
-  std::vector<double> idf;            // Of order[i].
-  std::vector<double> bound_through;  // Sum of the bounds of order[0..i].
-  cursors.reserve(order.size());
-  double sum = 0;
-  for (size_t phrase : order) {
-    cursors.emplace_back(*query.phrases[phrase].list, column_weights_,
-                         &decoded);
-    cursors.back().SeekAtLeast(first_row);
-    idf.push_back(query.phrases[phrase].idf);
-    sum += bound(phrase);
-    bound_through.push_back(sum);
-  }
-  const size_t lists = cursors.size();
-
-  // The best rows so far; the worst on top (lowest score, then highest row).
-  std::vector<RankedRow> best;
-  best.reserve(keep + 1);
-  double threshold = -1;  // The worst kept score once `keep` rows are kept.
-  // What a row must exceed to make the page: `threshold`, or the other
-  // half's when it is higher (with a `shared_bar`). Only bounds are held to
-  // it, strictly, so a row that ties it is still scored.
-  double bar = -1;
-  size_t first_essential = 0;
-  // Raises `bar` to `to` and drops the lists that can no longer lift a row
-  // over it from the essential ones; true when any was dropped.
-  auto raise_bar = [&](double to) {
-    if (to <= bar) return false;
-    bar = to;
-    const size_t before = first_essential;
-    while (first_essential < lists &&
-           bound_through[first_essential] * (1 + kBoundSlack) < bar) {
-      ++first_essential;
-    }
-    return first_essential != before;
-  };
-  std::vector<double> frequency(phrase_count, 0);
-  std::vector<uint8_t> has(phrase_count, 0);
-  std::vector<double> block_bound(lists, 0);
-  int64_t charged = 0;
-
-  uint32_t row = kNoRow;
-  for (Cursor& cursor : cursors) row = std::min(row, cursor.row());
-  while (row <= last_row) {
-    // The essential lists at `row` give their part and move on; the least
-    // row they then stand at is the next candidate.
-    uint32_t next = kNoRow;
-    double partial = 0;
-    const double norm = norms_[row];
-    const bool wanted = accept(row);
-    for (size_t i = first_essential; i < lists; ++i) {
-      Cursor& cursor = cursors[i];
-      if (cursor.row() == row) {
-        if (wanted) {
-          const double f = cursor.frequency();
-          frequency[order[i]] = f;
-          has[order[i]] = 1;
-          partial += idf[i] * Weight(f, norm);
-        }
-        cursor.Next();
-      }
-      next = std::min(next, cursor.row());
-    }
-    if (wanted) {
-      const bool full = best.size() == keep;
-      bool pruned = false;
-      if (first_essential > 0) {
-        // What the lists not consulted yet could still add, bounded by
-        // their blocks that would hold the row.
-        double rest = 0;
-        for (size_t i = 0; i < first_essential; ++i) {
-          block_bound[i] = idf[i] * cursors[i].BoundAt(row);
-          rest += block_bound[i];
-        }
-        for (size_t i = first_essential; i-- > 0;) {
-          if ((partial + rest) * (1 + kBoundSlack) < bar) {
-            pruned = true;
-            break;
-          }
-          rest -= block_bound[i];
-          Cursor& cursor = cursors[i];
-          cursor.SeekAtLeast(row);
-          if (cursor.row() == row) {
-            const double f = cursor.frequency();
-            frequency[order[i]] = f;
-            has[order[i]] = 1;
-            partial += idf[i] * Weight(f, norm);
-          }
-        }
-      }
-      if (!pruned && partial * (1 + kBoundSlack) >= bar) {
-        // The exact score: bm25()'s sum, phrase by phrase in query order.
-        double score = 0;
-        for (size_t phrase = 0; phrase < phrase_count; ++phrase) {
-          if (has[phrase]) {
-            score +=
-                query.phrases[phrase].idf * Weight(frequency[phrase], norm);
-          }
-        }
-        if (!full || score > threshold) {
-          RankedRow entry{row, score, {}};
-          if (phrase_flags) entry.phrases.assign(has.begin(), has.end());
-          best.push_back(std::move(entry));
-          std::push_heap(best.begin(), best.end(), Better);
-          if (best.size() > keep) {
-            std::pop_heap(best.begin(), best.end(), Better);
-            best.pop_back();
-          }
-          if (best.size() == keep) {
-            threshold = best.front().score;
-            if (shared_bar != nullptr) {
-              double shared = shared_bar->load(std::memory_order_relaxed);
-              while (shared < threshold &&
-                     !shared_bar->compare_exchange_weak(
-                         shared, threshold, std::memory_order_relaxed)) {
-              }
-            }
-            if (raise_bar(threshold)) {
-              // A list that turned non-essential no longer leads: the next
-              // candidate is the least row of those still essential.
-              next = kNoRow;
-              for (size_t i = first_essential; i < lists; ++i) {
-                next = std::min(next, cursors[i].row());
-              }
-            }
-          }
-        }
-      }
-      std::fill(has.begin(), has.end(), 0);
-    }
-    row = next;
-    if (decoded - charged >= 4096) {
-      if (!meter.Count(decoded - charged)) return meter.status();
-      charged = decoded;
-      if (shared_bar != nullptr &&
-          raise_bar(shared_bar->load(std::memory_order_relaxed))) {
-        row = kNoRow;
-        for (size_t i = first_essential; i < lists; ++i) {
-          row = std::min(row, cursors[i].row());
-        }
-      }
-    }
-  }
-  if (!meter.Count(decoded - charged) || !meter.Flush()) {
-    return meter.status();
-  }
-  return best;
-}
-
 template <typename Filter>
 absl::StatusOr<std::vector<RankedRow>> RetrievalIndex::RankRows(
     const RetrievalQuery& query, const RankOptions& options,
     const Filter& accept) const {
-  std::vector<RankedRow> best;
   if (options.limit <= 0 || options.offset < 0 || options.offset >= rows_) {
-    return best;
+    return std::vector<RankedRow>();
   }
   const size_t keep =
       static_cast<size_t>(std::min(options.offset + options.limit, rows_));
-  QueryBudget* const budget = QueryBudget::Current();
-  BudgetMeter meter(budget);
-
-  // A long ranking is split in two when the call's budget can start an
-  // idle thread on the rows after `split`. That half is ranked by whichever
-  // thread claims it first: the idle one, or this one after its own half
-  // (when the other has not woken yet), so neither ever waits for a thread
-  // that is busy elsewhere. This thread returns only once that half is done
-  // or was never started, so the closure never outlives what it reads.
-  // Each half holds its bounds to the higher of the two thresholds (`bar`),
-  // so that the two together prune about as much as one would.
-  struct UpperHalf {
-    std::atomic<bool> claimed{false};
-    std::atomic<bool> stop{false};  // The lower half failed: give up.
-    std::atomic<double> bar{-1};
-    absl::Notification done;
-    absl::StatusOr<std::vector<RankedRow>> best;
-    int64_t postings = 0;
-  };
-  const uint32_t split = budget != nullptr ? SplitRow(query) : 0;
-  std::shared_ptr<UpperHalf> upper;
-  auto rank_upper = [this, &query, keep, &options, &accept, split](
-                        UpperHalf& half, BudgetMeter& half_meter) {
-    half.best = BestInRange(query, keep, options.phrase_flags, accept,
-                            split + 1, kNoRow - 1, &half.bar, half_meter);
-  };
-  if (split != 0) {
-    upper = std::make_shared<UpperHalf>();
-    const bool started = budget->StartOnIdleThread([upper, rank_upper] {
-      if (upper->claimed.exchange(true)) return;
-      BudgetMeter half_meter(/*budget=*/nullptr, &upper->stop);
-      rank_upper(*upper, half_meter);
-      upper->postings = half_meter.counted();
-      upper->done.Notify();
-    });
-    if (!started) upper = nullptr;
-  }
-
-  if (upper == nullptr) {
-    CITEKB_ASSIGN_OR_RETURN(
-        best, BestInRange(query, keep, options.phrase_flags, accept, 1,
-                          kNoRow - 1, /*shared_bar=*/nullptr, meter));
-  } else {
-    absl::StatusOr<std::vector<RankedRow>> lower =
-        BestInRange(query, keep, options.phrase_flags, accept, 1, split,
-                    &upper->bar, meter);
-    if (!lower.ok()) upper->stop.store(true, std::memory_order_relaxed);
-    if (!upper->claimed.exchange(true)) {
-      if (!lower.ok()) return lower.status();
-      rank_upper(*upper, meter);
-    } else {
-      upper->done.WaitForNotification();
-      if (!lower.ok()) return lower.status();
-      // Its postings count against the call's budget too, once it is back.
-      if (!meter.Count(upper->postings) || !meter.Flush()) {
-        return meter.status();
-      }
-    }
-    CITEKB_RETURN_IF_ERROR(upper->best.status());
-    best = *std::move(lower);
-    for (RankedRow& row : *upper->best) best.push_back(std::move(row));
-  }
-
+  MaxScoreRanking<Filter> ranking(query, column_weights_, norms_, keep,
+                                  options.phrase_flags, accept);
+  CITEKB_ASSIGN_OR_RETURN(std::vector<RankedRow> best, ranking.Run());
   std::sort(best.begin(), best.end(), Better);
-  if (best.size() > keep) best.resize(keep);
-  std::vector<RankedRow> page;
-  for (size_t i = static_cast<size_t>(options.offset); i < best.size(); ++i) {
-    page.push_back(std::move(best[i]));
-  }
-  return page;
-}
-
-uint32_t RetrievalIndex::SplitRow(const RetrievalQuery& query) const {
-  int64_t postings = 0;
-  const PostingList* longest = nullptr;
-  for (const CompiledPhrase& phrase : query.phrases) {
-    if (phrase.list == nullptr) continue;
-    postings += phrase.list->rows;
-    if (longest == nullptr || phrase.list->rows > longest->rows) {
-      longest = phrase.list.get();
-    }
-  }
-  if (postings < kMinPostingsToSplit || longest->blocks.size() < 2) return 0;
-  return longest->blocks[longest->blocks.size() / 2 - 1].last_row;
+  // The page: what follows the first `offset` rows.
+  best.erase(best.begin(),
+             best.begin() +
+                 std::min(best.size(), static_cast<size_t>(options.offset)));
+  return best;
 }
 
 absl::StatusOr<int64_t> RetrievalIndex::Count(

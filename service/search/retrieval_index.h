@@ -1,7 +1,7 @@
 // Ranks the rows of one ranked table of an index file (passages, faqs) in
 // memory, from the postings the indexer wrote for it
-// (indexer/postings_format.h): the same rows, the same bm25 scores bit for
-// bit, in the same order as an FTS5 table <fts> of the same rows, columns
+// (indexer/format/postings_format.h): the same rows, the same bm25 scores bit
+// for bit, in the same order as an FTS5 table <fts> of the same rows, columns
 // and tokenizer would give for
 //
 //   SELECT rowid, -bm25(<fts>, w1, w2, ...) AS score FROM <fts>
@@ -30,10 +30,7 @@
 //
 // Work is charged to the calling thread's QueryBudget (query_budget.h), one
 // step per posting read; when the budget says stop, Rank and Count fail
-// with its status. When the budget can start an idle thread and a ranking
-// is long (kMinPostingsToSplit), the later half of the rows is ranked there
-// at the same time, each half pruning by the better of the two thresholds;
-// the page is the same, bit for bit.
+// with its status.
 //
 // Thread-safe: const methods may run concurrently. Phrases of several terms
 // are intersected once and remembered (a bounded cache under a mutex).
@@ -43,7 +40,6 @@
 
 #include <sqlite3.h>
 
-#include <atomic>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -109,10 +105,6 @@ struct RankOptions {
   bool phrase_flags = false;
 };
 
-// Meters a ranking's postings against the call's budget (defined with the
-// ranking).
-class BudgetMeter;
-
 // Which rows count, for filtered rankings and counts.
 using RowFilter = absl::FunctionRef<bool(int64_t row)>;
 
@@ -136,7 +128,6 @@ class RetrievalIndex {
   // first; equal scores in row order. At most `limit` rows after `offset`.
   absl::StatusOr<std::vector<RankedRow>> Rank(const RetrievalQuery& query,
                                               const RankOptions& options) const;
-  // `filter` may be called from two threads at once (a split ranking).
   absl::StatusOr<std::vector<RankedRow>> Rank(const RetrievalQuery& query,
                                               const RankOptions& options,
                                               RowFilter filter) const;
@@ -147,12 +138,6 @@ class RetrievalIndex {
                                 RowFilter filter) const;
   // The rows having any phrase of `query`.
   absl::StatusOr<RowSet> Rows(const RetrievalQuery& query) const;
-
-  // A ranking whose phrases have this many postings together is split in
-  // two, the later rows ranked on an idle thread, when the call's budget
-  // can start one (QueryBudget::StartOnIdleThread): about a tenth of a
-  // millisecond of work, against a few microseconds to wake a thread.
-  static constexpr int64_t kMinPostingsToSplit = 16384;
 
   // Rows in the table, and their largest rowid (rowids are 1..rows).
   int64_t rows() const { return rows_; }
@@ -169,23 +154,15 @@ class RetrievalIndex {
   absl::Status LoadTerms(sqlite3* db, absl::string_view ranked_table);
   // Reads the postings once: checks them and fills each block's bounds.
   absl::Status IndexBlocks(PostingList& list) const;
+  // A phrase's list (of two terms or more), from the cache or intersected.
   absl::StatusOr<std::shared_ptr<const PostingList>> PhraseList(
       const std::vector<uint32_t>& terms) const;
+  // Works out a phrase's list from its terms' positions.
   absl::StatusOr<std::shared_ptr<const PostingList>> IntersectPositions(
       const std::vector<uint32_t>& terms) const;
   double Idf(int64_t rows_with_phrase) const;
-  // The best `keep` rows from `first_row` to `last_row`, as a heap (worst
-  // on top), with MaxScore. With `shared_bar` (two halves of one ranking
-  // at once), each publishes its threshold there and prunes by the higher.
-  template <typename Filter>
-  absl::StatusOr<std::vector<RankedRow>> BestInRange(
-      const RetrievalQuery& query, size_t keep, bool phrase_flags,
-      const Filter& accept, uint32_t first_row, uint32_t last_row,
-      std::atomic<double>* shared_bar, BudgetMeter& meter) const;
-  // Where to split a ranking of `query` between two threads: the middle of
-  // its longest list, when its lists together are long enough to be worth a
-  // second thread; 0 when not.
-  uint32_t SplitRow(const RetrievalQuery& query) const;
+  // Rank's work. `accept` is a lambda rather than a RowFilter, so that a
+  // ranking without a filter costs no call per row.
   template <typename Filter>
   absl::StatusOr<std::vector<RankedRow>> RankRows(const RetrievalQuery& query,
                                                   const RankOptions& options,

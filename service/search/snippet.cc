@@ -204,75 +204,75 @@ class RunIterator {
   int last_ = -1;
 };
 
-}  // namespace
-
-absl::StatusOr<std::string> Snippet(absl::string_view text,
-                                    absl::Span<const TokenSpan> tokens,
-                                    absl::Span<const PhraseInstance> instances,
-                                    int phrase_count,
-                                    const SnippetOptions& options) {
-  if (absl::Status status =
-          Validate(text, tokens, instances, phrase_count, options);
-      !status.ok()) {
-    return status;
-  }
-  const int n = options.max_tokens;
+// Where FTS5 puts the window of `max_tokens` tokens (steps 1-3 in the
+// header): at the best-scoring candidate, the earlier on a tie; at token 0
+// when no instance scores.
+int ChooseWindow(absl::string_view text, absl::Span<const TokenSpan> tokens,
+                 absl::Span<const PhraseInstance> instances, int phrase_count,
+                 int max_tokens) {
   const int column_size = static_cast<int>(tokens.size());
-
-  // Choose the window.
   int best_score = 0;
   int best_start = 0;
-  {
-    WindowScorer scorer(instances, phrase_count, n, column_size);
-    // Sentence starts matter only when the window cannot hold the column.
-    const std::vector<int> sentence_starts =
-        column_size > n ? SentenceStarts(text, tokens) : std::vector<int>();
-    // The first instance at or after the sentence start being scored: the
-    // instances and their sentence starts both ascend.
-    size_t sentence_from = 0;
-    // The first instance at this one's position: two phrases can start on
-    // one token, and both count.
-    size_t window_from = 0;
-    for (size_t i = 0; i < instances.size(); ++i) {
-      const int position = instances[i].position;
-      while (instances[window_from].position < position) ++window_from;
-      const WindowScorer::Window window = scorer.Score(position, window_from);
-      if (window.score > best_score) {
-        best_score = window.score;
-        best_start = window.start;
-      }
-      if (sentence_starts.empty()) continue;
-      // The sentence that holds the instance; a sentence starting at the
-      // instance itself is not a second candidate.
-      const int sentence = *(std::upper_bound(sentence_starts.begin(),
-                                              sentence_starts.end(), position) -
-                             1);
-      if (sentence >= position) continue;
-      while (instances[sentence_from].position < sentence) ++sentence_from;
-      const int score =
-          scorer.Score(sentence, sentence_from).score +
-          (sentence == 0 ? kFirstSentenceBonus : kLaterSentenceBonus);
-      if (score > best_score) {
-        best_score = score;
-        best_start = sentence;  // Not centred, unlike the window above.
-      }
+  WindowScorer scorer(instances, phrase_count, max_tokens, column_size);
+  // Sentence starts matter only when the window cannot hold the column.
+  const std::vector<int> sentence_starts = column_size > max_tokens
+                                               ? SentenceStarts(text, tokens)
+                                               : std::vector<int>();
+  // The first instance at or after the sentence start being scored: the
+  // instances and their sentence starts both ascend.
+  size_t sentence_from = 0;
+  // The first instance at this one's position: two phrases can start on
+  // one token, and both count.
+  size_t window_from = 0;
+  for (size_t i = 0; i < instances.size(); ++i) {
+    const int position = instances[i].position;
+    while (instances[window_from].position < position) ++window_from;
+    const WindowScorer::Window window = scorer.Score(position, window_from);
+    if (window.score > best_score) {
+      best_score = window.score;
+      best_start = window.start;
+    }
+    if (sentence_starts.empty()) continue;
+    // The sentence that holds the instance; a sentence starting at the
+    // instance itself is not a second candidate.
+    const int sentence = *(std::upper_bound(sentence_starts.begin(),
+                                            sentence_starts.end(), position) -
+                           1);
+    if (sentence >= position) continue;
+    while (instances[sentence_from].position < sentence) ++sentence_from;
+    const int score =
+        scorer.Score(sentence, sentence_from).score +
+        (sentence == 0 ? kFirstSentenceBonus : kLaterSentenceBonus);
+    if (score > best_score) {
+      best_score = score;
+      best_start = sentence;  // Not centred, unlike the window above.
     }
   }
+  return best_start;
+}
 
-  // Copy the window, marking runs. FTS5 does this in a tokenizer callback
-  // over the whole text; the branches below keep its order of checks,
-  // because a run can start and end on one token and the window's end can
-  // fall on that token too.
-  const int range_first = best_start;
-  const int range_last = best_start + n - 1;
-  // FTS5 reads range_last == 0 as "no range" (n == 1 at token 0): every
-  // token is visited, and the text after the last run is never copied.
+// The text of the window of options.max_tokens tokens from token `start`,
+// its runs marked (steps 4-5 in the header). FTS5 does this in a tokenizer
+// callback over the whole text; the branches below keep its order of
+// checks, because a run can start and end on one token and the window's
+// end can fall on that token too.
+std::string CopyWindow(absl::string_view text,
+                       absl::Span<const TokenSpan> tokens,
+                       absl::Span<const PhraseInstance> instances, int start,
+                       const SnippetOptions& options) {
+  const int column_size = static_cast<int>(tokens.size());
+  const int range_first = start;
+  const int range_last = start + options.max_tokens - 1;
+  // FTS5 reads range_last == 0 as "no range" (max_tokens == 1 at token 0):
+  // every token is visited, and the text after the last run is never
+  // copied.
   const bool ranged = range_last > 0;
   std::string out;
-  out.reserve(std::min(text.size(), static_cast<size_t>(n) * 16) +
-              options.ellipsis.size() * 2 +
-              (options.open.size() + options.close.size()) * 4);
-  if (best_start > 0) Append(options.ellipsis, out);
+  out.reserve(
+      std::min(text.size(), static_cast<size_t>(options.max_tokens) * 16) +
+      options.ellipsis.size() * 2 +
+      (options.open.size() + options.close.size()) * 4);
+  if (start > 0) Append(options.ellipsis, out);
   // A run that starts before the window is dropped whole, even its tokens
   // inside the window: FTS5 skips its iterator past them.
   RunIterator run(instances);
@@ -312,6 +312,23 @@ absl::StatusOr<std::string> Snippet(absl::string_view text,
     Append(options.ellipsis, out);
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Snippet(absl::string_view text,
+                                    absl::Span<const TokenSpan> tokens,
+                                    absl::Span<const PhraseInstance> instances,
+                                    int phrase_count,
+                                    const SnippetOptions& options) {
+  if (absl::Status status =
+          Validate(text, tokens, instances, phrase_count, options);
+      !status.ok()) {
+    return status;
+  }
+  const int start =
+      ChooseWindow(text, tokens, instances, phrase_count, options.max_tokens);
+  return CopyWindow(text, tokens, instances, start, options);
 }
 
 namespace {

@@ -8,8 +8,8 @@
 //   snippet(<table>, 1, '[', ']', '…', 24)
 //
 // Snippet() returns that text byte for byte (SQLite 3.40.1's FTS5; checked
-// against it by tests/snippet_test.cc), given what FTS5 itself knows about
-// the row: the column's text, where its tokens are, and where the query's
+// against it by tests/service/snippet_test.cc), given what FTS5 itself knows
+// about the row: the column's text, where its tokens are, and where the query's
 // phrases matched in it.
 //
 //   // "Vitamin K2 moves calcium into bone." with "k2" OR "calcium":

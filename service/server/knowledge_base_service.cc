@@ -36,6 +36,12 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
 // messages do), and only copied into one piece when it did not.
 absl::Status ParseReceived(const grpc::ByteBuffer& received,
                            google::protobuf::Message* request, size_t* bytes) {
+  // No message: the client half-closed without sending one. (An oversized
+  // message never gets here: the transport fails that call with
+  // RESOURCE_EXHAUSTED itself.)
+  if (!received.Valid()) {
+    return absl::InvalidArgumentError("request: no request message was sent");
+  }
   grpc::Slice slice;
   if (received.TrySingleSlice(&slice).ok()) {
     *bytes = slice.size();
@@ -64,22 +70,17 @@ KnowledgeBaseService::KnowledgeBaseService(const ServingIndex& index,
     : index_(index),
       log_(log),
       max_query_steps_(options.max_query_steps),
-      max_calls_(options.max_calls),
-      workers_({.threads = options.worker_threads,
-                .max_admitted = options.max_calls}) {
-  // SQLite work: on gRPC's thread only with the blocking slot, when a
-  // worker would have started it at once.
-  constexpr Placement kIndex = Placement::kGrpcThreadWhenFree;
-  Serve("Ask", &KnowledgeBase::Ask, kIndex);
-  Serve("Search", &KnowledgeBase::Search, kIndex);
-  Serve("ListSections", &KnowledgeBase::ListSections, kIndex);
-  Serve("GetSection", &KnowledgeBase::GetSection, kIndex);
-  Serve("ListFaqs", &KnowledgeBase::ListFaqs, kIndex);
-  Serve("ListCitations", &KnowledgeBase::ListCitations, kIndex);
-  Serve("GetCitation", &KnowledgeBase::GetCitation, kIndex);
-  Serve("ListRelatedLinks", &KnowledgeBase::ListRelatedLinks, kIndex);
-  // In memory and bounded: see "Where calls run" in the header.
-  Serve("EvaluateStack", &KnowledgeBase::EvaluateStack, Placement::kGrpcThread);
+      max_calls_(options.scheduling.max_calls),
+      scheduler_(options.scheduling) {
+  Serve("Ask", &KnowledgeBase::Ask);
+  Serve("Search", &KnowledgeBase::Search);
+  Serve("ListSections", &KnowledgeBase::ListSections);
+  Serve("GetSection", &KnowledgeBase::GetSection);
+  Serve("ListFaqs", &KnowledgeBase::ListFaqs);
+  Serve("ListCitations", &KnowledgeBase::ListCitations);
+  Serve("GetCitation", &KnowledgeBase::GetCitation);
+  Serve("ListRelatedLinks", &KnowledgeBase::ListRelatedLinks);
+  Serve("EvaluateStack", &KnowledgeBase::EvaluateStack);
 }
 
 // The generated Service only supplies the method table (names and paths in
@@ -87,12 +88,11 @@ KnowledgeBaseService::KnowledgeBaseService(const ServingIndex& index,
 // handler, which hands the request over as bytes (so that ParseRequest, not
 // gRPC, decides what a bad request is told) and takes the response as
 // bytes. Its Finish sends headers, message and status in one batch, as a
-// generated unary handler does. With no synchronous method left, gRPC runs
-// no thread pool for this service.
+// generated unary handler does. As no method is synchronous, gRPC runs no
+// thread pool for this service.
 template <typename Request, typename Response>
 void KnowledgeBaseService::Serve(absl::string_view name,
-                                 Logic<Request, Response> logic,
-                                 Placement placement) {
+                                 Logic<Request, Response> logic) {
   const google::protobuf::MethodDescriptor* descriptor =
       Request::descriptor()
           ->file()
@@ -102,111 +102,50 @@ void KnowledgeBaseService::Serve(absl::string_view name,
       descriptor->index(),
       new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer,
                                                grpc::ByteBuffer>(
-          [this, name, logic, placement](grpc::CallbackServerContext* context,
-                                         const grpc::ByteBuffer* received,
-                                         grpc::ByteBuffer* reply) {
-            // On gRPC's thread: nothing here may block.
+          [this, name, logic](grpc::CallbackServerContext* context,
+                              const grpc::ByteBuffer* received,
+                              grpc::ByteBuffer* reply) {
             const Call call{.method = name,
                             .start = absl::Now(),
                             .context = context,
                             .received = received,
                             .reply = reply,
                             .reactor = context->DefaultReactor()};
-            if (!workers_.TryAdmit()) {
-              // As the sync server's thread quota did: refused at once, not
-              // logged (a log line per refusal would make overload worse).
-              call.reactor->Finish(grpc::Status(
-                  grpc::StatusCode::RESOURCE_EXHAUSTED,
-                  absl::StrCat("server busy: already handling ", max_calls_,
-                               " calls, its limit; retry later")));
-            } else if (placement == Placement::kGrpcThread) {
-              Run(call, logic, Runner::kGrpcThread);
-            } else if (workers_.idle() && TakeBlockingSlot()) {
-              Run(call, logic, Runner::kGrpcThreadWithSlot);
-              ReleaseBlockingSlot();
-            } else {
-              workers_.Submit(
-                  [this, call, logic] { Run(call, logic, Runner::kWorker); });
+            if (!scheduler_.TryRun([this, call, logic] { Run(call, logic); })) {
+              Refuse(call);
             }
             return call.reactor;
           }));
 }
 
+void KnowledgeBaseService::Refuse(const Call& call) const {
+  call.reactor->Finish(
+      grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                   absl::StrCat("server busy: already handling ", max_calls_,
+                                " calls, its limit; retry later")));
+}
+
 template <typename Request, typename Response>
-void KnowledgeBaseService::Run(const Call& call, Logic<Request, Response> logic,
-                               Runner runner) {
+void KnowledgeBaseService::Run(const Call& call,
+                               Logic<Request, Response> logic) {
   // Outlive Finish: freeing a response (EvaluateStack's is ~200 protobuf
   // objects) is work the client need not wait for.
   Request request;
   absl::StatusOr<Response> result;
-  std::string line;
-  grpc::Status status = Process(call, logic, &request, &result,
-                                log_ != nullptr ? &line : nullptr);
-  if (log_ != nullptr && !WriteLogLine(runner, &line)) {
-    // The call's admission moves with it.
-    workers_.Submit([this, reactor = call.reactor, status = std::move(status),
-                     line = std::move(line)]() mutable {
-      log_->WriteLine(std::move(line));
-      reactor->Finish(std::move(status));
-    });
-    return;
-  }
-  call.reactor->Finish(std::move(status));
-  // A worker's admission ends when its work returns (WorkerPool::Submit).
-  if (runner != Runner::kWorker) workers_.Release();
-}
-
-bool KnowledgeBaseService::WriteLogLine(Runner runner, std::string* line) {
-  if (runner != Runner::kGrpcThread) {
-    log_->WriteLine(std::move(*line));
-    return true;
-  }
-  if (log_->TryWriteLine(line)) return true;
-  if (!TakeBlockingSlot()) return false;
-  log_->WriteLine(std::move(*line));
-  ReleaseBlockingSlot();
-  return true;
-}
-
-template <typename Request, typename Response>
-grpc::Status KnowledgeBaseService::Process(const Call& call,
-                                           Logic<Request, Response> logic,
-                                           Request* request,
-                                           absl::StatusOr<Response>* result,
-                                           std::string* log_line) {
-  // No message: the client half-closed without sending one. (An oversized
-  // message never gets here: the transport fails that call with
-  // RESOURCE_EXHAUSTED itself.)
-  if (!call.received->Valid()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "request: no request message was sent");
-  }
   size_t request_bytes = 0;
-  const absl::Status parsed =
-      ParseReceived(*call.received, request, &request_bytes);
-  const absl::Status status =
-      parsed.ok() ? Answer(*call.context, *request, logic, result) : parsed;
+  absl::Status status = ParseReceived(*call.received, &request, &request_bytes);
+  const bool parsed = status.ok();
+  if (parsed) status = Answer(*call.context, request, logic, &result);
   grpc::Status outcome = ToGrpcStatus(status);
   if (outcome.ok()) {
     bool own_buffer = false;
     outcome = grpc::SerializationTraits<Response>::Serialize(
-        **result, call.reply, &own_buffer);
+        *result, call.reply, &own_buffer);
   }
-  if (log_line != nullptr) {
-    std::optional<absl::string_view> question;
-    if constexpr (std::is_same_v<Request, v1::AskRequest>) {
-      if (parsed.ok()) question = request->question();
-    }
-    const std::string peer = call.context->peer();
-    *log_line = log_->Format({.start = call.start,
-                              .method = call.method,
-                              .code = status.code(),
-                              .latency = absl::Now() - call.start,
-                              .request_bytes = request_bytes,
-                              .peer = peer,
-                              .question = question});
+  if (log_ != nullptr) {
+    Log(call, parsed ? &request : nullptr, request_bytes, status.code());
   }
-  return outcome;
+  call.reactor->Finish(std::move(outcome));
 }
 
 template <typename Request, typename Response>
@@ -224,13 +163,10 @@ absl::Status KnowledgeBaseService::Answer(grpc::CallbackServerContext& context,
     return absl::CancelledError("call cancelled by the client");
   }
   const std::shared_ptr<const KnowledgeBase> kb = index_.Current();
-  QueryBudget budget({.max_steps = max_query_steps_,
-                      .deadline = DeadlineOf(context),
-                      .cancelled = [&context] { return context.IsCancelled(); },
-                      .start_on_idle_thread =
-                          [this](absl::AnyInvocable<void() &&> work) {
-                            return workers_.TryLend(std::move(work));
-                          }});
+  QueryBudget budget(
+      {.max_steps = max_query_steps_,
+       .deadline = DeadlineOf(context),
+       .cancelled = [&context] { return context.IsCancelled(); }});
   {
     // The logic runs entirely on this thread (the store leases its
     // connections to the calling thread), so the scope covers exactly this
@@ -240,6 +176,23 @@ absl::Status KnowledgeBaseService::Answer(grpc::CallbackServerContext& context,
   }
   if (!budget.status().ok()) return budget.status();
   return result->status();
+}
+
+template <typename Request>
+void KnowledgeBaseService::Log(const Call& call, const Request* request,
+                               size_t request_bytes, absl::StatusCode code) {
+  std::optional<absl::string_view> question;
+  if constexpr (std::is_same_v<Request, v1::AskRequest>) {
+    if (request != nullptr) question = request->question();
+  }
+  const std::string peer = call.context->peer();
+  log_->Record({.start = call.start,
+                .method = call.method,
+                .code = code,
+                .latency = absl::Now() - call.start,
+                .request_bytes = request_bytes,
+                .peer = peer,
+                .question = question});
 }
 
 }  // namespace citekb

@@ -173,18 +173,12 @@ void AppendMilliseconds(absl::Duration d, std::string* out) {
 
 }  // namespace
 
-RequestLog::RequestLog(std::ostream* out, bool log_questions,
-                       absl::Duration flush_interval)
-    : log_questions_(log_questions),
-      flush_interval_(flush_interval),
-      out_(out) {
-  if (buffered()) {
-    writer_ = std::thread([this] { WriteBatches(); });
-  }
+RequestLog::RequestLog(std::ostream* out, const RequestLogOptions& options)
+    : options_(options), out_(out) {
+  writer_ = std::thread([this] { WriteBatches(); });
 }
 
 RequestLog::~RequestLog() {
-  if (!buffered()) return;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -208,7 +202,7 @@ std::string RequestLog::Format(const RequestLogEntry& entry) const {
   absl::StrAppend(&line, ",\"request_bytes\":", entry.request_bytes,
                   ",\"peer\":");
   AppendJsonString(entry.peer, &line);
-  if (log_questions_ && entry.question.has_value()) {
+  if (options_.log_questions && entry.question.has_value()) {
     line.append(",\"question\":");
     AppendJsonString(*entry.question, &line);
   }
@@ -221,32 +215,14 @@ void RequestLog::Record(const RequestLogEntry& entry) {
 }
 
 void RequestLog::WriteLine(std::string line) {
-  if (buffered()) {
-    Buffer(&line, /*wait=*/true);
-  } else {
-    Write(&line, /*wait=*/true);
-  }
-}
-
-bool RequestLog::TryWriteLine(std::string* line) {
-  return buffered() ? Buffer(line, /*wait=*/false)
-                    : Write(line, /*wait=*/false);
-}
-
-bool RequestLog::Buffer(std::string* line, bool wait) {
   absl::MutexLock lock(&mu_);
-  if (pending_.size() >= kMaxPendingBytes) {
-    if (!wait) return false;
-    while (pending_.size() >= kMaxPendingBytes) room_.Wait(&mu_);
-  }
+  while (pending_.size() >= options_.max_pending_bytes) room_.Wait(&mu_);
   // The writer sleeps until a first line arrives, then gathers a batch for
   // one interval unless it fills first: one wake-up per batch, not per line.
   const bool first = pending_.empty();
-  pending_.append(*line).push_back('\n');
-  line->clear();
-  ++queued_;
+  pending_.append(line).push_back('\n');
+  ++appended_;
   if (first || pending_.size() >= kBatchBytes) wake_writer_.Signal();
-  return true;
 }
 
 void RequestLog::WriteBatches() {
@@ -255,75 +231,34 @@ void RequestLog::WriteBatches() {
   while (true) {
     while (pending_.empty() && !stopping_) wake_writer_.Wait(&mu_);
     if (pending_.empty()) return;  // Stopping, and everything is written.
-    const absl::Time due = absl::Now() + flush_interval_;
+    const absl::Time due = absl::Now() + options_.flush_interval;
     while (!stopping_ && !flush_now_ && pending_.size() < kBatchBytes &&
            !wake_writer_.WaitWithDeadline(&mu_, due)) {
     }
     // The buffers swap, so that pending_ reuses the capacity of what was
     // written.
     batch.swap(pending_);
-    const uint64_t upto = queued_;
+    const uint64_t upto = appended_;
     flush_now_ = false;
     room_.SignalAll();
-    WriteOutsideLock(&batch, upto);
+    // Outside the lock: lines keep arriving while the stream is written.
+    mu_.Unlock();
+    out_->write(batch.data(), static_cast<std::streamsize>(batch.size()));
+    out_->flush();
+    batch.clear();
+    mu_.Lock();
+    written_ = upto;
     written_more_.SignalAll();
   }
 }
 
-void RequestLog::WriteOutsideLock(std::string* batch, uint64_t upto) {
-  mu_.Unlock();
-  out_->write(batch->data(), static_cast<std::streamsize>(batch->size()));
-  out_->flush();
-  batch->clear();
-  mu_.Lock();
-  written_ = upto;
-}
-
 void RequestLog::Flush() {
   absl::MutexLock lock(&mu_);
-  const uint64_t upto = queued_;
-  if (!buffered() || written_ >= upto) return;
+  const uint64_t upto = appended_;
+  if (written_ >= upto) return;
   flush_now_ = true;
   wake_writer_.Signal();
   while (written_ < upto) written_more_.Wait(&mu_);
-}
-
-bool RequestLog::Write(std::string* line, bool wait) {
-  absl::MutexLock lock(&mu_);
-  if (!wait && (!writing_ || pending_.size() >= kMaxPendingBytes)) {
-    return false;
-  }
-  if (writing_) {
-    pending_.append(*line).push_back('\n');
-    line->clear();
-    const uint64_t mine = ++queued_;
-    if (wait) {
-      struct Args {
-        const RequestLog* log;
-        uint64_t line;
-      } args{this, mine};
-      mu_.Await(absl::Condition(
-          +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return a->log->WrittenUpTo(a->line);
-          },
-          &args));
-    }
-    return true;
-  }
-  // This thread writes, outside the lock, until nothing is waiting; the
-  // buffers swap so that pending_ reuses the capacity of what was written.
-  writing_ = true;
-  std::string batch = std::move(*line);
-  batch.push_back('\n');
-  uint64_t upto = ++queued_;
-  while (true) {
-    WriteOutsideLock(&batch, upto);
-    if (pending_.empty()) break;
-    batch.swap(pending_);
-    upto = queued_;
-  }
-  writing_ = false;
-  return true;
 }
 
 }  // namespace citekb

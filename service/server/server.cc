@@ -25,7 +25,8 @@
 namespace citekb {
 namespace {
 
-// Threads gRPC's sync server may use (see the ResourceQuota in Start()).
+// Threads gRPC's sync server may use (see the ResourceQuota in
+// StartGrpcServer()).
 constexpr int kSyncThreads = 8;
 
 int DefaultWorkerThreads() {
@@ -45,29 +46,53 @@ std::string WithPort(const std::string& listen, int port) {
   return absl::StrCat(listen.substr(0, colon + 1), port);
 }
 
-}  // namespace
+// CheckOptions() for the durations and the request log.
+absl::Status CheckDurationsAndLog(const ServerOptions& options) {
+  for (const auto& [name, duration] :
+       {std::pair<absl::string_view, absl::Duration>{
+            "reload poll interval", options.reload_poll_interval},
+        {"lame duck", options.lame_duck},
+        {"drain timeout", options.drain_timeout},
+        {"log flush interval", options.log_flush_interval}}) {
+    if (duration < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": must not be negative, got ",
+                       absl::FormatDuration(duration)));
+    }
+  }
+  // Lines are always written by the log's own thread, in batches.
+  if (options.log_flush_interval == absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "log flush interval: must be positive (request-log lines are written "
+        "in batches), got 0");
+  }
+  if (options.log_requests && options.log == nullptr) {
+    return absl::InvalidArgumentError(
+        "request log: no stream given while request logging is on");
+  }
+  return absl::OkStatus();
+}
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerOptions& options) {
+// Options that no server can run with, named with their value; OK
+// otherwise. Files and addresses are checked when they are used.
+absl::Status CheckOptions(const ServerOptions& options) {
   if (options.index_path.empty()) {
     return absl::InvalidArgumentError("index path: must not be empty");
   }
   if (options.listen.empty()) {
     return absl::InvalidArgumentError("listen address: must not be empty");
   }
-  if (options.max_receive_message_bytes <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max receive message bytes: must be positive, got ",
-                     options.max_receive_message_bytes));
-  }
-  if (options.max_concurrent_streams <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max concurrent streams: must be positive, got ",
-                     options.max_concurrent_streams));
-  }
-  if (options.max_threads <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "max threads: must be positive, got ", options.max_threads));
+  for (const auto& [name, value] :
+       {std::pair<absl::string_view, int64_t>{
+            "max receive message bytes", options.max_receive_message_bytes},
+        {"max concurrent streams", options.max_concurrent_streams},
+        {"max threads", options.max_threads},
+        {"log max pending bytes",
+         static_cast<int64_t>(options.log_max_pending_bytes)}}) {
+    if (value <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": must be positive, got ", value));
+    }
   }
   if (options.worker_threads < 0) {
     return absl::InvalidArgumentError(
@@ -81,22 +106,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                      "limit), got ",
                      options.max_query_steps));
   }
-  for (const auto& [name, duration] :
-       {std::pair<absl::string_view, absl::Duration>{
-            "reload poll interval", options.reload_poll_interval},
-        {"lame duck", options.lame_duck},
-        {"drain timeout", options.drain_timeout},
-        {"log flush interval", options.log_flush_interval}}) {
-    if (duration < absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(name, ": must not be negative, got ",
-                       absl::FormatDuration(duration)));
-    }
-  }
-  if (options.log_requests && options.log == nullptr) {
-    return absl::InvalidArgumentError(
-        "request log: no stream given while request logging is on");
-  }
+  return CheckDurationsAndLog(options);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerOptions& options) {
+  CITEKB_RETURN_IF_ERROR(CheckOptions(options));
   CITEKB_ASSIGN_OR_RETURN(
       std::shared_ptr<grpc::ServerCredentials> credentials,
       ServerCredentialsFor({.cert_path = options.tls_cert_path,
@@ -106,9 +123,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                            options.listen));
   CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<ServingIndex> index,
                           ServingIndex::Open(options.index_path));
-
   std::unique_ptr<Server> server(new Server(options, std::move(index)));
+  CITEKB_RETURN_IF_ERROR(server->StartGrpcServer(std::move(credentials)));
+  server->StartServing();
+  return server;
+}
 
+absl::Status Server::StartGrpcServer(
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   // A process-wide switch that only affects builders created after it, so
   // it comes first.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -117,16 +139,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // Our own health service (health_service.h) instead of gRPC's built-in
   // one; gRPC owns it and returns it from GetHealthCheckService().
   auto health = std::make_unique<HealthService>();
-  server->health_ = health.get();
+  health_ = health.get();
   builder.SetOption(
       std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(
           std::move(health)));
-  builder.RegisterService(server->health_);
-  builder.AddListeningPort(options.listen, credentials, &server->port_);
-  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.RegisterService(health_);
+  builder.AddListeningPort(options_.listen, std::move(credentials), &port_);
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
-                             options.max_concurrent_streams);
-  // Reflection is the one synchronous service left, and gRPC's sync server
+                             options_.max_concurrent_streams);
+  // Reflection is the only synchronous service, and gRPC's sync server
   // starts a thread per running call; it serves tools, not traffic, so a
   // few threads are plenty. (KnowledgeBase calls are bounded by the
   // service's own limit, `max_threads`.)
@@ -136,41 +158,45 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   // gRPC sets SO_REUSEPORT by default on Linux, which would let a second
   // server silently share a port already in use; a clash must be an error.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.RegisterService(server->service_.get());
-  server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || server->port_ == 0) {
+  builder.RegisterService(service_.get());
+  grpc_server_ = builder.BuildAndStart();
+  if (grpc_server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options.listen,
+        absl::StrCat("cannot listen on ", options_.listen,
                      ": the address is malformed or already in use"));
   }
-  server->address_ = WithPort(options.listen, server->port_);
+  address_ = WithPort(options_.listen, port_);
+  return absl::OkStatus();
+}
 
-  server->health_->SetServingStatus("", true);
-  server->health_->SetServingStatus(v1::KnowledgeBase::service_full_name(),
-                                    true);
-
-  if (options.reload_poll_interval > absl::ZeroDuration()) {
-    server->poller_ = std::thread([s = server.get()] { s->PollIndexFile(); });
+void Server::StartServing() {
+  health_->SetServingStatus("", true);
+  health_->SetServingStatus(v1::KnowledgeBase::service_full_name(), true);
+  if (options_.reload_poll_interval > absl::ZeroDuration()) {
+    poller_ = std::thread([this] { PollIndexFile(); });
   }
-  return server;
 }
 
 Server::Server(const ServerOptions& options,
                std::unique_ptr<ServingIndex> index)
     : options_(options),
       index_(std::move(index)),
-      log_(options.log_requests ? std::make_unique<RequestLog>(
-                                      options.log, options.log_questions,
-                                      options.log_flush_interval)
-                                : nullptr),
+      log_(options.log_requests
+               ? std::make_unique<RequestLog>(
+                     options.log,
+                     RequestLogOptions{
+                         .log_questions = options.log_questions,
+                         .flush_interval = options.log_flush_interval,
+                         .max_pending_bytes = options.log_max_pending_bytes})
+               : nullptr),
       service_(std::make_unique<KnowledgeBaseService>(
           *index_, log_.get(),
           KnowledgeBaseService::Options{
               .max_query_steps = options.max_query_steps,
-              .worker_threads = options.worker_threads > 0
-                                    ? options.worker_threads
-                                    : DefaultWorkerThreads(),
-              .max_calls = options.max_threads})) {}
+              .scheduling = {.worker_threads = options.worker_threads > 0
+                                                   ? options.worker_threads
+                                                   : DefaultWorkerThreads(),
+                             .max_calls = options.max_threads}})) {}
 
 Server::~Server() { Shutdown(); }
 

@@ -39,14 +39,10 @@
 // Threads: KnowledgeBase and health are served through gRPC's callback API.
 // gRPC's own threads read requests, answer health checks and admit or
 // refuse calls. An admitted call runs on the gRPC thread that received it
-// when that cannot hold anything up: always for EvaluateStack (in memory,
-// bounded), and for a call that queries the index only when a worker is
-// free, no call is waiting for one, and no other gRPC thread is in such a
-// call (so at least one gRPC thread stays free for health checks and
-// refusals). Otherwise it runs
-// on one of `worker_threads` threads of the service's own (worker_pool.h),
-// in order of arrival. knowledge_base_service.h ("Where calls run") says
-// why: a hand-off to a worker costs more than EvaluateStack's logic.
+// when a worker is free, no call is waiting for one, and no other gRPC
+// thread is running a call (so at least one gRPC thread stays free for
+// health checks and refusals); otherwise on one of `worker_threads` threads
+// of the service's own, in order of arrival. call_scheduler.h says why.
 //
 // Thread-safe: Shutdown(), Wait() and Reload() may be called from any
 // thread, and Shutdown() more than once.
@@ -54,6 +50,7 @@
 #ifndef CITEKB_SERVICE_SERVER_SERVER_H_
 #define CITEKB_SERVICE_SERVER_SERVER_H_
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <iostream>
@@ -102,17 +99,15 @@ struct ServerOptions {
   int max_concurrent_streams = 100;
   // KnowledgeBase calls handled at once, running (on a worker or on gRPC's
   // thread) or waiting for a worker; a call arriving when that many are in
-  // flight gets RESOURCE_EXHAUSTED at once. (The name is from the sync server's
-  // thread quota, which this limit replaced with the same meaning.) Must be
+  // flight gets RESOURCE_EXHAUSTED at once (the --max_threads flag). Must be
   // positive.
   int max_threads = 128;
-  // Threads running the work of admitted calls that query the index (all
-  // but EvaluateStack) when gRPC's thread may not (see "Threads" above);
-  // calls beyond them wait in order of arrival. 0: the number of cores (at
-  // least 2). Queries rank in memory and read rows the OS has cached, so
-  // they hardly wait on disk: more threads than cores would only time-slice
-  // the same cores, and stretch the latency tail under load (measured in
-  // bench/RESULTS.md).
+  // Threads running admitted calls when gRPC's thread may not (see
+  // "Threads" above); calls beyond them wait in order of arrival. 0: the
+  // number of cores (at least 2). Queries rank in memory and read rows the
+  // OS has cached, so they hardly wait on disk: more threads than cores
+  // would only time-slice the same cores, and stretch the latency tail under
+  // load (measured in bench/RESULTS.md).
   int worker_threads = 0;
   // SQLite steps all index queries of one call may take (QueryLimits);
   // beyond it the call fails with RESOURCE_EXHAUSTED. 0 means no limit. The
@@ -130,9 +125,14 @@ struct ServerOptions {
   std::ostream* log = &std::cerr;
   // Request-log lines are written in batches by a thread of their own, at
   // most this long after they were recorded, so that no call waits for the
-  // stream (request_log.h). Zero writes each call's line before the call
-  // returns. Shutdown() writes every line before it returns either way.
-  absl::Duration log_flush_interval = absl::Milliseconds(10);
+  // stream (request_log.h). Shutdown() writes every line before it returns.
+  // Must be positive.
+  absl::Duration log_flush_interval = RequestLogOptions().flush_interval;
+  // Bytes of request-log lines that may wait for a slow or stalled stream;
+  // a call whose line finds this many waiting waits for room. Must be
+  // positive. Tests set it small, so that a stalled stream holds calls in
+  // flight.
+  size_t log_max_pending_bytes = RequestLogOptions().max_pending_bytes;
   // Where reload lines go (see above); must outlive the server. Null: none.
   std::ostream* event_log = &std::cerr;
 
@@ -194,6 +194,14 @@ class Server {
 
  private:
   Server(const ServerOptions& options, std::unique_ptr<ServingIndex> index);
+
+  // Start() once the index is open: builds and starts the gRPC server with
+  // the services, listening with `credentials` (UNAVAILABLE naming the
+  // address when it cannot).
+  absl::Status StartGrpcServer(
+      std::shared_ptr<grpc::ServerCredentials> credentials);
+  // Then turns health to SERVING and starts polling the index file.
+  void StartServing();
 
   // Writes one line to the event log, if any.
   void LogEvent(absl::string_view line) ABSL_LOCKS_EXCLUDED(event_mu_);

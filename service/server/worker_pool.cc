@@ -49,18 +49,6 @@ void WorkerPool::Submit(absl::AnyInvocable<void() &&> work) {
   work_ready_.Signal();
 }
 
-bool WorkerPool::TryLend(absl::AnyInvocable<void() &&> work) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_ || !queue_.empty() || waiting_ == 0 || !TryAdmit()) {
-      return false;
-    }
-    queue_.push_back(std::move(work));
-  }
-  work_ready_.Signal();
-  return true;
-}
-
 int WorkerPool::admitted() const {
   return admitted_.load(std::memory_order_acquire);
 }

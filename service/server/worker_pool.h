@@ -7,24 +7,19 @@
 //     // Full: refuse the call (RESOURCE_EXHAUSTED) instead of queueing it.
 //   }
 //
-// Work that is short and never blocks may instead run on the caller's
-// thread and still count against the bound:
+// Admitted work may instead run on the caller's thread, and still count
+// against the bound:
 //
 //   if (!pool.TryAdmit()) { /* refuse */ }
-//   ... the work, on this thread ...
-//   pool.Release();  // or pool.Submit(rest) to finish it on a worker
+//   if (pool.idle()) {
+//     ... the work, on this thread ...
+//     pool.Release();
+//   } else {
+//     pool.Submit(work);  // the admission ends when the work returns
+//   }
 //
-// Why the KnowledgeBase service (knowledge_base_service.h) needs one: it is
-// served through gRPC's callback API, whose handlers run on a few gRPC
-// threads shared with every other callback service (health checks among
-// them). A call's SQLite work can block for a long time (hundreds of
-// milliseconds on a large index, until the gate opens in tests), and doing
-// it on all of those threads at once would stall health checks and the
-// refusals of an overloaded server behind it. So at most one gRPC thread
-// runs such work, and only when this pool is idle(); the rest runs here. The
-// threads also bound how many queries run at once, which keeps latency
-// even under load: calls wait in order instead of time-slicing dozens of
-// threads on a few cores.
+// CallScheduler (call_scheduler.h) runs the KnowledgeBase service's calls on
+// one, and says why the service needs threads of its own.
 //
 // Thread-safe. The destructor runs all work already submitted, then joins
 // the threads; work admitted with TryAdmit must have been released or
@@ -79,13 +74,6 @@ class WorkerPool {
   // Queues `work`, admitted by TryAdmit() and not yet released, to run on
   // one of the threads; its admission ends when it returns. Never refuses.
   void Submit(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
-
-  // Queues `work`, admitted like any other, and returns true only when a
-  // thread is waiting and nothing is queued, so that it starts at once;
-  // otherwise returns false without running it. For a running call that
-  // can use a second thread if one is free (QueryLimits::
-  // start_on_idle_thread), but must not wait behind other calls for it.
-  bool TryLend(absl::AnyInvocable<void() &&> work) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Work admitted and not yet returned: running (here or on the caller's
   // thread) or queued.

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "indexer/base/status_macros.h"
 
 namespace citekb {
 namespace {
@@ -34,23 +35,36 @@ struct Unit {
   const char* name = "";
 };
 
+// Every spelling of a unit a structured dose may give, once lower-cased,
+// with micro signs read as "u" and dots dropped ("µg" and "u.g." are "ug").
+struct UnitSpelling {
+  absl::string_view spelling;
+  Unit unit;
+};
+constexpr UnitSpelling kUnitSpellings[] = {
+    {"iu", {true, 0, "IU"}},
+    {"international unit", {true, 0, "IU"}},
+    {"international units", {true, 0, "IU"}},
+    {"mcg", {false, 1, "mcg"}},
+    {"ug", {false, 1, "mcg"}},
+    {"microgram", {false, 1, "mcg"}},
+    {"micrograms", {false, 1, "mcg"}},
+    {"mg", {false, 1e3, "mg"}},
+    {"milligram", {false, 1e3, "mg"}},
+    {"milligrams", {false, 1e3, "mg"}},
+    {"g", {false, 1e6, "g"}},
+    {"gram", {false, 1e6, "g"}},
+    {"grams", {false, 1e6, "g"}},
+};
+
+// The unit `text` spells, or nullopt.
 std::optional<Unit> ParseUnit(absl::string_view text) {
   std::string unit = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
   unit = absl::StrReplaceAll(unit,
                              {{"\xc2\xb5", "u"}, {"\xce\xbc", "u"}, {".", ""}});
-  if (unit == "iu" || unit == "international unit" ||
-      unit == "international units") {
-    return Unit{true, 0, "IU"};
+  for (const UnitSpelling& spelling : kUnitSpellings) {
+    if (unit == spelling.spelling) return spelling.unit;
   }
-  if (unit == "mcg" || unit == "ug" || unit == "microgram" ||
-      unit == "micrograms") {
-    return Unit{false, 1, "mcg"};
-  }
-  if (unit == "mg" || unit == "milligram" || unit == "milligrams") {
-    return Unit{false, 1e3, "mg"};
-  }
-  if (unit == "g" || unit == "gram" || unit == "grams")
-    return Unit{false, 1e6, "g"};
   return std::nullopt;
 }
 
@@ -58,6 +72,7 @@ std::optional<Unit> ParseUnit(absl::string_view text) {
 // rounding to 1e-4 keeps boundaries exact.
 double RoundAmount(double amount) { return std::round(amount * 1e4) / 1e4; }
 
+// Lower case, runs of whitespace made one space: names as they compare.
 std::string Lower(absl::string_view text) {
   std::vector<absl::string_view> words =
       absl::StrSplit(text, absl::ByAnyChar(" \t\n\r"), absl::SkipEmpty());
@@ -68,8 +83,8 @@ std::string Lower(absl::string_view text) {
 struct Dose {
   const rulespb::Compound* compound = nullptr;
   std::string name;  // As given, for uncovered compounds.
-  double amount =
-      0;  // Canonical unit for covered compounds; as given otherwise.
+  // In the compound's canonical unit when covered; as given otherwise.
+  double amount = 0;
   std::string unit;
   std::string form;
   std::string source_text;
@@ -95,9 +110,10 @@ using Vars =
     absl::InlinedVector<std::pair<absl::string_view, absl::string_view>, 9>;
 
 // Appends `message` with each "{name}" in `vars` replaced by its value;
-// other braces stay as written, and values are not searched again. This is
-// what StrReplaceAll over the "{name}" keys did, in one scan and without
-// building the keys: they cannot overlap, as each ends at the first "}".
+// other braces stay as written, and values are not searched again. The
+// result is StrReplaceAll's over the "{name}" keys, got in one scan and
+// without building the keys: they cannot overlap, as each ends at the first
+// "}".
 void RenderTo(absl::string_view message, const Vars& vars, std::string* out) {
   size_t i = 0;
   while (i < message.size()) {
@@ -314,11 +330,8 @@ absl::Status CheckAmount(double amount, absl::string_view field) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
-    const v1::EvaluateStackRequest& request) const {
-  // --- Validate and normalise ------------------------------------------------
+// The request's sizes and context fields, before any dose is read.
+absl::Status CheckRequestLimits(const v1::EvaluateStackRequest& request) {
   if (!v1::Timing_IsValid(request.timing())) {
     return Invalid("timing", absl::StrCat("unknown value ", request.timing()));
   }
@@ -342,145 +355,287 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
         absl::StrCat("has ", request.medications_size(),
                      " entries; the limit is ", kMaxStackMedications));
   }
+  return absl::OkStatus();
+}
 
-  std::vector<Dose> doses;
-  for (int i = 0; i < request.doses_size(); ++i) {
-    const v1::Dose& given = request.doses(i);
-    const std::string field = absl::StrCat("doses[", i, "]");
-    if (absl::StripAsciiWhitespace(given.compound()).empty()) {
-      return Invalid(absl::StrCat(field, ".compound"), "must not be empty");
-    }
-    absl::Status amount_ok = CheckAmount(given.amount(), field);
-    if (!amount_ok.ok()) return amount_ok;
-    if (absl::StripAsciiWhitespace(given.unit()).empty()) {
-      return Invalid(absl::StrCat(field, ".unit"),
-                     "must not be empty (use IU, mcg, mg or g)");
-    }
-    std::optional<Unit> unit = ParseUnit(given.unit());
-    if (!unit.has_value()) {
-      return Invalid(absl::StrCat(field, ".unit"),
-                     absl::StrCat("unknown unit \"", given.unit(),
-                                  "\" (use IU, mcg, mg or g)"));
-    }
-    Dose& dose = doses.emplace_back();
-    dose.request_index = i;
-    std::string form_from_name;
-    dose.compound = FindCompound(given.compound(), &form_from_name);
-    if (dose.compound != nullptr) {
-      absl::StatusOr<double> amount = ToCanonical(
-          *dose.compound, given.amount(), *unit, field, given.unit());
-      if (!amount.ok()) return amount.status();
-      dose.amount = *amount;
-      dose.unit = dose.compound->unit();
-      dose.form = !given.form().empty()
-                      ? CanonicalForm(*dose.compound, given.form())
-                      : form_from_name;
-    } else {
-      dose.name = std::string(absl::StripAsciiWhitespace(given.compound()));
-      if (unit->iu ? given.amount() > kImplausibleIu
-                   : given.amount() * unit->mcg > kImplausibleMcg) {
-        return Invalid(
-            absl::StrCat(field, ".amount"),
-            absl::StrCat(
-                given.amount(), " ", unit->name,
-                " a day is not plausible; check the amount and the unit"));
-      }
-      dose.amount = given.amount();
-      dose.unit = unit->name;
-      dose.form = std::string(absl::StripAsciiWhitespace(given.form()));
-    }
+// A structured dose's compound, amount and unit, before the compound is
+// looked up: the unit it gives.
+absl::StatusOr<Unit> CheckRequestDose(const v1::Dose& given,
+                                      absl::string_view field) {
+  if (absl::StripAsciiWhitespace(given.compound()).empty()) {
+    return Invalid(absl::StrCat(field, ".compound"), "must not be empty");
   }
+  CITEKB_RETURN_IF_ERROR(CheckAmount(given.amount(), field));
+  if (absl::StripAsciiWhitespace(given.unit()).empty()) {
+    return Invalid(absl::StrCat(field, ".unit"),
+                   "must not be empty (use IU, mcg, mg or g)");
+  }
+  std::optional<Unit> unit = ParseUnit(given.unit());
+  if (!unit.has_value()) {
+    return Invalid(absl::StrCat(field, ".unit"),
+                   absl::StrCat("unknown unit \"", given.unit(),
+                                "\" (use IU, mcg, mg or g)"));
+  }
+  return *unit;
+}
 
-  ParsedStackText parsed;
-  if (!absl::StripAsciiWhitespace(request.text()).empty()) {
-    parsed = parser_.Parse(request.text());
-    if (!parsed.problems.empty())
-      return Invalid("text", parsed.problems.front());
-    if (parsed.doses.empty() && request.doses().empty()) {
+// The band a daily total of `compound` falls in.
+v1::DoseBand BandOf(const rulespb::Compound& compound, double amount) {
+  if (compound.safety_limit() > 0 && amount > compound.safety_limit()) {
+    return v1::DOSE_BAND_ABOVE_SAFETY_LIMIT;
+  }
+  if (amount > compound.standard_range().high()) {
+    return v1::DOSE_BAND_HIGH_DOSE_ANECDOTAL;
+  }
+  if (amount < compound.standard_range().low()) {
+    return v1::DOSE_BAND_BELOW_STANDARD;
+  }
+  return v1::DOSE_BAND_STANDARD;
+}
+
+// Whether a dose of a compound the rules do not cover is too large to be
+// meant: there is no compound-specific bound to hold it to.
+bool ImplausibleUncovered(double amount, const Unit& unit) {
+  return unit.iu ? amount > kImplausibleIu
+                 : amount * unit.mcg > kImplausibleMcg;
+}
+
+}  // namespace
+
+// One call of Evaluate, step by step: the doses, text and context read from
+// the request, then each covered compound's total and band, then the
+// findings of every rule. Each step uses what the steps before it read.
+class StackEvaluator::Evaluation {
+ public:
+  Evaluation(const StackEvaluator& evaluator,
+             const v1::EvaluateStackRequest& request)
+      : evaluator_(evaluator), request_(request) {}
+
+  // The steps, to be called in this order; a Read step's error is the
+  // request's first problem.
+  absl::Status ReadRequestDoses();
+  absl::Status ReadText();
+  absl::Status ReadContext();
+  absl::Status ReadMedications();
+  void AddUpTotals();
+  void ApplyRules();
+  // The evaluated doses, the findings most severe first, and the ratio.
+  // Moves the findings out: call it once, last.
+  v1::EvaluateStackResponse Respond();
+
+ private:
+  absl::Status ReadRequestDose(int index);
+  absl::Status ReadTextDose(const TextDose& read);
+  void AddMedication(std::string name, std::string class_id);
+
+  CompoundTotal& TotalFor(const rulespb::Compound* compound);
+  const CompoundTotal* FindTotal(absl::string_view id) const;
+  const CompoundTotal* KnownAmount(absl::string_view id) const;
+  Vars AmountVars(const CompoundTotal& total) const;
+  void Fire(int r, const Vars& vars);
+
+  void ApplyRule(int r);
+  void ApplyDoseThreshold(int r, const rulespb::Rule& rule);
+  void ApplyRangeRule(int r, const rulespb::Rule& rule);
+  void ApplyMissing(int r, const rulespb::Rule& rule);
+  void ApplyRatioBelow(int r, const rulespb::Rule& rule);
+  void ApplyFormNotIn(int r, const rulespb::Rule& rule);
+  void ApplyTimingIn(int r, const rulespb::Rule& rule);
+  void ApplyWithoutFatMeal(int r, const rulespb::Rule& rule);
+  void ApplySerumThreshold(int r, const rulespb::Rule& rule);
+  void ApplyPresent(int r, const rulespb::Rule& rule);
+  void ApplyMedicationWith(int r, const rulespb::Rule& rule);
+  void ApplyCompoundNotCovered(int r);
+  void ApplyMedicationNotCovered(int r);
+
+  void ReportDoses(v1::EvaluateStackResponse& response) const;
+  void ReportRatio(v1::EvaluateStackResponse& response) const;
+
+  const StackEvaluator& evaluator_;
+  const v1::EvaluateStackRequest& request_;
+  // The structured doses, then the doses read from the text.
+  std::vector<Dose> doses_;
+  ParsedStackText parsed_;
+  // The request's context, or the text's where the request gives none.
+  v1::Timing stack_timing_ = v1::TIMING_UNSPECIFIED;
+  std::optional<bool> with_fat_meal_;
+  std::optional<double> serum_;
+  // (as given, class id), in order, each name once; the class id is empty
+  // for a medication the rules do not list.
+  std::vector<std::pair<std::string, std::string>> medications_;
+  // Per covered compound, in the order of its first dose.
+  std::vector<CompoundTotal> totals_;
+  std::vector<v1::Finding> findings_;
+};
+
+// Every structured dose, read and converted, or the first one's error.
+absl::Status StackEvaluator::Evaluation::ReadRequestDoses() {
+  for (int i = 0; i < request_.doses_size(); ++i) {
+    CITEKB_RETURN_IF_ERROR(ReadRequestDose(i));
+  }
+  return absl::OkStatus();
+}
+
+// Structured dose `index`: a covered compound's amount in its canonical
+// unit and its form as the rules spell it, or an uncovered compound's as
+// given, if plausible.
+absl::Status StackEvaluator::Evaluation::ReadRequestDose(int index) {
+  const v1::Dose& given = request_.doses(index);
+  const std::string field = absl::StrCat("doses[", index, "]");
+  CITEKB_ASSIGN_OR_RETURN(const Unit unit, CheckRequestDose(given, field));
+  Dose& dose = doses_.emplace_back();
+  dose.request_index = index;
+  std::string form_from_name;
+  dose.compound = evaluator_.FindCompound(given.compound(), &form_from_name);
+  if (dose.compound != nullptr) {
+    CITEKB_ASSIGN_OR_RETURN(
+        dose.amount,
+        ToCanonical(*dose.compound, given.amount(), unit, field, given.unit()));
+    dose.unit = dose.compound->unit();
+    dose.form = !given.form().empty()
+                    ? CanonicalForm(*dose.compound, given.form())
+                    : form_from_name;
+    return absl::OkStatus();
+  }
+  dose.name = std::string(absl::StripAsciiWhitespace(given.compound()));
+  if (ImplausibleUncovered(given.amount(), unit)) {
+    return Invalid(
+        absl::StrCat(field, ".amount"),
+        absl::StrCat(given.amount(), " ", unit.name,
+                     " a day is not plausible; check the amount and the unit"));
+  }
+  dose.amount = given.amount();
+  dose.unit = unit.name;
+  dose.form = std::string(absl::StripAsciiWhitespace(given.form()));
+  return absl::OkStatus();
+}
+
+// The free text's doses, or why it cannot be read; and whether the stack
+// (doses and text together) is empty.
+absl::Status StackEvaluator::Evaluation::ReadText() {
+  const bool has_text = !absl::StripAsciiWhitespace(request_.text()).empty();
+  if (has_text) {
+    parsed_ = evaluator_.parser_.Parse(request_.text());
+    if (!parsed_.problems.empty()) {
+      return Invalid("text", parsed_.problems.front());
+    }
+    if (parsed_.doses.empty() && request_.doses().empty()) {
       return Invalid(
           "text",
           "no dose could be read (write an amount, a unit and a compound, "
           "for example \"5000 IU vitamin D3, 100 mcg K2\")");
     }
   }
-  if (request.doses().empty() &&
-      absl::StripAsciiWhitespace(request.text()).empty()) {
+  if (request_.doses().empty() && !has_text) {
     return Invalid(
         "doses", "the stack is empty: give at least one dose in doses or text");
   }
-  for (const TextDose& read : parsed.doses) {
-    Dose& dose = doses.emplace_back();
-    dose.source_text = read.source_text;
-    dose.timing = read.timing;
-    dose.form = read.form;
-    if (read.covered) {
-      for (const rulespb::Compound& compound : rules_.compounds()) {
-        if (compound.id() == read.compound) dose.compound = &compound;
-      }
-    }
-    if (read.unit.empty()) {
-      if (dose.compound == nullptr) dose.name = read.compound;
-      continue;  // Named without an amount: present, not checked.
-    }
-    const std::optional<Unit> unit = ParseUnit(read.unit);
-    absl::Status amount_ok = CheckAmount(read.amount, "text");
-    if (!amount_ok.ok() || !unit.has_value()) {
-      return Invalid("text", absl::StrCat("\"", read.source_text,
-                                          "\" has no usable amount"));
-    }
-    if (dose.compound != nullptr) {
-      absl::StatusOr<double> amount =
-          ToCanonical(*dose.compound, read.amount, *unit, "text", read.unit);
-      if (!amount.ok()) {
-        return Invalid(
-            "text",
-            absl::StrCat("\"", read.source_text, "\": ",
-                         amount.status().message().substr(
-                             amount.status().message().find(": ") + 2)));
-      }
-      dose.amount = *amount;
-      dose.unit = dose.compound->unit();
-    } else {
-      dose.name = read.compound;
-      if (unit->iu ? read.amount > kImplausibleIu
-                   : read.amount * unit->mcg > kImplausibleMcg) {
-        return Invalid(
-            "text", absl::StrCat("\"", read.source_text,
-                                 "\": the amount is not plausible; check it"));
-      }
-      dose.amount = RoundAmount(read.amount);
-      dose.unit = unit->name;
+  for (const TextDose& read : parsed_.doses) {
+    CITEKB_RETURN_IF_ERROR(ReadTextDose(read));
+  }
+  return absl::OkStatus();
+}
+
+// A dose read from the text, converted like a structured one; a compound
+// named without an amount is present but has no amount to check.
+absl::Status StackEvaluator::Evaluation::ReadTextDose(const TextDose& read) {
+  Dose& dose = doses_.emplace_back();
+  dose.source_text = read.source_text;
+  dose.timing = read.timing;
+  dose.form = read.form;
+  if (read.covered) {
+    for (const rulespb::Compound& compound : evaluator_.rules_.compounds()) {
+      if (compound.id() == read.compound) dose.compound = &compound;
     }
   }
+  if (read.unit.empty()) {
+    if (dose.compound == nullptr) dose.name = read.compound;
+    return absl::OkStatus();
+  }
+  const std::optional<Unit> unit = ParseUnit(read.unit);
+  if (!CheckAmount(read.amount, "text").ok() || !unit.has_value()) {
+    return Invalid("text", absl::StrCat("\"", read.source_text,
+                                        "\" has no usable amount"));
+  }
+  if (dose.compound != nullptr) {
+    absl::StatusOr<double> amount =
+        ToCanonical(*dose.compound, read.amount, *unit, "text", read.unit);
+    if (!amount.ok()) {
+      // The same reason, about the clause instead of a field.
+      const absl::string_view reason = amount.status().message();
+      return Invalid(
+          "text", absl::StrCat("\"", read.source_text,
+                               "\": ", reason.substr(reason.find(": ") + 2)));
+    }
+    dose.amount = *amount;
+    dose.unit = dose.compound->unit();
+    return absl::OkStatus();
+  }
+  dose.name = read.compound;
+  if (ImplausibleUncovered(read.amount, *unit)) {
+    return Invalid("text", absl::StrCat("\"", read.source_text,
+                                        "\": the amount is not plausible; "
+                                        "check it"));
+  }
+  dose.amount = RoundAmount(read.amount);
+  dose.unit = unit->name;
+  return absl::OkStatus();
+}
 
-  const v1::Timing stack_timing = request.timing() != v1::TIMING_UNSPECIFIED
-                                      ? request.timing()
-                                      : parsed.timing;
-  const std::optional<bool> with_fat_meal =
-      request.has_with_fat_meal() ? std::optional<bool>(request.with_fat_meal())
-                                  : parsed.with_fat_meal;
-  const std::optional<double> serum =
-      request.has_serum_25ohd_ng_ml()
-          ? std::optional<double>(request.serum_25ohd_ng_ml())
-          : parsed.serum_25ohd_ng_ml;
-  if (serum.has_value() && !(*serum > 0 && *serum <= kMaxSerumNgMl)) {
+// The stack's timing, meal and serum level: the request's fields first, the
+// text's where a field is unset.
+absl::Status StackEvaluator::Evaluation::ReadContext() {
+  stack_timing_ = request_.timing() != v1::TIMING_UNSPECIFIED
+                      ? request_.timing()
+                      : parsed_.timing;
+  with_fat_meal_ = request_.has_with_fat_meal()
+                       ? std::optional<bool>(request_.with_fat_meal())
+                       : parsed_.with_fat_meal;
+  serum_ = request_.has_serum_25ohd_ng_ml()
+               ? std::optional<double>(request_.serum_25ohd_ng_ml())
+               : parsed_.serum_25ohd_ng_ml;
+  if (serum_.has_value() && !(*serum_ > 0 && *serum_ <= kMaxSerumNgMl)) {
     return Invalid("text", "the serum level is out of range");
   }
+  return absl::OkStatus();
+}
 
-  // --- Totals and bands ------------------------------------------------------
-  std::vector<CompoundTotal> totals;
-  auto total_for =
-      [&totals](const rulespb::Compound* compound) -> CompoundTotal& {
-    for (CompoundTotal& total : totals) {
-      if (total.compound == compound) return total;
+// The medications of the request, then those named in the text, each with
+// its class; a name given twice (in any case) counts once.
+absl::Status StackEvaluator::Evaluation::ReadMedications() {
+  for (int i = 0; i < request_.medications_size(); ++i) {
+    std::string name(absl::StripAsciiWhitespace(request_.medications(i)));
+    if (name.empty()) {
+      return Invalid(absl::StrCat("medications[", i, "]"), "must not be empty");
     }
-    CompoundTotal& total = totals.emplace_back();
-    total.compound = compound;
-    return total;
-  };
-  for (const Dose& dose : doses) {
+    const ParsedStackText names = evaluator_.parser_.Parse(name);
+    AddMedication(std::move(name),
+                  names.medications.empty()
+                      ? ""
+                      : evaluator_.medication_class_by_name_.at(
+                            names.medications.front()));
+  }
+  for (const std::string& name : parsed_.medications) {
+    AddMedication(name, evaluator_.medication_class_by_name_.at(name));
+  }
+  return absl::OkStatus();
+}
+
+// Adds a medication unless one of the same name, in any case, is there.
+void StackEvaluator::Evaluation::AddMedication(std::string name,
+                                               std::string class_id) {
+  for (const auto& [existing, unused] : medications_) {
+    if (Lower(existing) == Lower(name)) return;
+  }
+  medications_.emplace_back(std::move(name), std::move(class_id));
+}
+
+// Each covered compound's daily total, first stated form and timing, and
+// the dose band the total falls in.
+void StackEvaluator::Evaluation::AddUpTotals() {
+  for (const Dose& dose : doses_) {
     if (dose.compound == nullptr) continue;
-    CompoundTotal& total = total_for(dose.compound);
+    CompoundTotal& total = TotalFor(dose.compound);
     if (!dose.unit.empty()) {
       total.amount = RoundAmount(total.amount + dose.amount);
       total.amount_known = true;
@@ -488,263 +643,334 @@ absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
     if (total.form.empty()) total.form = dose.form;
     if (total.timing == v1::TIMING_UNSPECIFIED) total.timing = dose.timing;
   }
-  for (CompoundTotal& total : totals) {
-    if (total.timing == v1::TIMING_UNSPECIFIED) total.timing = stack_timing;
-    const rulespb::Compound& c = *total.compound;
-    total.amount_text = FormatAmount(total.amount, c.unit());
-    if (!total.amount_known) continue;
-    total.band = c.safety_limit() > 0 && total.amount > c.safety_limit()
-                     ? v1::DOSE_BAND_ABOVE_SAFETY_LIMIT
-                 : total.amount > c.standard_range().high()
-                     ? v1::DOSE_BAND_HIGH_DOSE_ANECDOTAL
-                 : total.amount < c.standard_range().low()
-                     ? v1::DOSE_BAND_BELOW_STANDARD
-                     : v1::DOSE_BAND_STANDARD;
+  for (CompoundTotal& total : totals_) {
+    if (total.timing == v1::TIMING_UNSPECIFIED) total.timing = stack_timing_;
+    total.amount_text = FormatAmount(total.amount, total.compound->unit());
+    if (total.amount_known) total.band = BandOf(*total.compound, total.amount);
   }
-  auto find_total = [&totals](absl::string_view id) -> const CompoundTotal* {
-    for (const CompoundTotal& total : totals) {
-      if (total.compound->id() == id) return &total;
-    }
-    return nullptr;
-  };
+}
 
+// The total of `compound`, added when its first dose is seen.
+CompoundTotal& StackEvaluator::Evaluation::TotalFor(
+    const rulespb::Compound* compound) {
+  for (CompoundTotal& total : totals_) {
+    if (total.compound == compound) return total;
+  }
+  CompoundTotal& total = totals_.emplace_back();
+  total.compound = compound;
+  return total;
+}
+
+// The total of compound `id`; nullptr when the stack does not hold it.
+const CompoundTotal* StackEvaluator::Evaluation::FindTotal(
+    absl::string_view id) const {
+  for (const CompoundTotal& total : totals_) {
+    if (total.compound->id() == id) return &total;
+  }
+  return nullptr;
+}
+
+// The compound's total when the stack states an amount of it.
+const CompoundTotal* StackEvaluator::Evaluation::KnownAmount(
+    absl::string_view id) const {
+  const CompoundTotal* total = FindTotal(id);
+  return total != nullptr && total->amount_known ? total : nullptr;
+}
+
+// The placeholders every rule about one compound's amount may use.
+Vars StackEvaluator::Evaluation::AmountVars(const CompoundTotal& total) const {
+  const rulespb::Compound& c = *total.compound;
+  const CompoundWords& words = evaluator_.compound_words_.at(&c);
+  return Vars{{"compound", c.display_name()},
+              {"amount", total.amount_text},
+              {"low", words.low},
+              {"high", words.high},
+              {"range", words.range},
+              {"limit", words.limit},
+              {"form", total.form},
+              {"timing", TimingWord(total.timing)}};
+}
+
+// Adds rule `r`'s finding, its messages rendered with `vars`.
+void StackEvaluator::Evaluation::Fire(int r, const Vars& vars) {
+  findings_.push_back(MakeFinding(evaluator_.finding_templates_[r],
+                                  evaluator_.rules_.rules(r), vars));
+}
+
+// Every rule, in the rules' order, adding the findings of those that fire.
+void StackEvaluator::Evaluation::ApplyRules() {
+  for (int r = 0; r < evaluator_.rules_.rules_size(); ++r) ApplyRule(r);
+}
+
+// Applies rule `r` by the kind of its condition.
+void StackEvaluator::Evaluation::ApplyRule(int r) {
+  const rulespb::Rule& rule = evaluator_.rules_.rules(r);
+  switch (rule.condition_case()) {
+    case rulespb::Rule::kDoseBelow:
+    case rulespb::Rule::kDoseAbove:
+      return ApplyDoseThreshold(r, rule);
+    case rulespb::Rule::kBelowStandardRange:
+    case rulespb::Rule::kAboveStandardRange:
+    case rulespb::Rule::kAboveSafetyLimit:
+      return ApplyRangeRule(r, rule);
+    case rulespb::Rule::kMissing:
+      return ApplyMissing(r, rule);
+    case rulespb::Rule::kRatioBelow:
+      return ApplyRatioBelow(r, rule);
+    case rulespb::Rule::kFormNotIn:
+      return ApplyFormNotIn(r, rule);
+    case rulespb::Rule::kTimingIn:
+      return ApplyTimingIn(r, rule);
+    case rulespb::Rule::kWithoutFatMeal:
+      return ApplyWithoutFatMeal(r, rule);
+    case rulespb::Rule::kSerumBelow:
+    case rulespb::Rule::kSerumAbove:
+      return ApplySerumThreshold(r, rule);
+    case rulespb::Rule::kPresent:
+      return ApplyPresent(r, rule);
+    case rulespb::Rule::kMedicationWith:
+      return ApplyMedicationWith(r, rule);
+    case rulespb::Rule::kCompoundNotCovered:
+      return ApplyCompoundNotCovered(r);
+    case rulespb::Rule::kMedicationNotCovered:
+      return ApplyMedicationNotCovered(r);
+    case rulespb::Rule::CONDITION_NOT_SET:
+      return;
+  }
+}
+
+// dose_below, dose_above: the compound's total is under or over the
+// threshold.
+void StackEvaluator::Evaluation::ApplyDoseThreshold(int r,
+                                                    const rulespb::Rule& rule) {
+  const rulespb::DoseThreshold& dose =
+      rule.has_dose_below() ? rule.dose_below() : rule.dose_above();
+  const CompoundTotal* total = KnownAmount(dose.compound());
+  if (total == nullptr) return;
+  if (rule.has_dose_below() ? total->amount < dose.threshold()
+                            : total->amount > dose.threshold()) {
+    const std::string threshold =
+        FormatAmount(dose.threshold(), total->compound->unit());
+    Vars vars = AmountVars(*total);
+    vars.emplace_back("threshold", threshold);
+    Fire(r, vars);
+  }
+}
+
+// below_standard_range, above_standard_range, above_safety_limit: the
+// compound's total is outside its standard range or over its safety limit.
+void StackEvaluator::Evaluation::ApplyRangeRule(int r,
+                                                const rulespb::Rule& rule) {
+  const std::string& id =
+      rule.has_below_standard_range()   ? rule.below_standard_range()
+      : rule.has_above_standard_range() ? rule.above_standard_range()
+                                        : rule.above_safety_limit();
+  const CompoundTotal* total = KnownAmount(id);
+  if (total == nullptr) return;
+  const rulespb::Compound& c = *total->compound;
+  const bool fires = rule.has_below_standard_range()
+                         ? total->amount < c.standard_range().low()
+                     : rule.has_above_standard_range()
+                         ? total->amount > c.standard_range().high()
+                         : total->amount > c.safety_limit();
+  if (fires) Fire(r, AmountVars(*total));
+}
+
+// missing: one compound is in the stack and its partner is not.
+void StackEvaluator::Evaluation::ApplyMissing(int r,
+                                              const rulespb::Rule& rule) {
+  const CompoundTotal* present = FindTotal(rule.missing().present());
+  if (present != nullptr && FindTotal(rule.missing().absent()) == nullptr) {
+    Fire(r, {{"present", present->compound->display_name()}});
+  }
+}
+
+// ratio_below: numerator per `per` of denominator is under the threshold.
+void StackEvaluator::Evaluation::ApplyRatioBelow(int r,
+                                                 const rulespb::Rule& rule) {
+  const rulespb::Ratio& ratio = rule.ratio_below();
+  const CompoundTotal* numerator = KnownAmount(ratio.numerator());
+  const CompoundTotal* denominator = KnownAmount(ratio.denominator());
+  if (numerator == nullptr || denominator == nullptr) return;
+  const double value =
+      RoundAmount(numerator->amount / denominator->amount * ratio.per());
+  if (value < ratio.threshold()) {
+    const std::string value_text =
+        FormatAmount(value, numerator->compound->unit());
+    const std::string threshold =
+        FormatAmount(ratio.threshold(), numerator->compound->unit());
+    Fire(r, {{"ratio", value_text}, {"threshold", threshold}});
+  }
+}
+
+// form_not_in: the compound's stated form is none of the listed ones (an
+// unstated form does not fire).
+void StackEvaluator::Evaluation::ApplyFormNotIn(int r,
+                                                const rulespb::Rule& rule) {
+  const CompoundTotal* total = FindTotal(rule.form_not_in().compound());
+  if (total == nullptr || total->form.empty()) return;
+  const auto& forms = rule.form_not_in().forms();
+  if (std::find(forms.begin(), forms.end(), total->form) == forms.end()) {
+    Fire(r, AmountVars(*total));
+  }
+}
+
+// timing_in: a listed compound is taken at a listed time; one finding,
+// about the first such compound.
+void StackEvaluator::Evaluation::ApplyTimingIn(int r,
+                                               const rulespb::Rule& rule) {
+  const auto& timings = rule.timing_in().timings();
+  for (const std::string& id : rule.timing_in().compounds()) {
+    const CompoundTotal* total = FindTotal(id);
+    if (total == nullptr) continue;
+    if (std::find(timings.begin(), timings.end(), total->timing) !=
+        timings.end()) {
+      Fire(r, AmountVars(*total));
+      return;
+    }
+  }
+}
+
+// without_fat_meal: the stack is said to be taken without fat and holds a
+// listed compound.
+void StackEvaluator::Evaluation::ApplyWithoutFatMeal(
+    int r, const rulespb::Rule& rule) {
+  if (!with_fat_meal_.has_value() || *with_fat_meal_) return;
+  for (const std::string& id : rule.without_fat_meal().compounds()) {
+    if (FindTotal(id) != nullptr) {
+      Fire(r, {});
+      return;
+    }
+  }
+}
+
+// serum_below, serum_above: the stated serum level is under or over the
+// threshold.
+void StackEvaluator::Evaluation::ApplySerumThreshold(
+    int r, const rulespb::Rule& rule) {
+  if (!serum_.has_value()) return;
+  const bool fires = rule.has_serum_below()
+                         ? *serum_ < rule.serum_below().threshold()
+                         : *serum_ > rule.serum_above().threshold();
+  if (fires) {
+    const std::string serum_text = FormatSerum(*serum_);
+    Fire(r, {{"serum", serum_text}});
+  }
+}
+
+// present: the stack holds any of the listed compounds.
+void StackEvaluator::Evaluation::ApplyPresent(int r,
+                                              const rulespb::Rule& rule) {
+  for (const std::string& id : rule.present().compounds()) {
+    if (FindTotal(id) != nullptr) {
+      Fire(r, {});
+      return;
+    }
+  }
+}
+
+// medication_with: a medication of the class is taken with any of the
+// listed compounds; one finding, naming the first such medication.
+void StackEvaluator::Evaluation::ApplyMedicationWith(
+    int r, const rulespb::Rule& rule) {
+  bool with_compound = false;
+  for (const std::string& id : rule.medication_with().compounds()) {
+    with_compound |= FindTotal(id) != nullptr;
+  }
+  if (!with_compound) return;
+  for (const auto& [name, class_id] : medications_) {
+    if (class_id == rule.medication_with().medication_class()) {
+      Fire(r, {{"medication", name}});
+      return;
+    }
+  }
+}
+
+// compound_not_covered: one finding per compound the rules do not cover,
+// names compared without case.
+void StackEvaluator::Evaluation::ApplyCompoundNotCovered(int r) {
+  std::vector<std::string> reported;
+  for (const Dose& dose : doses_) {
+    if (dose.compound != nullptr ||
+        std::find(reported.begin(), reported.end(), Lower(dose.name)) !=
+            reported.end()) {
+      continue;
+    }
+    reported.push_back(Lower(dose.name));
+    Fire(r, {{"compound", dose.name}});
+  }
+}
+
+// medication_not_covered: one finding per medication the rules do not list.
+void StackEvaluator::Evaluation::ApplyMedicationNotCovered(int r) {
+  for (const auto& [name, class_id] : medications_) {
+    if (class_id.empty()) Fire(r, {{"medication", name}});
+  }
+}
+
+v1::EvaluateStackResponse StackEvaluator::Evaluation::Respond() {
   v1::EvaluateStackResponse response;
-  for (const Dose& dose : doses) {
+  ReportDoses(response);
+  // Most severe first; rules of one severity stay in the rules' order.
+  std::stable_sort(findings_.begin(), findings_.end(),
+                   [](const v1::Finding& a, const v1::Finding& b) {
+                     return a.severity() > b.severity();
+                   });
+  for (v1::Finding& finding : findings_) {
+    *response.add_findings() = std::move(finding);
+  }
+  ReportRatio(response);
+  return response;
+}
+
+// One EvaluatedDose per dose, in the order read, with its compound's band.
+void StackEvaluator::Evaluation::ReportDoses(
+    v1::EvaluateStackResponse& response) const {
+  for (const Dose& dose : doses_) {
     v1::EvaluatedDose* out = response.add_doses();
-    out->set_compound(dose.compound != nullptr ? dose.compound->id()
-                                               : dose.name);
-    out->set_display_name(
-        dose.compound != nullptr ? dose.compound->display_name() : dose.name);
+    const bool covered = dose.compound != nullptr;
+    out->set_compound(covered ? dose.compound->id() : dose.name);
+    out->set_display_name(covered ? dose.compound->display_name() : dose.name);
     out->set_amount(dose.amount);
     out->set_unit(dose.unit);
     out->set_form(dose.form);
     out->set_source_text(dose.source_text);
     out->set_request_index(dose.request_index);
-    out->set_covered(dose.compound != nullptr);
-    out->set_band(dose.compound == nullptr ? v1::DOSE_BAND_NOT_COVERED
-                  : dose.unit.empty()      ? v1::DOSE_BAND_UNSPECIFIED
-                                      : find_total(dose.compound->id())->band);
+    out->set_covered(covered);
+    out->set_band(!covered            ? v1::DOSE_BAND_NOT_COVERED
+                  : dose.unit.empty() ? v1::DOSE_BAND_UNSPECIFIED
+                                      : FindTotal(dose.compound->id())->band);
   }
+}
 
-  // --- Rules -----------------------------------------------------------------
-  std::vector<std::pair<std::string, std::string>>
-      medications;  // as given, class id
-  {
-    auto add = [&medications](std::string name, std::string class_id) {
-      for (const auto& [existing, unused] : medications) {
-        if (Lower(existing) == Lower(name)) return;
-      }
-      medications.emplace_back(std::move(name), std::move(class_id));
-    };
-    for (int i = 0; i < request.medications_size(); ++i) {
-      const std::string name(
-          absl::StripAsciiWhitespace(request.medications(i)));
-      if (name.empty()) {
-        return Invalid(absl::StrCat("medications[", i, "]"),
-                       "must not be empty");
-      }
-      ParsedStackText names = parser_.Parse(name);
-      add(name, names.medications.empty()
-                    ? ""
-                    : medication_class_by_name_.at(names.medications.front()));
-    }
-    for (const std::string& name : parsed.medications)
-      add(name, medication_class_by_name_.at(name));
-  }
-
-  auto amount_vars = [this](const CompoundTotal& total) {
-    const rulespb::Compound& c = *total.compound;
-    const CompoundWords& words = compound_words_.at(&c);
-    return Vars{{"compound", c.display_name()},
-                {"amount", total.amount_text},
-                {"low", words.low},
-                {"high", words.high},
-                {"range", words.range},
-                {"limit", words.limit},
-                {"form", total.form},
-                {"timing", TimingWord(total.timing)}};
-  };
-  auto known_amount =
-      [&find_total](absl::string_view id) -> const CompoundTotal* {
-    const CompoundTotal* total = find_total(id);
-    return total != nullptr && total->amount_known ? total : nullptr;
-  };
-
-  std::vector<v1::Finding> findings;
-  for (int r = 0; r < rules_.rules_size(); ++r) {
-    const rulespb::Rule& rule = rules_.rules(r);
-    auto fire = [&](const Vars& vars) {
-      findings.push_back(MakeFinding(finding_templates_[r], rule, vars));
-    };
-    switch (rule.condition_case()) {
-      case rulespb::Rule::kDoseBelow:
-      case rulespb::Rule::kDoseAbove: {
-        const rulespb::DoseThreshold& dose =
-            rule.has_dose_below() ? rule.dose_below() : rule.dose_above();
-        const CompoundTotal* total = known_amount(dose.compound());
-        if (total == nullptr) break;
-        if (rule.has_dose_below() ? total->amount < dose.threshold()
-                                  : total->amount > dose.threshold()) {
-          const std::string threshold =
-              FormatAmount(dose.threshold(), total->compound->unit());
-          Vars vars = amount_vars(*total);
-          vars.emplace_back("threshold", threshold);
-          fire(vars);
-        }
-        break;
-      }
-      case rulespb::Rule::kBelowStandardRange:
-      case rulespb::Rule::kAboveStandardRange:
-      case rulespb::Rule::kAboveSafetyLimit: {
-        const std::string& id =
-            rule.has_below_standard_range()   ? rule.below_standard_range()
-            : rule.has_above_standard_range() ? rule.above_standard_range()
-                                              : rule.above_safety_limit();
-        const CompoundTotal* total = known_amount(id);
-        if (total == nullptr) break;
-        const rulespb::Compound& c = *total->compound;
-        const bool fires = rule.has_below_standard_range()
-                               ? total->amount < c.standard_range().low()
-                           : rule.has_above_standard_range()
-                               ? total->amount > c.standard_range().high()
-                               : total->amount > c.safety_limit();
-        if (fires) fire(amount_vars(*total));
-        break;
-      }
-      case rulespb::Rule::kMissing: {
-        const CompoundTotal* present = find_total(rule.missing().present());
-        if (present != nullptr &&
-            find_total(rule.missing().absent()) == nullptr) {
-          fire({{"present", present->compound->display_name()}});
-        }
-        break;
-      }
-      case rulespb::Rule::kRatioBelow: {
-        const rulespb::Ratio& ratio = rule.ratio_below();
-        const CompoundTotal* numerator = known_amount(ratio.numerator());
-        const CompoundTotal* denominator = known_amount(ratio.denominator());
-        if (numerator == nullptr || denominator == nullptr) break;
-        const double value =
-            RoundAmount(numerator->amount / denominator->amount * ratio.per());
-        if (value < ratio.threshold()) {
-          const std::string value_text =
-              FormatAmount(value, numerator->compound->unit());
-          const std::string threshold =
-              FormatAmount(ratio.threshold(), numerator->compound->unit());
-          fire({{"ratio", value_text}, {"threshold", threshold}});
-        }
-        break;
-      }
-      case rulespb::Rule::kFormNotIn: {
-        const CompoundTotal* total = find_total(rule.form_not_in().compound());
-        if (total == nullptr || total->form.empty()) break;
-        const auto& forms = rule.form_not_in().forms();
-        if (std::find(forms.begin(), forms.end(), total->form) == forms.end()) {
-          fire(amount_vars(*total));
-        }
-        break;
-      }
-      case rulespb::Rule::kTimingIn: {
-        for (const std::string& id : rule.timing_in().compounds()) {
-          const CompoundTotal* total = find_total(id);
-          if (total == nullptr) continue;
-          const auto& timings = rule.timing_in().timings();
-          if (std::find(timings.begin(), timings.end(), total->timing) !=
-              timings.end()) {
-            fire(amount_vars(*total));
-            break;
-          }
-        }
-        break;
-      }
-      case rulespb::Rule::kWithoutFatMeal: {
-        if (!with_fat_meal.has_value() || *with_fat_meal) break;
-        for (const std::string& id : rule.without_fat_meal().compounds()) {
-          if (find_total(id) != nullptr) {
-            fire({});
-            break;
-          }
-        }
-        break;
-      }
-      case rulespb::Rule::kSerumBelow:
-      case rulespb::Rule::kSerumAbove: {
-        if (!serum.has_value()) break;
-        const bool fires = rule.has_serum_below()
-                               ? *serum < rule.serum_below().threshold()
-                               : *serum > rule.serum_above().threshold();
-        if (fires) {
-          const std::string serum_text = FormatSerum(*serum);
-          fire({{"serum", serum_text}});
-        }
-        break;
-      }
-      case rulespb::Rule::kPresent: {
-        for (const std::string& id : rule.present().compounds()) {
-          if (find_total(id) != nullptr) {
-            fire({});
-            break;
-          }
-        }
-        break;
-      }
-      case rulespb::Rule::kMedicationWith: {
-        bool with_compound = false;
-        for (const std::string& id : rule.medication_with().compounds()) {
-          with_compound |= find_total(id) != nullptr;
-        }
-        if (!with_compound) break;
-        for (const auto& [name, class_id] : medications) {
-          if (class_id == rule.medication_with().medication_class()) {
-            fire({{"medication", name}});
-            break;
-          }
-        }
-        break;
-      }
-      case rulespb::Rule::kCompoundNotCovered: {
-        std::vector<std::string> reported;
-        for (const Dose& dose : doses) {
-          if (dose.compound != nullptr ||
-              std::find(reported.begin(), reported.end(), Lower(dose.name)) !=
-                  reported.end()) {
-            continue;
-          }
-          reported.push_back(Lower(dose.name));
-          fire({{"compound", dose.name}});
-        }
-        break;
-      }
-      case rulespb::Rule::kMedicationNotCovered: {
-        for (const auto& [name, class_id] : medications) {
-          if (class_id.empty()) fire({{"medication", name}});
-        }
-        break;
-      }
-      case rulespb::Rule::CONDITION_NOT_SET:
-        break;
-    }
-  }
-  std::stable_sort(findings.begin(), findings.end(),
-                   [](const v1::Finding& a, const v1::Finding& b) {
-                     return a.severity() > b.severity();
-                   });
-  for (v1::Finding& finding : findings)
-    *response.add_findings() = std::move(finding);
-
-  for (const rulespb::Rule& rule : rules_.rules()) {
+// The first ratio_below rule's ratio (K2 mcg per 5,000 IU of D3), when the
+// stack states amounts of both of its compounds.
+void StackEvaluator::Evaluation::ReportRatio(
+    v1::EvaluateStackResponse& response) const {
+  for (const rulespb::Rule& rule : evaluator_.rules_.rules()) {
     if (!rule.has_ratio_below()) continue;
-    const CompoundTotal* numerator =
-        known_amount(rule.ratio_below().numerator());
-    const CompoundTotal* denominator =
-        known_amount(rule.ratio_below().denominator());
+    const rulespb::Ratio& ratio = rule.ratio_below();
+    const CompoundTotal* numerator = KnownAmount(ratio.numerator());
+    const CompoundTotal* denominator = KnownAmount(ratio.denominator());
     if (numerator != nullptr && denominator != nullptr) {
-      response.set_k2_mcg_per_5000_iu_d3(RoundAmount(
-          numerator->amount / denominator->amount * rule.ratio_below().per()));
+      response.set_k2_mcg_per_5000_iu_d3(
+          RoundAmount(numerator->amount / denominator->amount * ratio.per()));
     }
-    break;
+    return;
   }
-  return response;
+}
+
+absl::StatusOr<v1::EvaluateStackResponse> StackEvaluator::Evaluate(
+    const v1::EvaluateStackRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(CheckRequestLimits(request));
+  Evaluation evaluation(*this, request);
+  CITEKB_RETURN_IF_ERROR(evaluation.ReadRequestDoses());
+  CITEKB_RETURN_IF_ERROR(evaluation.ReadText());
+  CITEKB_RETURN_IF_ERROR(evaluation.ReadContext());
+  CITEKB_RETURN_IF_ERROR(evaluation.ReadMedications());
+  evaluation.AddUpTotals();
+  evaluation.ApplyRules();
+  return evaluation.Respond();
 }
 
 std::optional<v1::EvaluateStackResponse> StackEvaluator::EvaluateQuestion(

@@ -6,19 +6,23 @@
 //
 //   StackEvaluator evaluator(stack_rules);
 //   absl::StatusOr<v1::EvaluateStackResponse> result =
-//   evaluator.Evaluate(request);
+//       evaluator.Evaluate(request);
 //
 // Units: IU; mcg, µg, ug; mg; g (and their spelled-out names). A compound
 // with `mcg_per_iu` converts between IU and mass (vitamin D: 1 mcg = 40 IU;
 // retinol: 1 IU = 0.3 mcg RAE); the others take mass units only. Doses of
 // one compound add up: bands and findings are about the daily total.
 //
-// Errors (INVALID_ARGUMENT, naming the field): an empty stack; a dose with
-// no compound, a non-positive, NaN, infinite or implausible amount, an
-// unknown unit or one that does not fit the compound; free text in which no
-// dose can be read or that has an amount naming no compound; a serum level
-// out of range; an unknown timing. A compound the rules do not cover is not
-// an error: it gets DOSE_BAND_NOT_COVERED and a COMPOUND_NOT_COVERED finding.
+// Errors (INVALID_ARGUMENT, naming the field): an empty stack; more than
+// kMaxStackDoses doses or kMaxStackMedications medications; a dose with no
+// compound, a non-positive, NaN, infinite or implausible amount, an unknown
+// unit or one that does not fit the compound; free text in which no dose
+// can be read or that has an amount naming no compound; a serum level out
+// of range; an unknown timing; an empty medication. The error is the first
+// problem found, looking at the request's limits, then the doses, the text,
+// the context fields and the medications. A compound the rules do not cover
+// is not an error: it gets DOSE_BAND_NOT_COVERED and a COMPOUND_NOT_COVERED
+// finding; nor is a medication they do not list (MEDICATION_NOT_COVERED).
 //
 // Request text fields must already be checked for size and encoding (see
 // KnowledgeBase). Thread-safe: Evaluate is const.
@@ -61,12 +65,20 @@ class StackEvaluator {
   bool ok() const { return parser_.ok(); }
 
  private:
+  // One call of Evaluate: what it has read so far and its steps
+  // (stack_evaluator.cc).
+  class Evaluation;
+
+  // The compound `name` stands for (an id, display name, name or form name
+  // of the rules, or a longer name holding exactly one of them), with the
+  // form the name implies in `form`; nullptr when no compound covers it.
   const rulespb::Compound* FindCompound(absl::string_view name,
                                         std::string* form) const;
 
   // A compound's words that no stack changes: its lower-cased display name
   // for lookups, and the "{low}", "{high}", "{range}" and "{limit}" of rule
-  // messages. Formatting them for every finding was a fifth of a call.
+  // messages, formatted once here: formatting them for every finding would
+  // cost a fifth of a call.
   struct CompoundWords {
     std::string lower_display_name;
     std::string low;

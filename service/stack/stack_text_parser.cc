@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <bitset>
 #include <cstdlib>
+#include <iterator>
+#include <optional>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -102,8 +105,8 @@ const RE2& FactPattern(Fact fact) {
 }
 
 // All the facts' patterns in one RE2::Set: a text or a clause is scanned
-// once to learn which of them match, where a PartialMatch each scanned it
-// nine times (a third of Parse). Pattern i of the set is kFactPatterns[i].
+// once to learn which of them match, not once per pattern. Pattern i of the
+// set is kFactPatterns[i].
 const RE2::Set& FactSet() {
   static const RE2::Set* const set = [] {
     RE2::Options options;
@@ -136,62 +139,60 @@ Facts FactsIn(absl::string_view text) {
   return facts;
 }
 
-// Words that are not part of a compound's name: verbs, timing, filler.
+// Words that are not part of a compound's name, so that what is left of an
+// amount's clause names the compound: "30 mg zinc picolinate daily with
+// breakfast" -> "zinc picolinate". Matched whole, after lower-casing.
+constexpr absl::string_view kFillerWords[] = {
+    // Units, counts and frequencies.
+    "amount", "d", "daily", "day", "days", "dosage", "dose", "doses", "each",
+    "every", "g", "iu", "mcg", "mg", "once", "per", "times", "total", "twice",
+    "ug", "week", "weekly", "x",
+    // What a dose comes as.
+    "capsule", "capsules", "drop", "drops", "gummies", "gummy", "pill", "pills",
+    "scoop", "scoops", "softgel", "softgels", "stack", "supplement",
+    "supplements", "tablespoon", "tablet", "tablets", "teaspoon",
+    // Times of day and meals.
+    "after", "am", "bed", "bedtime", "before", "biggest", "breakfast", "dinner",
+    "empty", "evening", "fat", "fatty", "food", "largest", "lunch", "meal",
+    "meals", "midday", "morning", "night", "noon", "pm", "snack", "stomach",
+    "supper",
+    // Joining words, questions and verbs.
+    "a", "about", "also", "an", "and", "approx", "approximately", "are",
+    "around", "at", "bad", "be", "can", "combined", "do", "does", "enough",
+    "for", "get", "getting", "good", "have", "high", "how", "i", "if", "im",
+    "in", "is", "it", "just", "low", "many", "me", "much", "my", "of", "ok",
+    "okay", "on", "only", "or", "plus", "right", "roughly", "safe", "should",
+    "take", "taken", "taking", "than", "that", "the", "then", "these", "this",
+    "those", "to", "together", "too", "took", "use", "what", "with", "you",
+    "your"};
+
 bool IsFillerWord(absl::string_view word) {
-  static const auto* const words = new std::set<std::string, std::less<>>{
-      "a",          "about",       "also",
-      "am",         "amount",      "an",
-      "and",        "approx",      "approximately",
-      "are",        "around",      "at",
-      "bad",        "be",          "bed",
-      "bedtime",    "before",      "after",
-      "biggest",    "breakfast",   "can",
-      "capsule",    "capsules",    "combined",
-      "d",          "daily",       "day",
-      "days",       "dinner",      "do",
-      "does",       "dosage",      "dose",
-      "doses",      "each",        "empty",
-      "enough",     "evening",     "every",
-      "fat",        "fatty",       "food",
-      "for",        "g",           "good",
-      "have",       "high",        "how",
-      "i",          "if",          "im",
-      "in",         "is",          "it",
-      "iu",         "largest",     "low",
-      "lunch",      "many",        "mcg",
-      "me",         "meal",        "meals",
-      "mg",         "midday",      "morning",
-      "much",       "my",          "night",
-      "noon",       "of",          "ok",
-      "okay",       "on",          "once",
-      "or",         "per",         "pill",
-      "pills",      "pm",          "right",
-      "roughly",    "safe",        "should",
-      "snack",      "softgel",     "softgels",
-      "stack",      "stomach",     "supper",
-      "supplement", "supplements", "tablet",
-      "tablets",    "take",        "taken",
-      "taking",     "than",        "that",
-      "the",        "then",        "these",
-      "this",       "those",       "times",
-      "to",         "together",    "too",
-      "took",       "twice",       "ug",
-      "use",        "week",        "weekly",
-      "what",       "with",        "x",
-      "you",        "your",        "also",
-      "plus",       "total",       "just",
-      "only",       "get",         "getting",
-      "drops",      "drop",        "tablespoon",
-      "teaspoon",   "scoop",       "scoops",
-      "gummy",      "gummies"};
+  static const auto* const words = new std::set<std::string, std::less<>>(
+      std::begin(kFillerWords), std::end(kFillerWords));
   return words->find(word) != words->end();
 }
 
+// The unit words AmountPattern captures, by the unit they stand for.
+constexpr std::pair<absl::string_view, absl::string_view> kUnitWords[] = {
+    {"iu", "IU"},
+    {"international unit", "IU"},
+    {"international units", "IU"},
+    {"mcg", "mcg"},
+    {"ug", "mcg"},
+    {"microgram", "mcg"},
+    {"micrograms", "mcg"},
+    {"mg", "mg"},
+    {"milligram", "mg"},
+    {"milligrams", "mg"},
+    {"g", "g"},
+    {"gram", "g"},
+    {"grams", "g"}};
+
+// `unit` is one of AmountPattern's unit words.
 std::string CanonicalUnit(absl::string_view unit) {
-  if (unit == "iu" || absl::StartsWith(unit, "international")) return "IU";
-  if (unit == "mcg" || unit == "ug" || absl::StartsWith(unit, "microgram"))
-    return "mcg";
-  if (unit == "mg" || absl::StartsWith(unit, "milligram")) return "mg";
+  for (const auto& [word, canonical] : kUnitWords) {
+    if (unit == word) return std::string(canonical);
+  }
   return "g";
 }
 
@@ -213,6 +214,8 @@ std::string NormalizeText(absl::string_view text) {
   return out;
 }
 
+// The clauses of `text` between ClauseDelimiter's matches, as views into
+// it; the caller skips the blank ones.
 std::vector<absl::string_view> SplitClauses(absl::string_view text) {
   std::vector<absl::string_view> clauses;
   size_t start = 0;
@@ -226,6 +229,15 @@ std::vector<absl::string_view> SplitClauses(absl::string_view text) {
   }
   if (start < text.size()) clauses.push_back(text.substr(start));
   return clauses;
+}
+
+// The time of day of an hour on the 24-hour clock: morning from 4, midday
+// from 11, evening from 16, night from 21.
+Timing TimingAtHour(int h24) {
+  return h24 >= 4 && h24 < 11    ? v1::TIMING_MORNING
+         : h24 >= 11 && h24 < 16 ? v1::TIMING_MIDDAY
+         : h24 >= 16 && h24 < 21 ? v1::TIMING_EVENING
+                                 : v1::TIMING_NIGHT;
 }
 
 // The times of day `text` states, given its facts (FactsIn).
@@ -245,13 +257,54 @@ std::vector<Timing> TimingsIn(absl::string_view text, const Facts& facts) {
   std::string half;
   while (RE2::FindAndConsume(&input, FactPattern(kClock), &hour, &half)) {
     if (hour < 1 || hour > 12) continue;
-    const int h24 = hour % 12 + (half == "pm" ? 12 : 0);
-    add(h24 >= 4 && h24 < 11    ? v1::TIMING_MORNING
-        : h24 >= 11 && h24 < 16 ? v1::TIMING_MIDDAY
-        : h24 >= 16 && h24 < 21 ? v1::TIMING_EVENING
-                                : v1::TIMING_NIGHT);
+    add(TimingAtHour(hour % 12 + (half == "pm" ? 12 : 0)));
   }
   return found;
+}
+
+// 1 ng/mL of 25(OH)D is 2.496 nmol/L.
+constexpr double kNmolPerNgMl = 2.496;
+
+// The serum 25(OH)D level `text` states, in ng/mL, given its facts.
+std::optional<double> SerumIn(absl::string_view text, const Facts& facts) {
+  if (!facts[kSerum]) return std::nullopt;
+  re2::StringPiece number;
+  re2::StringPiece unit;
+  if (!RE2::PartialMatch(Piece(text), FactPattern(kSerum), &number, &unit)) {
+    return std::nullopt;
+  }
+  double value = 0;
+  if (!absl::SimpleAtod(View(number), &value)) return std::nullopt;
+  return absl::StartsWith(View(unit), "nmol") ? value / kNmolPerNgMl : value;
+}
+
+// Whether the doses are taken with a meal with fat, given the text's facts;
+// "on an empty stomach" wins over a meal mentioned too.
+std::optional<bool> WithFatMealIn(const Facts& facts) {
+  if (facts[kWithoutFat]) return false;
+  if (facts[kWithFat]) return true;
+  return std::nullopt;
+}
+
+// What the whole text says besides its doses: the serum level, the meal,
+// and the time of day when it states exactly one.
+void ReadTextFacts(absl::string_view text, ParsedStackText& parsed) {
+  const Facts facts = FactsIn(text);
+  parsed.serum_25ohd_ng_ml = SerumIn(text, facts);
+  parsed.with_fat_meal = WithFatMealIn(facts);
+  if (std::vector<Timing> timings = TimingsIn(text, facts);
+      timings.size() == 1) {
+    parsed.timing = timings.front();
+  }
+}
+
+// Blanks the parenthesised equivalents out of `text` ("125 mcg (5000 IU)").
+void DropEquivalents(std::string& text) {
+  // The pattern opens with "(": without one there is nothing to replace,
+  // and GlobalReplace would still copy the text.
+  if (text.find('(') != std::string::npos) {
+    RE2::GlobalReplace(&text, EquivalentPattern(), " ");
+  }
 }
 
 struct Span {
@@ -259,23 +312,312 @@ struct Span {
   size_t end = 0;
 };
 
+// The distance between two spans; 0 when they overlap.
 size_t Gap(const Span& a, const Span& b) {
   if (a.end <= b.begin) return b.begin - a.end;
   if (b.end <= a.begin) return a.begin - b.end;
   return 0;
 }
 
+// Where `part`, a view into `whole`, lies in it.
+Span SpanOf(absl::string_view part, absl::string_view whole) {
+  const size_t begin = static_cast<size_t>(part.data() - whole.data());
+  return {begin, begin + part.size()};
+}
+
+// An amount as a daily figure in a canonical unit ("IU", "mcg", "mg", "g").
 struct Amount {
   Span span;
   double value = 0;
   std::string unit;
 };
 
+// A covered compound named in a clause, and the form named with it.
 struct Mention {
   Span span;
   std::string compound;
   std::string form;
 };
+
+// A clause, and the time of day it states for its doses.
+struct Clause {
+  absl::string_view text;
+  Timing timing = v1::TIMING_UNSPECIFIED;
+};
+
+using NameMeanings = absl::flat_hash_map<std::string, StackTextParser::Name>;
+
+// The amounts in `clause`, left to right: "2 x 1000 iu" is 2000 IU, "10k
+// iu" 10000 IU, and a weekly clause's amounts are divided by 7.
+std::vector<Amount> AmountsIn(absl::string_view clause, bool weekly) {
+  std::vector<Amount> amounts;
+  re2::StringPiece input = Piece(clause);
+  re2::StringPiece times, number, thousand, unit;
+  while (RE2::FindAndConsume(&input, AmountPattern(), &times, &number,
+                             &thousand, &unit)) {
+    Amount amount;
+    const size_t end = static_cast<size_t>(input.data() - clause.data());
+    // The match ends where `input` now starts; it begins at the first
+    // captured group that matched.
+    const char* first = !times.empty() ? times.data() : number.data();
+    amount.span = {static_cast<size_t>(first - clause.data()), end};
+    double value = 0;
+    if (!absl::SimpleAtod(View(number), &value)) continue;
+    if (!thousand.empty()) value *= 1000;
+    int multiplier = 1;
+    if (!times.empty() && absl::SimpleAtoi(View(times), &multiplier) &&
+        multiplier > 0) {
+      value *= multiplier;
+    }
+    if (weekly) value /= 7;
+    amount.value = value;
+    amount.unit = CanonicalUnit(View(unit));
+    amounts.push_back(amount);
+  }
+  return amounts;
+}
+
+// Every name of the rules in `clause`, left to right, as FindAndConsume
+// would find them (each search starting where the last match ended). Only
+// the whole match is asked for: its bounds come from RE2's DFA alone, where
+// a capture group would run the slower submatch engine.
+std::vector<absl::string_view> NamesIn(const RE2& name_pattern,
+                                       absl::string_view clause) {
+  std::vector<absl::string_view> names;
+  re2::StringPiece input = Piece(clause);
+  re2::StringPiece match;
+  while (
+      name_pattern.Match(input, 0, input.size(), RE2::UNANCHORED, &match, 1)) {
+    names.push_back(View(match));
+    input.remove_prefix(
+        static_cast<size_t>(match.data() + match.size() - input.data()));
+  }
+  return names;
+}
+
+// Adds the medications among `names` to `medications`, each once.
+void AddMedications(const NameMeanings& meanings,
+                    const std::vector<absl::string_view>& names,
+                    std::vector<std::string>& medications) {
+  for (absl::string_view name : names) {
+    auto it = meanings.find(name);
+    if (it == meanings.end() ||
+        it->second.kind != StackTextParser::Name::kMedication) {
+      continue;
+    }
+    if (std::find(medications.begin(), medications.end(), name) ==
+        medications.end()) {
+      medications.emplace_back(name);
+    }
+  }
+}
+
+// The mention that a name of `compound` at `span` refines: the last one of
+// the same compound with no amount between the two ("k2 (mk-7)", "mk-7
+// k2"); nullptr when there is none.
+Mention* MentionToRefine(std::vector<Mention>& mentions,
+                         absl::string_view compound, const Span& span,
+                         const std::vector<Amount>& amounts) {
+  Mention* same = nullptr;
+  for (Mention& mention : mentions) {
+    if (mention.compound != compound) continue;
+    bool amount_between = false;
+    for (const Amount& amount : amounts) {
+      amount_between |=
+          amount.span.begin >= std::min(mention.span.end, span.begin) &&
+          amount.span.end <= std::max(mention.span.begin, span.end);
+    }
+    if (!amount_between) same = &mention;
+  }
+  return same;
+}
+
+// Gives a form that does not name its compound ("malate") to the first
+// mention of its compound anywhere in the clause that has no form yet:
+// "malate magnesium 300 mg".
+void AttachDetachedForms(const NameMeanings& meanings,
+                         const std::vector<absl::string_view>& names,
+                         std::vector<Mention>& mentions) {
+  for (absl::string_view name : names) {
+    auto it = meanings.find(name);
+    if (it == meanings.end() ||
+        it->second.kind != StackTextParser::Name::kForm ||
+        it->second.names_compound) {
+      continue;
+    }
+    for (Mention& mention : mentions) {
+      if (mention.compound == it->second.compound && mention.form.empty()) {
+        mention.form = it->second.form;
+        break;
+      }
+    }
+  }
+}
+
+// The covered compounds `names` mention in `clause`, one mention per
+// compound named, with the forms named beside them. A name right after a
+// mention of the same compound refines it instead of starting another.
+std::vector<Mention> MentionsIn(const NameMeanings& meanings,
+                                absl::string_view clause,
+                                const std::vector<absl::string_view>& names,
+                                const std::vector<Amount>& amounts) {
+  using Name = StackTextParser::Name;
+  std::vector<Mention> mentions;
+  for (absl::string_view name : names) {
+    auto it = meanings.find(name);
+    if (it == meanings.end() || it->second.kind == Name::kMedication) continue;
+    const Name& meaning = it->second;
+    const Span span = SpanOf(name, clause);
+    if (Mention* same =
+            MentionToRefine(mentions, meaning.compound, span, amounts)) {
+      if (meaning.kind == Name::kForm && same->form.empty())
+        same->form = meaning.form;
+      same->span = {std::min(same->span.begin, span.begin),
+                    std::max(same->span.end, span.end)};
+      continue;
+    }
+    if (meaning.kind == Name::kForm && !meaning.names_compound) continue;
+    mentions.push_back({span, meaning.compound,
+                        meaning.kind == Name::kForm ? meaning.form : ""});
+  }
+  AttachDetachedForms(meanings, names, mentions);
+  return mentions;
+}
+
+// A dose read from `clause`; `amount` is nullptr for a compound named
+// without one.
+TextDose MakeDose(const Clause& clause, std::string compound, bool covered,
+                  const Amount* amount, std::string form) {
+  TextDose dose;
+  dose.compound = std::move(compound);
+  dose.covered = covered;
+  if (amount != nullptr) {
+    dose.amount = amount->value;
+    dose.unit = amount->unit;
+  }
+  dose.form = std::move(form);
+  dose.timing = clause.timing;
+  dose.source_text = std::string(clause.text);
+  return dose;
+}
+
+// Characters between the words of an uncovered compound's name.
+constexpr char kNameWordDelimiters[] = " \t()[]:/!?.\"'";
+// Longer "names" are sentences that name no compound.
+constexpr size_t kMaxUncoveredNameLength = 60;
+
+// What is left of `clause` without its amounts and filler words: the name
+// of a compound the rules do not cover ("30 mg zinc picolinate" -> "zinc
+// picolinate"), or "" when only filler is left.
+std::string UncoveredName(absl::string_view clause,
+                          const std::vector<Amount>& amounts) {
+  std::string rest(clause);
+  for (auto it = amounts.rbegin(); it != amounts.rend(); ++it) {
+    rest.replace(it->span.begin, it->span.end - it->span.begin, 1, ' ');
+  }
+  std::vector<std::string> words;
+  for (absl::string_view word : absl::StrSplit(
+           rest, absl::ByAnyChar(kNameWordDelimiters), absl::SkipEmpty())) {
+    if (IsFillerWord(word) ||
+        !absl::ascii_isalpha(static_cast<unsigned char>(word[0]))) {
+      continue;
+    }
+    words.emplace_back(word);
+  }
+  return absl::StrJoin(words, " ");
+}
+
+// For a clause that names no covered compound: the dose of the uncovered
+// compound its one amount is of, or a problem when the clause has an amount
+// but no name, or several amounts. A clause without amounts is no dose.
+void AddUncoveredDose(const Clause& clause, const std::vector<Amount>& amounts,
+                      ParsedStackText& parsed) {
+  if (amounts.empty()) return;
+  std::string name = UncoveredName(clause.text, amounts);
+  if (name.empty() || name.size() > kMaxUncoveredNameLength) {
+    parsed.problems.push_back(absl::StrCat(
+        "\"", clause.text, "\" has an amount but names no compound"));
+    return;
+  }
+  if (amounts.size() > 1) {
+    parsed.problems.push_back(absl::StrCat(
+        "\"", clause.text, "\" has several amounts for one compound"));
+    return;
+  }
+  parsed.doses.push_back(
+      MakeDose(clause, std::move(name), false, &amounts.front(), ""));
+}
+
+// Which amount goes with which mention.
+struct Pairing {
+  // Per mention, its amount; nullptr when it has none.
+  std::vector<const Amount*> amounts;
+  // Further amounts of mentions that have one already, in the clause's
+  // order: (mention index, amount).
+  std::vector<std::pair<size_t, const Amount*>> extra;
+};
+
+// The index of the mention nearest to `amount` among those `eligible(m)`
+// accepts, the first of equals; mentions.size() when it accepts none.
+template <typename Eligible>
+size_t NearestMention(const std::vector<Mention>& mentions,
+                      const Amount& amount, Eligible eligible) {
+  size_t best = mentions.size();
+  for (size_t m = 0; m < mentions.size(); ++m) {
+    if (!eligible(m)) continue;
+    if (best == mentions.size() || Gap(mentions[m].span, amount.span) <
+                                       Gap(mentions[best].span, amount.span)) {
+      best = m;
+    }
+  }
+  return best;
+}
+
+// Pairs each amount with the nearest mention still without one, on the side
+// the clause's first item sets: names before their amounts ("d3 5000 iu") or
+// after ("5000 iu d3"). An amount with no such mention goes to the nearest
+// mention, as an extra amount when that one has its own already ("d3 2000
+// iu morning 2000 iu evening"). `mentions` is not empty.
+Pairing PairAmounts(const std::vector<Mention>& mentions,
+                    const std::vector<Amount>& amounts) {
+  const bool names_first = amounts.empty() || mentions.front().span.begin <
+                                                  amounts.front().span.begin;
+  Pairing pairing;
+  pairing.amounts.assign(mentions.size(), nullptr);
+  for (const Amount& amount : amounts) {
+    auto free_on_side = [&](size_t m) {
+      if (pairing.amounts[m] != nullptr) return false;
+      return names_first ? mentions[m].span.end <= amount.span.begin
+                         : mentions[m].span.begin >= amount.span.end;
+    };
+    size_t best = NearestMention(mentions, amount, free_on_side);
+    if (best == mentions.size()) {
+      best = NearestMention(mentions, amount, [](size_t) { return true; });
+      if (pairing.amounts[best] != nullptr) {
+        pairing.extra.emplace_back(best, &amount);
+        continue;
+      }
+    }
+    pairing.amounts[best] = &amount;
+  }
+  return pairing;
+}
+
+// For a clause that names covered compounds: a dose per mention, with its
+// amount if it has one, then a dose per extra amount.
+void AddPairedDoses(const Clause& clause, const std::vector<Mention>& mentions,
+                    const std::vector<Amount>& amounts,
+                    ParsedStackText& parsed) {
+  const Pairing pairing = PairAmounts(mentions, amounts);
+  for (size_t m = 0; m < mentions.size(); ++m) {
+    parsed.doses.push_back(MakeDose(clause, mentions[m].compound, true,
+                                    pairing.amounts[m], mentions[m].form));
+  }
+  for (const auto& [m, amount] : pairing.extra) {
+    parsed.doses.push_back(
+        MakeDose(clause, mentions[m].compound, true, amount, mentions[m].form));
+  }
+}
 
 }  // namespace
 
@@ -335,243 +677,31 @@ StackTextParser::~StackTextParser() = default;
 ParsedStackText StackTextParser::Parse(absl::string_view raw_text) const {
   ParsedStackText parsed;
   std::string text = NormalizeText(raw_text);
-
-  // Whole-text facts: serum level, meal, timing, medications.
-  const Facts text_facts = FactsIn(text);
-  if (text_facts[kSerum]) {
-    re2::StringPiece number;
-    re2::StringPiece unit;
-    if (RE2::PartialMatch(Piece(text), FactPattern(kSerum), &number, &unit)) {
-      double value = 0;
-      if (absl::SimpleAtod(View(number), &value)) {
-        // 1 ng/mL of 25(OH)D = 2.496 nmol/L.
-        parsed.serum_25ohd_ng_ml =
-            absl::StartsWith(View(unit), "nmol") ? value / 2.496 : value;
-      }
-    }
-  }
-  if (text_facts[kWithoutFat]) {
-    parsed.with_fat_meal = false;
-  } else if (text_facts[kWithFat]) {
-    parsed.with_fat_meal = true;
-  }
-  if (std::vector<Timing> timings = TimingsIn(text, text_facts);
-      timings.size() == 1) {
-    parsed.timing = timings.front();
-  }
-  // The pattern opens with "(": without one there is nothing to replace,
-  // and GlobalReplace would still copy the text.
-  if (text.find('(') != std::string::npos) {
-    RE2::GlobalReplace(&text, EquivalentPattern(), " ");
-  }
-
+  ReadTextFacts(text, parsed);
+  DropEquivalents(text);
   for (absl::string_view clause : SplitClauses(text)) {
     clause = absl::StripAsciiWhitespace(clause);
-    if (clause.empty()) continue;
-    const Facts clause_facts = FactsIn(clause);
-    const bool weekly = clause_facts[kWeekly];
-    std::vector<Timing> clause_timings = TimingsIn(clause, clause_facts);
-
-    std::vector<Amount> amounts;
-    {
-      re2::StringPiece input = Piece(clause);
-      re2::StringPiece times, number, thousand, unit;
-      while (true) {
-        if (!RE2::FindAndConsume(&input, AmountPattern(), &times, &number,
-                                 &thousand, &unit)) {
-          break;
-        }
-        Amount amount;
-        const size_t end = static_cast<size_t>(input.data() - clause.data());
-        // The match ends where `input` now starts; it begins at the first
-        // captured group that matched.
-        const char* first = !times.empty() ? times.data() : number.data();
-        amount.span = {static_cast<size_t>(first - clause.data()), end};
-        double value = 0;
-        if (!absl::SimpleAtod(View(number), &value)) continue;
-        if (!thousand.empty()) value *= 1000;
-        int multiplier = 1;
-        if (!times.empty() && absl::SimpleAtoi(View(times), &multiplier) &&
-            multiplier > 0) {
-          value *= multiplier;
-        }
-        if (weekly) value /= 7;
-        amount.value = value;
-        amount.unit = CanonicalUnit(View(unit));
-        amounts.push_back(amount);
-      }
-    }
-
-    std::vector<Mention> mentions;
-    {
-      // Every name in the clause, left to right, as FindAndConsume would
-      // find them (each search starting where the last match ended). Only
-      // the whole match is asked for: its bounds come from RE2's DFA alone,
-      // where a capture group would run the slower submatch engine.
-      std::vector<absl::string_view> names;
-      {
-        re2::StringPiece input = Piece(clause);
-        re2::StringPiece match;
-        while (name_pattern_->Match(input, 0, input.size(), RE2::UNANCHORED,
-                                    &match, 1)) {
-          names.push_back(View(match));
-          input.remove_prefix(
-              static_cast<size_t>(match.data() + match.size() - input.data()));
-        }
-      }
-      for (absl::string_view name : names) {
-        auto it = names_.find(name);
-        if (it == names_.end()) continue;
-        const Name& meaning = it->second;
-        const Span span = {
-            static_cast<size_t>(name.data() - clause.data()),
-            static_cast<size_t>(name.data() - clause.data() + name.size())};
-        if (meaning.kind == Name::kMedication) {
-          std::string found(name);
-          if (std::find(parsed.medications.begin(), parsed.medications.end(),
-                        found) == parsed.medications.end()) {
-            parsed.medications.push_back(found);
-          }
-          continue;
-        }
-        // A form or a second name right after a mention of the same compound
-        // (no amount between) refines that mention: "k2 (mk-7)", "mk-7 k2".
-        Mention* same = nullptr;
-        for (Mention& mention : mentions) {
-          if (mention.compound != meaning.compound) continue;
-          bool amount_between = false;
-          for (const Amount& amount : amounts) {
-            amount_between |=
-                amount.span.begin >= std::min(mention.span.end, span.begin) &&
-                amount.span.end <= std::max(mention.span.begin, span.end);
-          }
-          if (!amount_between) same = &mention;
-        }
-        if (same != nullptr) {
-          if (meaning.kind == Name::kForm && same->form.empty())
-            same->form = meaning.form;
-          same->span = {std::min(same->span.begin, span.begin),
-                        std::max(same->span.end, span.end)};
-          continue;
-        }
-        if (meaning.kind == Name::kForm && !meaning.names_compound) continue;
-        mentions.push_back({span, meaning.compound,
-                            meaning.kind == Name::kForm ? meaning.form : ""});
-      }
-      // A form that does not name its compound ("malate") refines a mention
-      // of its compound anywhere in the clause: "malate magnesium 300 mg".
-      for (absl::string_view name : names) {
-        auto it = names_.find(name);
-        if (it == names_.end() || it->second.kind != Name::kForm ||
-            it->second.names_compound) {
-          continue;
-        }
-        for (Mention& mention : mentions) {
-          if (mention.compound == it->second.compound && mention.form.empty()) {
-            mention.form = it->second.form;
-            break;
-          }
-        }
-      }
-    }
-
-    const Timing clause_timing = clause_timings.size() == 1
-                                     ? clause_timings.front()
-                                     : v1::TIMING_UNSPECIFIED;
-    auto add_dose = [&](std::string compound, bool covered,
-                        const Amount* amount, std::string form) {
-      TextDose& dose = parsed.doses.emplace_back();
-      dose.compound = std::move(compound);
-      dose.covered = covered;
-      if (amount != nullptr) {
-        dose.amount = amount->value;
-        dose.unit = amount->unit;
-      }
-      dose.form = std::move(form);
-      dose.timing = clause_timing;
-      dose.source_text = std::string(clause);
-    };
-
-    if (mentions.empty()) {
-      if (amounts.empty()) continue;
-      // An amount with no known name: the clause's other words name an
-      // uncovered compound ("30 mg zinc picolinate").
-      std::string rest(clause);
-      for (auto it = amounts.rbegin(); it != amounts.rend(); ++it) {
-        rest.replace(it->span.begin, it->span.end - it->span.begin, " ");
-      }
-      std::vector<std::string> words;
-      for (absl::string_view word : absl::StrSplit(
-               rest, absl::ByAnyChar(" \t()[]:/!?.\"'"), absl::SkipEmpty())) {
-        if (IsFillerWord(word) ||
-            !absl::ascii_isalpha(static_cast<unsigned char>(word[0]))) {
-          continue;
-        }
-        words.emplace_back(word);
-      }
-      const std::string name = absl::StrJoin(words, " ");
-      if (name.empty() || name.size() > 60) {
-        parsed.problems.push_back(absl::StrCat(
-            "\"", clause, "\" has an amount but names no compound"));
-        continue;
-      }
-      if (amounts.size() > 1) {
-        parsed.problems.push_back(absl::StrCat(
-            "\"", clause, "\" has several amounts for one compound"));
-        continue;
-      }
-      add_dose(name, false, &amounts.front(), "");
-      continue;
-    }
-
-    // Pair amounts with mentions: the clause's first item says whether names
-    // come before their amounts ("d3 5000 iu") or after ("5000 iu d3").
-    const bool names_first = amounts.empty() || mentions.front().span.begin <
-                                                    amounts.front().span.begin;
-    std::vector<const Amount*> paired(mentions.size(), nullptr);
-    std::vector<const Amount*> extra_amounts;
-    std::vector<size_t> extra_mentions;
-    for (const Amount& amount : amounts) {
-      size_t best = mentions.size();
-      for (size_t m = 0; m < mentions.size(); ++m) {
-        if (paired[m] != nullptr) continue;
-        const bool on_side = names_first
-                                 ? mentions[m].span.end <= amount.span.begin
-                                 : mentions[m].span.begin >= amount.span.end;
-        if (!on_side) continue;
-        if (best == mentions.size() ||
-            Gap(mentions[m].span, amount.span) <
-                Gap(mentions[best].span, amount.span)) {
-          best = m;
-        }
-      }
-      if (best == mentions.size()) {
-        // No free mention on the expected side: the nearest one takes it too
-        // ("d3 2000 iu morning 2000 iu evening").
-        for (size_t m = 0; m < mentions.size(); ++m) {
-          if (best == mentions.size() ||
-              Gap(mentions[m].span, amount.span) <
-                  Gap(mentions[best].span, amount.span)) {
-            best = m;
-          }
-        }
-        if (paired[best] != nullptr) {
-          extra_amounts.push_back(&amount);
-          extra_mentions.push_back(best);
-          continue;
-        }
-      }
-      paired[best] = &amount;
-    }
-    for (size_t m = 0; m < mentions.size(); ++m) {
-      add_dose(mentions[m].compound, true, paired[m], mentions[m].form);
-    }
-    for (size_t e = 0; e < extra_amounts.size(); ++e) {
-      const Mention& mention = mentions[extra_mentions[e]];
-      add_dose(mention.compound, true, extra_amounts[e], mention.form);
-    }
+    if (!clause.empty()) ReadClause(clause, parsed);
   }
   return parsed;
+}
+
+void StackTextParser::ReadClause(absl::string_view text,
+                                 ParsedStackText& parsed) const {
+  const Facts facts = FactsIn(text);
+  const std::vector<Timing> timings = TimingsIn(text, facts);
+  const Clause clause = {
+      text, timings.size() == 1 ? timings.front() : v1::TIMING_UNSPECIFIED};
+  const std::vector<Amount> amounts = AmountsIn(text, facts[kWeekly]);
+  const std::vector<absl::string_view> names = NamesIn(*name_pattern_, text);
+  AddMedications(names_, names, parsed.medications);
+  const std::vector<Mention> mentions =
+      MentionsIn(names_, text, names, amounts);
+  if (mentions.empty()) {
+    AddUncoveredDose(clause, amounts, parsed);
+  } else {
+    AddPairedDoses(clause, mentions, amounts, parsed);
+  }
 }
 
 }  // namespace citekb

@@ -8,17 +8,20 @@
 //   StackTextParser parser(stack_rules);   // compiles its patterns once
 //   ParsedStackText parsed = parser.Parse(text);
 //
-// The text is split into clauses (at commas, semicolons, "+", "&", "and",
-// "plus", "with", sentence ends); in each clause amounts ("5,000 IU", "10k
-// IU", "1.5 g", "2 x 1000 IU", "50,000 IU weekly" = 7142.9 a day) are paired
-// with the compound names and forms of the rules (`names` in
-// stack_rules.proto) by position. A clause with an amount but no known name
-// yields a dose of an uncovered compound named by its remaining words
+// The text is split into clauses (at commas, semicolons, line ends, "+",
+// "&", "and", "plus", "with", "then", "also", sentence ends). In each
+// clause, amounts ("5,000 IU", "10k IU", "1.5 g", "2 x 1000 IU", "50,000 IU
+// weekly" = 7142.9 a day; a parenthesised equivalent as in "125 mcg (5000
+// IU)" does not count again) are paired by position with the compound names
+// and forms of the rules (`names` in stack_rules.proto); the time of day the
+// clause states is its doses' timing; and the medications of the rules it
+// names ("warfarin") are collected. A clause with an amount but no known
+// name yields a dose of an uncovered compound named by its remaining words
 // ("30 mg zinc picolinate" -> "zinc picolinate"); a known name without an
-// amount counts as present with amount 0. Timing ("before bed", "at 9pm",
-// "with breakfast"), meals ("with my largest meal", "on an empty stomach"),
-// serum levels ("45 ng/mL", "120 nmol/L") and medications named in the rules
-// ("warfarin") are read from the whole text.
+// amount counts as present with amount 0. The stack's timing ("before bed",
+// "at 9pm", "with breakfast"), meals ("with my largest meal", "on an empty
+// stomach") and serum levels ("45 ng/mL", "120 nmol/L") are read from the
+// whole text.
 //
 // Parse never fails: what it cannot read goes into `problems`, which
 // EvaluateStack reports as INVALID_ARGUMENT and Ask ignores.
@@ -93,6 +96,10 @@ class StackTextParser {
   };
 
  private:
+  // Adds what one clause of the normalised text says to `parsed`: its doses
+  // (or a problem) and the medications it names.
+  void ReadClause(absl::string_view clause, ParsedStackText& parsed) const;
+
   absl::flat_hash_map<std::string, Name> names_;
   std::unique_ptr<RE2> name_pattern_;
 };

@@ -1,9 +1,9 @@
 // How much work the index store may do for one call: a bound on SQLite
-// virtual-machine steps, the call's deadline, whether the caller has given
-// up, and whether it may borrow a thread that would otherwise be idle. The
-// store (store.h) installs an SQLite progress handler on every connection
-// that charges the budget of the call running on the current thread and
-// interrupts the statement as soon as the budget says stop.
+// virtual-machine steps, the call's deadline, and whether the caller has
+// given up. The store (store.h) installs an SQLite progress handler on every
+// connection that charges the budget of the call running on the current thread
+// and interrupts the statement as soon as the budget says stop. Ranking in
+// memory (retrieval_index.h) charges it too, one step per posting read.
 //
 //   QueryBudget budget({.max_steps = 50'000'000, .deadline = deadline});
 //   absl::StatusOr<v1::AskResponse> answer;
@@ -21,8 +21,6 @@
 // indexer, tests of the logic, Store::Open) is not limited.
 //
 // Not thread-safe: a budget belongs to the one thread handling its call.
-// Work started with StartOnIdleThread must not use it (the ranking that
-// splits itself charges the other half's work once it is back).
 
 #ifndef CITEKB_SERVICE_STORE_QUERY_BUDGET_H_
 #define CITEKB_SERVICE_STORE_QUERY_BUDGET_H_
@@ -31,7 +29,6 @@
 #include <functional>
 #include <utility>
 
-#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
@@ -49,12 +46,6 @@ struct QueryLimits {
   // True once the caller has cancelled; may be empty. Called from the
   // progress handler, so it must be cheap.
   std::function<bool()> cancelled;
-  // Starts `work` at once on a thread that would otherwise sit idle and
-  // returns true, or returns false, running nothing, when there is none;
-  // may be empty (there never is). The server lends its idle workers this
-  // way, so that one call at a time on a large index can rank on two
-  // cores (retrieval_index.h); under load none is idle and calls run alone.
-  std::function<bool(absl::AnyInvocable<void() &&>)> start_on_idle_thread;
 };
 
 class QueryBudget {
@@ -75,12 +66,6 @@ class QueryBudget {
   absl::Status status() const { return stop_; }
 
   int64_t steps_used() const { return steps_; }
-
-  // QueryLimits::start_on_idle_thread's answer; false without one.
-  bool StartOnIdleThread(absl::AnyInvocable<void() &&> work) const {
-    return limits_.start_on_idle_thread &&
-           limits_.start_on_idle_thread(std::move(work));
-  }
 
   // The budget installed on this thread by the innermost live Scope, or null.
   static QueryBudget* Current();

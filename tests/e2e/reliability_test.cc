@@ -57,6 +57,7 @@ using testing::kServing;
 using testing::kWait;
 using testing::LockedStringStream;
 using testing::ServingPort;
+using testing::StallRequestLog;
 using testing::WaitUntilServing;
 
 using Clock = std::chrono::steady_clock;
@@ -267,6 +268,7 @@ class ReliabilityTest : public ::testing::Test {
     ASSERT_TRUE(
         testing::BuildIndexOf({testing::SeedArticlePath()}, index_path_).ok());
   }
+  void TearDown() override { gate_.Open(); }
 
   ServerOptions Options() {
     ServerOptions options;
@@ -275,6 +277,16 @@ class ReliabilityTest : public ::testing::Test {
     options.log = &log_;
     options.event_log = &events_;
     options.reload_poll_interval = absl::ZeroDuration();
+    return options;
+  }
+
+  // Options() with the request log written to gated_log_, where only one
+  // line may wait: StallRequestLog(gate_, ...) then holds every later call
+  // in flight until gate_.Open().
+  ServerOptions OptionsWithAStallingLog() {
+    ServerOptions options = Options();
+    options.log = &gated_log_;
+    options.log_max_pending_bytes = 1;
     return options;
   }
 
@@ -309,25 +321,25 @@ class ReliabilityTest : public ::testing::Test {
   std::string index_path_;
   LockedStringStream log_;
   LockedStringStream events_;
+  // A stalled log stream (server_test_support.h). Declared before server_,
+  // so that the server writes its last lines before they go; TearDown opens
+  // the gate, so that a test that failed with calls held ends quickly.
+  GateBuf gate_;
+  std::ostream gated_log_{&gate_};
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 
 TEST_F(ReliabilityTest, OverloadIsRefusedAtOnceWithResourceExhausted) {
-  GateBuf gate;
-  std::ostream gated_log(&gate);
-  ServerOptions options = Options();
-  options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
+  ServerOptions options = OptionsWithAStallingLog();
   options.max_threads = 4;
   StartServer(options);
+  ASSERT_TRUE(StallRequestLog(gate_, channel_));
   std::unique_ptr<v1::KnowledgeBase::Stub> stub =
       v1::KnowledgeBase::NewStub(channel_);
 
   // Many more calls than threads; those that get a thread do their work and
-  // then block writing the request log until the gate opens.
+  // then wait for room in the request log until the gate opens.
   constexpr int kCalls = 24;
   struct Call {
     std::unique_ptr<grpc::ClientContext> context;
@@ -345,7 +357,8 @@ TEST_F(ReliabilityTest, OverloadIsRefusedAtOnceWithResourceExhausted) {
                                   call.done = true;
                                 });
   }
-  ASSERT_TRUE(gate.WaitForWriter());
+  ASSERT_TRUE(Eventually([&] { return server_->calls_in_flight() == 4; }))
+      << server_->calls_in_flight();
 
   // While every thread is held, the rest are answered, not queued.
   auto finished = [&] {
@@ -363,7 +376,7 @@ TEST_F(ReliabilityTest, OverloadIsRefusedAtOnceWithResourceExhausted) {
     ++refused_while_busy;
   }
 
-  gate.Open();
+  gate_.Open();
   ASSERT_TRUE(Eventually([&] { return finished() == kCalls; }));
   int ok = 0, exhausted = 0;
   for (const Call& call : calls) {
@@ -381,14 +394,9 @@ TEST_F(ReliabilityTest, OverloadIsRefusedAtOnceWithResourceExhausted) {
 }
 
 TEST_F(ReliabilityTest, ShutdownFlipsHealthFirstAndLetsInFlightCallsFinish) {
-  GateBuf gate;
-  std::ostream gated_log(&gate);
-  ServerOptions options = Options();
-  options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
+  ServerOptions options = OptionsWithAStallingLog();
   StartServer(options);
+  ASSERT_TRUE(StallRequestLog(gate_, channel_));
   HealthWatch watch(channel_, "citekb.v1.KnowledgeBase");
   ASSERT_EQ(watch.Next(), kServing);
 
@@ -405,9 +413,8 @@ TEST_F(ReliabilityTest, ShutdownFlipsHealthFirstAndLetsInFlightCallsFinish) {
         contexts.back().get(), &request, &responses[i],
         [&done, i](grpc::Status status) { done[i].set_value(status); });
   }
-  ASSERT_TRUE(gate.WaitForWriter());
-  // All of them inside their handlers (one writing the log, the others
-  // waiting for it): in flight, not merely sent.
+  // All of them inside their handlers (waiting for room in the log, or for
+  // a worker): in flight, not merely sent.
   ASSERT_TRUE(Eventually([&] { return server_->calls_in_flight() == kCalls; }))
       << server_->calls_in_flight();
 
@@ -419,7 +426,7 @@ TEST_F(ReliabilityTest, ShutdownFlipsHealthFirstAndLetsInFlightCallsFinish) {
   EXPECT_EQ(shutdown.wait_for(std::chrono::milliseconds(0)),
             std::future_status::timeout);
 
-  gate.Open();
+  gate_.Open();
   for (int i = 0; i < kCalls; ++i) {
     std::future<grpc::Status> status = done[i].get_future();
     ASSERT_EQ(status.wait_for(kWait), std::future_status::ready);
@@ -439,16 +446,11 @@ TEST_F(ReliabilityTest, ShutdownFlipsHealthFirstAndLetsInFlightCallsFinish) {
 }
 
 TEST_F(ReliabilityTest, ConcurrentStreamsPerConnectionAreCapped) {
-  GateBuf gate;
-  std::ostream gated_log(&gate);
-  ServerOptions options = Options();
-  options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
+  ServerOptions options = OptionsWithAStallingLog();
   options.max_concurrent_streams = 1;
   StartServer(options);
-  // The first call takes the connection's only stream and is held.
+  ASSERT_TRUE(StallRequestLog(gate_, channel_));
+  // The next call takes the connection's only stream and is held.
   std::unique_ptr<v1::KnowledgeBase::Stub> stub =
       v1::KnowledgeBase::NewStub(channel_);
   auto context = ContextWithDeadline(3 * kWait);
@@ -458,7 +460,7 @@ TEST_F(ReliabilityTest, ConcurrentStreamsPerConnectionAreCapped) {
   stub->async()->ListSections(
       context.get(), &request, &response,
       [&done](grpc::Status status) { done.set_value(status); });
-  ASSERT_TRUE(gate.WaitForWriter());
+  ASSERT_TRUE(Eventually([&] { return server_->calls_in_flight() == 1; }));
 
   // A second call on that connection waits for a stream (and here runs
   // out of time); another connection is served at once.
@@ -468,7 +470,7 @@ TEST_F(ReliabilityTest, ConcurrentStreamsPerConnectionAreCapped) {
   EXPECT_EQ(CheckHealth(ChannelTo(server_->port()), "").serving_status,
             kServing);
 
-  gate.Open();
+  gate_.Open();
   std::future<grpc::Status> status = done.get_future();
   ASSERT_EQ(status.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(status.get().ok());
@@ -811,11 +813,11 @@ TEST_F(ReliabilityTest, ThreeReplicasLoseNoCallWhenOneIsKilled) {
 }
 
 // The crash above, five times in a row with twice the clients: each SIGKILL
-// lands while several calls are in flight on the dying replica. Before the
-// server sent its response in one piece (WriteLast) about one run in two lost
-// a call here; now the channel's retry policy saves nearly all of them and
-// the application's own retry the rare call whose response the kernel threw
-// away half-sent.
+// lands while several calls are in flight on the dying replica. The server
+// sends headers, response and status in one batch, so a call the replica
+// dies in is retryable: the channel's retry policy saves nearly all of them,
+// and the application's own retry the rare call whose response the kernel
+// threw away half-sent.
 TEST_F(ReliabilityTest, RepeatedCrashesLoseNoCall) {
   constexpr int kReplicas = 6;
   std::vector<std::unique_ptr<Child>> replicas;

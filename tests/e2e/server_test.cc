@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <sstream>
@@ -57,7 +58,18 @@ using testing::kWait;
 using testing::ListServicesByReflection;
 using ::testing::Not;
 using testing::ServingPort;
+using testing::StallRequestLog;
 using testing::WaitUntilServing;
+
+// Polls `done` every 10 ms; false after kWait.
+bool Eventually(const std::function<bool()>& done) {
+  const auto give_up = std::chrono::steady_clock::now() + kWait;
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
 
 // ---------------------------------------------------------------------------
 // ToGrpcStatus and RequestLog, without a network.
@@ -109,13 +121,11 @@ RequestLogEntry AskEntry(absl::string_view question) {
           .question = question};
 }
 
-// A log that writes each line before Record() returns (request_log.h).
-constexpr absl::Duration kUnbuffered = absl::ZeroDuration();
-
 TEST(RequestLogTest, FormatsOneJsonObjectWithoutTheQuestion) {
   std::ostringstream out;
-  RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
+  RequestLog log(&out, {.log_questions = false});
   log.Record(AskEntry("how much magnesium?"));
+  log.Flush();
   EXPECT_EQ(out.str(),
             "{\"ts\":\"2025-11-25T08:01:02.345Z\",\"method\":\"Ask\","
             "\"status\":\"INVALID_ARGUMENT\",\"latency_ms\":1.234,"
@@ -123,7 +133,7 @@ TEST(RequestLogTest, FormatsOneJsonObjectWithoutTheQuestion) {
 }
 
 TEST(RequestLogTest, WritesTheQuestionOnlyWhenAsked) {
-  RequestLog log(nullptr, /*log_questions=*/true, kUnbuffered);
+  RequestLog log(nullptr, {.log_questions = true});
   EXPECT_THAT(log.Format(AskEntry("how much magnesium?")),
               HasSubstr(",\"question\":\"how much magnesium?\"}"));
 
@@ -147,7 +157,7 @@ TEST(RequestLogTest, EscapesStringsAsJson) {
       {"bad \xC3 and \xFF", R"("bad \ufffd and \ufffd")"},
       {"surrogate \xED\xA0\x80", R"("surrogate \ufffd\ufffd\ufffd")"},
   };
-  RequestLog log(nullptr, /*log_questions=*/true, kUnbuffered);
+  RequestLog log(nullptr, {.log_questions = true});
   for (const auto& c : kCases) {
     EXPECT_THAT(log.Format(AskEntry(c.question)),
                 HasSubstr(absl::StrCat("\"question\":", c.escaped, "}")))
@@ -156,11 +166,12 @@ TEST(RequestLogTest, EscapesStringsAsJson) {
 }
 
 TEST(RequestLogTest, ConcurrentLinesDoNotInterleave) {
-  // Unbuffered, every line is out when Record() returns; buffered, once
-  // Flush() has.
-  for (const absl::Duration interval : {kUnbuffered, absl::Milliseconds(1)}) {
+  // Every line is out once Flush() has returned, whether the writer took
+  // the lines in many batches (1 ms) or a few (the default).
+  for (const absl::Duration interval :
+       {absl::Milliseconds(1), RequestLogOptions().flush_interval}) {
     std::ostringstream out;
-    RequestLog log(&out, /*log_questions=*/false, interval);
+    RequestLog log(&out, {.log_questions = false, .flush_interval = interval});
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
       threads.emplace_back([&log] {
@@ -170,7 +181,7 @@ TEST(RequestLogTest, ConcurrentLinesDoNotInterleave) {
     for (std::thread& thread : threads) thread.join();
     log.Flush();
     const std::string expected =
-        RequestLog(nullptr, false, kUnbuffered).Format(AskEntry("q"));
+        RequestLog(nullptr, {.log_questions = false}).Format(AskEntry("q"));
     std::vector<std::string> lines =
         absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
     ASSERT_EQ(lines.size(), 1600u) << interval;
@@ -203,7 +214,7 @@ TEST(RequestLogTest, TimestampsAreWrittenAsAbslFormatTimeWritesThem) {
                       absl::UTCTimeZone()),
       absl::InfiniteFuture(),
   };
-  RequestLog log(nullptr, /*log_questions=*/false, kUnbuffered);
+  RequestLog log(nullptr, {.log_questions = false});
   for (const absl::Time t : kTimes) {
     RequestLogEntry entry = AskEntry("");
     entry.start = t;
@@ -241,7 +252,7 @@ TEST(RequestLogTest, LatencyIsInMillisecondsWithThreeDecimals) {
       {absl::Seconds(12), "12000.000"},
       {-absl::Microseconds(1500), "-1.500"},
   };
-  RequestLog log(nullptr, /*log_questions=*/false, kUnbuffered);
+  RequestLog log(nullptr, {.log_questions = false});
   for (const auto& c : kCases) {
     RequestLogEntry entry = AskEntry("");
     entry.latency = c.latency;
@@ -291,87 +302,30 @@ class StallingBuf : public std::streambuf {
   std::string data_;
 };
 
-// Hands `log` lines of 1,000 bytes (with the newline) until it refuses one;
-// returns how many it took. A refused line must be left to the caller.
-int TryWriteLinesUntilRefused(RequestLog& log) {
-  const std::string kLine(999, 'x');
-  int accepted = 0;
-  std::string line = kLine;
-  while (log.TryWriteLine(&line)) {
-    ++accepted;
-    line = kLine;
-  }
-  EXPECT_EQ(line, kLine);
-  return accepted;
-}
-
-TEST(RequestLogTest, TryWriteLineLeavesItsLineToTheThreadWriting) {
-  StallingBuf stalled;
-  std::ostream out(&stalled);
-  RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
-  std::thread writer([&log] { log.WriteLine("first"); });
-  ASSERT_TRUE(stalled.WaitForWriter());
-
-  // Returns at once while "first" is stuck; the writer writes it later.
-  std::string line = "second";
-  EXPECT_TRUE(log.TryWriteLine(&line));
-  EXPECT_EQ(stalled.str(), "");
-
-  stalled.Open();
-  writer.join();
-  EXPECT_EQ(stalled.str(), "first\nsecond\n");
-
-  // With no other writer, it writes nothing and leaves the line to the
-  // caller.
-  line = "third";
-  EXPECT_FALSE(log.TryWriteLine(&line));
-  EXPECT_EQ(line, "third");
-  EXPECT_EQ(stalled.str(), "first\nsecond\n");
-}
-
-TEST(RequestLogTest, TryWriteLineRefusesOnceTooMuchIsWaiting) {
-  StallingBuf stalled;
-  std::ostream out(&stalled);
-  RequestLog log(&out, /*log_questions=*/false, kUnbuffered);
-  std::thread writer([&log] { log.WriteLine("first"); });
-  ASSERT_TRUE(stalled.WaitForWriter());
-
-  EXPECT_EQ(TryWriteLinesUntilRefused(log),
-            RequestLog::kMaxPendingBytes / 1000 + 1);
-
-  stalled.Open();
-  writer.join();
-  std::vector<std::string> lines =
-      absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
-  EXPECT_EQ(lines.size(), RequestLog::kMaxPendingBytes / 1000 + 2);
-}
-
-// Buffered, a stalled stream holds only the log's own writer: lines are
-// taken at once, and written, in order, when the stream moves again.
-TEST(RequestLogTest, BufferedLinesDoNotWaitForAStalledStream) {
+// A stalled stream holds only the log's own writer: lines are taken at
+// once, and written, in order, when the stream moves again.
+TEST(RequestLogTest, LinesDoNotWaitForAStalledStream) {
   StallingBuf stalled;
   std::ostream out(&stalled);
   {
-    RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(1));
+    RequestLog log(&out, {.flush_interval = absl::Milliseconds(1)});
     log.WriteLine("first");
     ASSERT_TRUE(stalled.WaitForWriter());  // The writer is stuck on "first".
     log.WriteLine("second");
-    std::string line = "third";
-    EXPECT_TRUE(log.TryWriteLine(&line));
-    EXPECT_EQ(line, "");
+    log.WriteLine("third");
     EXPECT_EQ(stalled.str(), "");
     stalled.Open();
   }  // The destructor writes what is left.
   EXPECT_EQ(stalled.str(), "first\nsecond\nthird\n");
 }
 
-// Buffered, lines reach the stream within the interval by themselves (no
-// later line, flush or shutdown needed).
-TEST(RequestLogTest, BufferedLinesAreWrittenWithinTheInterval) {
+// Lines reach the stream within the interval by themselves (no later line,
+// flush or shutdown needed).
+TEST(RequestLogTest, LinesAreWrittenWithinTheInterval) {
   StallingBuf stream;
   stream.Open();
   std::ostream out(&stream);
-  RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(5));
+  RequestLog log(&out, {.flush_interval = absl::Milliseconds(5)});
   log.WriteLine("only");
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
   while (stream.str().empty() && absl::Now() < give_up) {
@@ -380,17 +334,36 @@ TEST(RequestLogTest, BufferedLinesAreWrittenWithinTheInterval) {
   EXPECT_EQ(stream.str(), "only\n");
 }
 
-// Buffered, the bound on what waits is the same: past it TryWriteLine()
-// refuses and WriteLine() waits for room.
-TEST(RequestLogTest, BufferedWritesWaitOnlyOnceTooMuchIsWaiting) {
+// Writes `lines` lines of 1,000 bytes (with the newline) to `log` on another
+// thread; true once all of them were taken, false when one still waits for
+// room after `timeout`. The thread is left to finish when the caller lets
+// the log move again.
+bool WriteLinesWithin(RequestLog& log, int lines, absl::Duration timeout,
+                      std::thread* writer) {
+  auto done = std::make_shared<absl::Notification>();
+  *writer = std::thread([&log, lines, done] {
+    for (int i = 0; i < lines; ++i) log.WriteLine(std::string(999, 'x'));
+    done->Notify();
+  });
+  return done->WaitForNotificationWithTimeout(timeout);
+}
+
+// While `max_pending_bytes` wait for a stalled stream, a line waits for
+// room; before that, every line is taken at once. 1,000-byte lines:
+// 1,049 of them take the default 1 MiB past the bound (1,048 leave 576
+// bytes of room), so the 1,050th waits.
+TEST(RequestLogTest, WritesWaitOnlyOnceTooMuchIsWaiting) {
+  constexpr size_t kMaxPending = RequestLogOptions().max_pending_bytes;
+  constexpr int kTaken = static_cast<int>(kMaxPending / 1000 + 1);
   StallingBuf stalled;
   std::ostream out(&stalled);
-  RequestLog log(&out, /*log_questions=*/false, absl::Milliseconds(1));
+  RequestLog log(&out, {.flush_interval = absl::Milliseconds(1)});
   log.WriteLine("first");
   ASSERT_TRUE(stalled.WaitForWriter());
 
-  EXPECT_EQ(TryWriteLinesUntilRefused(log),
-            RequestLog::kMaxPendingBytes / 1000 + 1);
+  std::thread taken;
+  EXPECT_TRUE(WriteLinesWithin(log, kTaken, absl::FromChrono(kWait), &taken));
+  taken.join();
   absl::Notification written;
   std::thread waiting([&] {
     log.WriteLine("last");
@@ -403,9 +376,31 @@ TEST(RequestLogTest, BufferedWritesWaitOnlyOnceTooMuchIsWaiting) {
   log.Flush();
   std::vector<std::string> lines =
       absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), RequestLog::kMaxPendingBytes / 1000 + 3);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kTaken) + 2);
   EXPECT_EQ(lines.front(), "first");
   EXPECT_EQ(lines.back(), "last");
+}
+
+// The bound is an option: at one byte, the line after the one waiting
+// waits too, which is how the server tests hold calls in flight.
+TEST(RequestLogTest, TheBoundOnWhatWaitsIsAnOption) {
+  StallingBuf stalled;
+  std::ostream out(&stalled);
+  RequestLog log(
+      &out, {.flush_interval = absl::Milliseconds(1), .max_pending_bytes = 1});
+  log.WriteLine("first");
+  ASSERT_TRUE(stalled.WaitForWriter());
+  std::thread taken;
+  EXPECT_TRUE(WriteLinesWithin(log, 1, absl::FromChrono(kWait), &taken));
+  taken.join();
+  std::thread waiting;
+  EXPECT_FALSE(WriteLinesWithin(log, 1, absl::Milliseconds(100), &waiting));
+  stalled.Open();
+  waiting.join();
+  log.Flush();
+  std::vector<std::string> lines =
+      absl::StrSplit(stalled.str(), '\n', absl::SkipEmpty());
+  EXPECT_EQ(lines.size(), 3u);
 }
 
 // ---------------------------------------------------------------------------
@@ -434,6 +429,7 @@ class ServerTest : public ::testing::Test {
   }
 
   void SetUp() override { ASSERT_NE(index_path_, nullptr); }
+  void TearDown() override { gate_.Open(); }
 
   ServerOptions Options() {
     ServerOptions options;
@@ -456,10 +452,25 @@ class ServerTest : public ::testing::Test {
   }
   void StartServer() { StartServer(Options()); }
 
+  // Options() with the request log written to gated_log_, where only one
+  // line may wait: StallRequestLog(gate_, ...) then holds every later call
+  // in flight until gate_.Open().
+  ServerOptions OptionsWithAStallingLog() {
+    ServerOptions options = Options();
+    options.log = &gated_log_;
+    options.log_max_pending_bytes = 1;
+    return options;
+  }
+
   static testing::TempDir* index_dir_;
   static std::string* index_path_;
 
   std::ostringstream log_;
+  // A stalled log stream (server_test_support.h). Declared before server_,
+  // so that the server writes its last lines before they go; TearDown opens
+  // the gate, so that a test that failed with calls held ends quickly.
+  GateBuf gate_;
+  std::ostream gated_log_{&gate_};
   std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::KnowledgeBase::Stub> stub_;
@@ -585,6 +596,17 @@ TEST_F(ServerTest, InvalidOptionsAreRejected) {
   EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(negative.message(),
             "log flush interval: must not be negative, got -5ms");
+  // Request-log lines are only ever written in batches, by the log's
+  // thread.
+  options.log_flush_interval = absl::ZeroDuration();
+  const absl::Status zero = Server::Start(options).status();
+  EXPECT_EQ(zero.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(zero.message(),
+              HasSubstr("log flush interval: must be positive"));
+  options = Options();
+  options.log_max_pending_bytes = 0;
+  EXPECT_EQ(Server::Start(options).status().message(),
+            "log max pending bytes: must be positive, got 0");
 }
 
 TEST_F(ServerTest, OversizedRequestIsResourceExhausted) {
@@ -656,14 +678,8 @@ TEST_F(ServerTest, RequestLoggingCanBeTurnedOff) {
 }
 
 TEST_F(ServerTest, ShutdownLetsAnInFlightCallFinish) {
-  GateBuf gate;
-  std::ostream gated_log(&gate);
-  ServerOptions options = Options();
-  options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
-  StartServer(options);
+  StartServer(OptionsWithAStallingLog());
+  ASSERT_TRUE(StallRequestLog(gate_, channel_));
 
   auto context = ContextWithDeadline();
   const v1::ListSectionsRequest request;
@@ -673,15 +689,15 @@ TEST_F(ServerTest, ShutdownLetsAnInFlightCallFinish) {
       context.get(), &request, &response,
       [&call_done](grpc::Status status) { call_done.set_value(status); });
   std::future<grpc::Status> call = call_done.get_future();
-  // The handler has done its work and is now blocked writing its log line.
-  ASSERT_TRUE(gate.WaitForWriter());
+  // The handler does its work and then waits for room in the log.
+  ASSERT_TRUE(Eventually([&] { return server_->calls_in_flight() == 1; }));
 
   std::future<void> shutdown =
       std::async(std::launch::async, [this] { server_->Shutdown(); });
   // Shutdown waits for the handler rather than cutting it off.
   EXPECT_EQ(shutdown.wait_for(std::chrono::milliseconds(300)),
             std::future_status::timeout);
-  gate.Open();
+  gate_.Open();
 
   ASSERT_EQ(call.wait_for(kWait), std::future_status::ready);
   const grpc::Status status = call.get();
@@ -730,17 +746,12 @@ TEST_F(ServerTest, StalledBufferedLogHoldsNoCall) {
   }
 }
 
-// EvaluateStack runs on gRPC's threads (knowledge_base_service.h): a stalled
-// log holds at most the one that is writing, never health checks or the
-// EvaluateStack calls after it, whose lines wait for the writer.
+// A stalled log holds neither health checks nor EvaluateStack calls: while
+// the log's writer is stuck on the first call's line, the later calls'
+// lines wait in memory, and every line is written once the stream moves.
 TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
-  GateBuf gate;
-  std::ostream gated_log(&gate);
   ServerOptions options = Options();
-  options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
+  options.log = &gated_log_;
   StartServer(options);
 
   v1::EvaluateStackRequest request;
@@ -750,7 +761,7 @@ TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
     auto context = ContextWithDeadline();
     return stub_->EvaluateStack(context.get(), request, &response);
   });
-  ASSERT_TRUE(gate.WaitForWriter());
+  ASSERT_TRUE(gate_.WaitForWriter());
 
   EXPECT_EQ(CheckHealth(channel_, "").serving_status, kServing);
   for (int i = 0; i < 3; ++i) {
@@ -761,28 +772,30 @@ TEST_F(ServerTest, StalledLogHoldsNeitherHealthNorEvaluateStack) {
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_GT(response.findings_size(), 0);
   }
-  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(0)),
-            std::future_status::timeout);
+  // The writer is still stuck on the first call's line.
+  EXPECT_EQ(gate_.written(), "");
 
-  gate.Open();
+  gate_.Open();
   ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(first.get().ok());
   server_->Shutdown();
+  std::vector<std::string> lines =
+      absl::StrSplit(gate_.written(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 4u) << gate_.written();
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line,
+                HasSubstr("\"method\":\"EvaluateStack\",\"status\":\"OK\""));
+  }
 }
 
-// Index calls run on gRPC's thread only one at a time (the blocking slot in
-// knowledge_base_service.h): with one held there and one on a worker, health
-// checks and refusals are still answered at once.
+// A call runs on gRPC's thread only when no other gRPC thread is running
+// one (the blocking slot in call_scheduler.h): with one call held there and
+// one on a worker, health checks and refusals are still answered at once.
 TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
-  GateBuf gate;
-  std::ostream gated_log(&gate);
-  ServerOptions options = Options();
-  options.log = &gated_log;
-  // Each call writes its own line before it returns, so the closed gate
-  // holds the calls in flight.
-  options.log_flush_interval = absl::ZeroDuration();
+  ServerOptions options = OptionsWithAStallingLog();
   options.max_threads = 2;
   StartServer(options);
+  ASSERT_TRUE(StallRequestLog(gate_, channel_));
 
   const v1::ListSectionsRequest request;
   auto held = [&] {
@@ -793,12 +806,9 @@ TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
     });
   };
   std::future<grpc::Status> first = held();
-  ASSERT_TRUE(gate.WaitForWriter());
+  ASSERT_TRUE(Eventually([&] { return server_->calls_in_flight() == 1; }));
   std::future<grpc::Status> second = held();
-  for (int i = 0; i < 1000 && server_->calls_in_flight() < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_EQ(server_->calls_in_flight(), 2);
+  ASSERT_TRUE(Eventually([&] { return server_->calls_in_flight() == 2; }));
 
   EXPECT_EQ(CheckHealth(channel_, "").serving_status, kServing);
   v1::ListSectionsResponse refused;
@@ -806,7 +816,7 @@ TEST_F(ServerTest, HeldIndexCallsHoldNeitherHealthNorRefusals) {
   EXPECT_EQ(stub_->ListSections(context.get(), request, &refused).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 
-  gate.Open();
+  gate_.Open();
   ASSERT_EQ(first.wait_for(kWait), std::future_status::ready);
   ASSERT_EQ(second.wait_for(kWait), std::future_status::ready);
   EXPECT_TRUE(first.get().ok());
@@ -879,8 +889,8 @@ TEST_F(ServerTest, EveryRpcIsWired) {
   EXPECT_EQ(lines.size(), 11u);
 }
 
-// A stack over the wire: the free-text example of issue 4, its findings, and
-// every citation they carry fetched back through GetCitation.
+// A stack over the wire: a free-text stack, its findings, and every citation
+// they carry fetched back through GetCitation.
 TEST_F(ServerTest, EvaluateStackFindingsCiteWhatGetCitationServes) {
   StartServer();
   v1::EvaluateStackRequest request;

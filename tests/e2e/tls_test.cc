@@ -264,7 +264,7 @@ TEST(IsLoopbackAddressTest, OnlyAddressesOfThisMachine) {
 }
 
 TEST_F(TlsTest, BinaryServesTlsOnAPublicAddressAndRefusesPlaintextThere) {
-  // Dashed flag names, as the issue spells them.
+  // Dashed flag names, as the documentation spells them.
   Child tls({CITEKB_SERVER_BINARY, "--index", File("kb.sqlite"), "--listen",
              "0.0.0.0:0", "--tls-cert", File("server.crt"),
              "--tls-key=" + File("server.key"), "--reload-poll-interval=0"},

@@ -24,6 +24,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "indexer/base/utf8.h"
 #include "indexer/format/index_schema.h"
 #include "indexer/format/sqlite.h"
 #include "service/search/query_analyzer.h"

@@ -34,6 +34,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "bench/corpus_generator.h"
+#include "indexer/base/utf8.h"
 #include "indexer/corpus_indexer.h"
 #include "indexer/format/index_schema.h"
 #include "indexer/format/sqlite.h"

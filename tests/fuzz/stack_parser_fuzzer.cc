@@ -17,6 +17,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "indexer/base/utf8.h"
 #include "indexer/knowledge/stack_knowledge.h"
 #include "service/server/request_parser.h"
 #include "service/stack/stack_evaluator.h"

@@ -1,9 +1,9 @@
 // RetrievalIndex must rank exactly as FTS5 does: for every query below, the
 // same rows in the same order with the same scores bit for bit as bm25()
 // over FTS5 tables of the index's passages and FAQ questions
-// (tests/fts5_reference.h), the same counts, and the
-// same "which phrases does this row have". The index holds the seed article
-// plus synthetic articles in its format, so that rankings have thousands of
+// (tests/support/fts5_reference.h), the same counts, and the same "which
+// phrases does this row have". The index holds the seed article plus
+// synthetic articles in its format, so that rankings have thousands of
 // candidates and MaxScore prunes for real.
 
 #include "service/search/retrieval_index.h"
@@ -12,8 +12,6 @@
 #include <filesystem>
 #include <random>
 #include <string>
-#include <thread>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -364,155 +362,6 @@ TEST_F(RetrievalIndexTest, ASpentBudgetStopsTheRanking) {
   EXPECT_EQ(
       passages_->Count(Compile(*passages_, {"the", "and"})).status().code(),
       absl::StatusCode::kResourceExhausted);
-}
-
-// A budget that can start "idle threads": each piece of work lent gets a
-// thread of its own, joined by Join() (or the destructor); or, with
-// `hold`, is kept unrun until Run().
-class LendingBudget {
- public:
-  explicit LendingBudget(bool hold = false, int64_t max_steps = 0)
-      : budget_({.max_steps = max_steps,
-                 .start_on_idle_thread =
-                     [this, hold](absl::AnyInvocable<void() &&> work) {
-                       ++lent_;
-                       if (hold) {
-                         held_.push_back(std::move(work));
-                       } else {
-                         threads_.emplace_back(std::move(work));
-                       }
-                       return true;
-                     }}) {}
-  ~LendingBudget() { Join(); }
-  QueryBudget* get() { return &budget_; }
-  int lent() const { return lent_; }
-  void Join() {
-    for (std::thread& thread : threads_) thread.join();
-    threads_.clear();
-  }
-  void RunHeld() {
-    for (auto& work : held_) std::move(work)();
-    held_.clear();
-  }
-
- private:
-  QueryBudget budget_;
-  int lent_ = 0;
-  std::vector<std::thread> threads_;
-  std::vector<absl::AnyInvocable<void() &&>> held_;
-};
-
-std::vector<std::tuple<int64_t, double, std::string>> Rows(
-    const std::vector<RankedRow>& ranked) {
-  std::vector<std::tuple<int64_t, double, std::string>> rows;
-  for (const RankedRow& row : ranked) {
-    rows.emplace_back(row.row, row.score, row.phrases);
-  }
-  return rows;
-}
-
-// Questions of common words, most of whose lists together pass
-// kMinPostingsToSplit on the synthetic corpus.
-std::vector<std::vector<std::string>> CommonWordQueries() {
-  return {{"vitamin", "d3", "k2"},
-          {"the", "and", "of"},
-          {"calcium", "bone", "vitamin k2", "arteries", "the", "and"},
-          {"dose", "timing", "meal", "magnesium", "vitamin d", "and", "of"},
-          {"the calcium", "zzqxunknown", "of", "the", "k2", "k2"}};
-}
-
-// Whether a ranking of `query` is long enough to split.
-bool LongEnoughToSplit(const RetrievalQuery& query) {
-  int64_t postings = 0;
-  for (const CompiledPhrase& phrase : query.phrases) {
-    if (phrase.list != nullptr) postings += phrase.list->rows;
-  }
-  return postings >= RetrievalIndex::kMinPostingsToSplit;
-}
-
-TEST_F(RetrievalIndexTest, RankingsSplitOverAnIdleThreadRankAsOneThreadDoes) {
-  kinds_ = {""};
-  for (const std::string& kind :
-       Sql("SELECT kind FROM passages ORDER BY id", {})) {
-    kinds_.push_back(kind);
-  }
-  int split_queries = 0;
-  for (const std::vector<std::string>& phrases : CommonWordQueries()) {
-    const RetrievalQuery query = Compile(*passages_, phrases);
-    const bool splits = LongEnoughToSplit(query);
-    split_queries += splits;
-    for (auto [limit, offset] :
-         {std::pair<int64_t, int64_t>{12, 0}, {1, 0}, {10, 40}, {200, 0}}) {
-      const RankOptions options{
-          .offset = offset, .limit = limit, .phrase_flags = true};
-      auto paragraph = [&](int64_t row) { return kinds_[row] == "paragraph"; };
-      auto alone = passages_->Rank(query, options);
-      auto alone_filtered = passages_->Rank(query, options, paragraph);
-      ASSERT_TRUE(alone.ok() && alone_filtered.ok());
-      LendingBudget budget;
-      absl::StatusOr<std::vector<RankedRow>> split, split_filtered;
-      {
-        QueryBudget::Scope scope(budget.get());
-        split = passages_->Rank(query, options);
-        split_filtered = passages_->Rank(query, options, paragraph);
-      }
-      budget.Join();
-      EXPECT_EQ(budget.lent(), splits ? 2 : 0) << absl::StrJoin(phrases, ",");
-      ASSERT_TRUE(split.ok()) << split.status();
-      ASSERT_TRUE(split_filtered.ok()) << split_filtered.status();
-      EXPECT_EQ(Rows(*split), Rows(*alone))
-          << absl::StrJoin(phrases, ",") << " limit " << limit;
-      EXPECT_EQ(Rows(*split_filtered), Rows(*alone_filtered))
-          << absl::StrJoin(phrases, ",") << " limit " << limit;
-      EXPECT_FALSE(alone->empty());
-    }
-  }
-  EXPECT_GE(split_queries, 3);
-  // A ranking with few postings never splits.
-  LendingBudget budget;
-  QueryBudget::Scope scope(budget.get());
-  ASSERT_TRUE(passages_->Rank(Compile(*passages_, {"menaquinone"}), {}).ok());
-  EXPECT_EQ(budget.lent(), 0);
-}
-
-TEST_F(RetrievalIndexTest, ASplitRankingDoesNotWaitForAThreadThatNeverStarts) {
-  // The idle thread "started" but never runs: this thread ranks both
-  // halves. The work, run after the query is gone, must touch nothing.
-  LendingBudget budget(/*hold=*/true);
-  std::vector<RankedRow> alone, split;
-  {
-    const RetrievalQuery query = Compile(*passages_, {"the", "and", "of"});
-    ASSERT_TRUE(LongEnoughToSplit(query));
-    alone = *passages_->Rank(query, {.limit = 12});
-    QueryBudget::Scope scope(budget.get());
-    auto ranked = passages_->Rank(query, {.limit = 12});
-    ASSERT_TRUE(ranked.ok()) << ranked.status();
-    split = *std::move(ranked);
-  }
-  EXPECT_EQ(budget.lent(), 1);
-  budget.RunHeld();
-  EXPECT_EQ(Rows(split), Rows(alone));
-}
-
-TEST_F(RetrievalIndexTest, ASplitRankingStopsAtTheBudgetWithBothHalves) {
-  // Stopped by this half's first charge, or only once the other half's
-  // postings are added: either way the call is told.
-  const RetrievalQuery query =
-      Compile(*passages_, {"the", "and", "vitamin", "of"});
-  ASSERT_TRUE(LongEnoughToSplit(query));
-  for (int64_t max_steps :
-       {int64_t{100}, RetrievalIndex::kMinPostingsToSplit / 2}) {
-    LendingBudget budget(/*hold=*/false, max_steps);
-    absl::StatusOr<std::vector<RankedRow>> ranked;
-    {
-      QueryBudget::Scope scope(budget.get());
-      ranked = passages_->Rank(query, {});
-    }
-    budget.Join();
-    EXPECT_EQ(budget.lent(), 1);
-    EXPECT_EQ(ranked.status().code(), absl::StatusCode::kResourceExhausted)
-        << max_steps;
-  }
 }
 
 TEST_F(RetrievalIndexTest, DamagedPostingsAreRefused) {

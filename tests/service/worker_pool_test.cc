@@ -1,7 +1,7 @@
-// WorkerPool (service/worker_pool.h): admission up to the bound, refusal
-// beyond it, order of arrival, lending only idle threads, and the
-// destructor running what was admitted. Work is held with Notifications,
-// so nothing waits on timing.
+// WorkerPool (service/server/worker_pool.h): admission up to the bound,
+// refusal beyond it, order of arrival, idle(), and the destructor running
+// what was admitted. Work is held with Notifications, so nothing waits on
+// timing.
 
 #include "service/server/worker_pool.h"
 
@@ -121,33 +121,6 @@ TEST(WorkerPoolTest, IdleWhenNothingWaitsAndAThreadIsFree) {
   release.Notify();
   while (!pool.idle()) std::this_thread::yield();
   EXPECT_EQ(pool.queued(), 0);
-}
-
-TEST(WorkerPoolTest, LendsOnlyAThreadThatWouldOtherwiseWait) {
-  WorkerPool pool({.threads = 1, .max_admitted = 2});
-  while (!pool.idle()) std::this_thread::yield();
-  absl::Notification release;
-  absl::Notification running;
-  ASSERT_TRUE(pool.TryLend([&] {
-    running.Notify();
-    release.WaitForNotification();
-  }));
-  running.WaitForNotification();
-  EXPECT_EQ(pool.admitted(), 1);  // Lent work counts against the bound.
-  bool ran = false;
-  // Its only thread is busy: nothing is lent, not even into the queue.
-  EXPECT_FALSE(pool.TryLend([&] { ran = true; }));
-  EXPECT_EQ(pool.queued(), 0);
-  // Work already queued is not overtaken either.
-  ASSERT_TRUE(pool.TrySubmit([] {}));
-  EXPECT_FALSE(pool.TryLend([&] { ran = true; }));
-  release.Notify();
-  while (pool.admitted() > 0) std::this_thread::yield();
-  EXPECT_FALSE(ran);
-  while (!pool.idle()) std::this_thread::yield();
-  absl::Notification lent;
-  EXPECT_TRUE(pool.TryLend([&] { lent.Notify(); }));
-  lent.WaitForNotification();
 }
 
 TEST(WorkerPoolTest, MoveOnlyWorkIsAccepted) {

@@ -72,6 +72,37 @@ int ParseServingStatus(const std::string& bytes) {
   return serving_status;
 }
 
+// The length-delimited fields numbered `number` in the message `bytes`.
+std::vector<std::string> Submessages(const std::string& bytes, int number) {
+  using google::protobuf::UnknownField;
+  std::vector<std::string> out;
+  google::protobuf::UnknownFieldSet fields;
+  if (!fields.ParseFromString(bytes)) return out;
+  for (int i = 0; i < fields.field_count(); ++i) {
+    if (fields.field(i).number() == number &&
+        fields.field(i).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+      out.push_back(fields.field(i).length_delimited());
+    }
+  }
+  return out;
+}
+
+// The service names in a ServerReflectionResponse
+// { ListServiceResponse list_services_response = 6; }, where
+// ListServiceResponse { repeated ServiceResponse service = 1; } and
+// ServiceResponse { string name = 1; }.
+std::vector<std::string> ServiceNames(const std::string& response) {
+  std::vector<std::string> names;
+  for (const std::string& list : Submessages(response, 6)) {
+    for (const std::string& service : Submessages(list, 1)) {
+      for (const std::string& name : Submessages(service, 1)) {
+        names.push_back(name);
+      }
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(
@@ -226,33 +257,7 @@ absl::StatusOr<std::vector<std::string>> ListServicesByReflection(
     return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                         status.error_message());
   }
-
-  // ServerReflectionResponse { ListServiceResponse list_services_response = 6;
-  // } ListServiceResponse { repeated ServiceResponse service = 1; }
-  // ServiceResponse { string name = 1; }
-  using google::protobuf::UnknownField;
-  using google::protobuf::UnknownFieldSet;
-  auto submessages = [](const std::string& bytes, int number) {
-    std::vector<std::string> out;
-    UnknownFieldSet fields;
-    if (!fields.ParseFromString(bytes)) return out;
-    for (int i = 0; i < fields.field_count(); ++i) {
-      if (fields.field(i).number() == number &&
-          fields.field(i).type() == UnknownField::TYPE_LENGTH_DELIMITED) {
-        out.push_back(fields.field(i).length_delimited());
-      }
-    }
-    return out;
-  };
-  std::vector<std::string> names;
-  for (const std::string& list : submessages(FromByteBuffer(response), 6)) {
-    for (const std::string& service : submessages(list, 1)) {
-      for (const std::string& name : submessages(service, 1)) {
-        names.push_back(name);
-      }
-    }
-  }
-  return names;
+  return ServiceNames(FromByteBuffer(response));
 }
 
 Child::Child(std::vector<std::string> args, std::string output_path)
@@ -373,11 +378,17 @@ void GateBuf::Open() {
   cv_.notify_all();
 }
 
+std::string GateBuf::written() const {
+  std::lock_guard lock(mu_);
+  return written_;
+}
+
 std::streamsize GateBuf::xsputn(const char* s, std::streamsize n) {
   std::unique_lock lock(mu_);
   entered_ = true;
   cv_.notify_all();
   cv_.wait_for(lock, kWait, [this] { return open_; });
+  written_.append(s, static_cast<size_t>(n));
   return n;
 }
 
@@ -385,6 +396,39 @@ int GateBuf::overflow(int c) {
   char ch = static_cast<char>(c);
   xsputn(&ch, 1);
   return c;
+}
+
+bool StallRequestLog(GateBuf& gate,
+                     const std::shared_ptr<grpc::Channel>& channel) {
+  // ListSectionsRequest {} is no bytes at all.
+  const auto list_sections = [&channel] {
+    grpc::GenericStub stub(channel);
+    auto context = ContextWithDeadline();
+    const grpc::ByteBuffer request = ToByteBuffer("");
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(context.get(), "/citekb.v1.KnowledgeBase/ListSections",
+                   grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status status) { done.set_value(status); });
+    return done.get_future().get();  // The deadline bounds the wait.
+  };
+  const grpc::Status first = list_sections();
+  if (!first.ok()) {
+    ADD_FAILURE() << "the call to stall the log failed: "
+                  << first.error_message();
+    return false;
+  }
+  if (!gate.WaitForWriter()) {
+    ADD_FAILURE() << "the request log's writer never reached the gate";
+    return false;
+  }
+  const grpc::Status second = list_sections();
+  if (!second.ok()) {
+    ADD_FAILURE() << "the call to fill the log failed: "
+                  << second.error_message();
+    return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Helpers for the end-to-end tests that talk to a real server: health and
 // reflection calls without generated stubs, log streams that tests can read
-// while the server writes them, a gate that holds RPC handlers in flight,
+// while the server writes them, a stalled log that holds RPC handlers in
+// flight,
 // child processes running the citekb-server binary, and index builds from a
 // chosen set of articles.
 //
@@ -113,25 +114,38 @@ class LockedStringStream : public std::ostream {
   Buf buf_;
 };
 
-// A stream buffer whose writers block until Open() (or kWait), so a test can
-// hold RPC handlers in flight: the request log is written at the end of
-// every handler.
+// A stream buffer whose writers block until Open() (or kWait), and which
+// keeps what they wrote: a request log's stream that has stalled.
 class GateBuf : public std::streambuf {
  public:
   // True once a writer is blocked (or has written); false after kWait.
   bool WaitForWriter();
   void Open();
+  // What was written so far.
+  std::string written() const;
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override;
   int overflow(int c) override;
 
  private:
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool entered_ = false;
   bool open_ = false;
+  std::string written_;
 };
+
+// Holds every later KnowledgeBase call of the server at `channel` in flight
+// until `gate` opens, through the server's own request log: the log must
+// write to the closed `gate`, with ServerOptions::log_max_pending_bytes 1.
+// A first ListSections call's line stalls the log's writer on the gate, and
+// a second's fills the room for lines waiting; every call after them waits
+// for room, in its handler, before it finishes. True once both calls have
+// finished OK and the writer is stuck; false, with a test failure, when not
+// within kWait.
+bool StallRequestLog(GateBuf& gate,
+                     const std::shared_ptr<grpc::Channel>& channel);
 
 // A child process with stdout and stderr captured in a file; killed and
 // reaped on destruction if still running.
