@@ -19,6 +19,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "google/protobuf/text_format.h"
 #include "service/answer/answer_units.h"
 #include "service/answer/unit_scorer.h"
@@ -42,7 +43,8 @@ void PrintQuestion(const Lexicon& lexicon, const ResolvedQuestion& r) {
   }
   for (const AskedWord& w : r.question.words)
     std::printf("  word    %-28s weight %.2f\n", w.term.c_str(), w.weight);
-  std::printf("  unknown words %d\n", r.question.unknown_words);
+  std::printf("  unknown words: %s\n",
+              absl::StrJoin(r.question.unknown_words, " ").c_str());
   for (Intent i : r.question.intents)
     std::printf("  intent  %s\n", knowledgepb::Intent_Name(i).c_str());
 }

@@ -211,6 +211,16 @@ absl::Status WriteAnswer(const Store& store, const Choice& choice,
   return absl::OkStatus();
 }
 
+// Whether the question itself (not its preamble) names something the
+// knowledge base never mentions: "does D3 lower cholesterol?" asks about
+// cholesterol, and the article's D3 sentences do not answer it.
+bool NamesUncovered(const AnalyzedQuestion& q) {
+  return std::any_of(q.concepts.begin(), q.concepts.end(),
+                     [](const AskedConcept& c) {
+                       return !c.covered && !c.in_preamble;
+                     });
+}
+
 // What the refusal says: what the knowledge base lacks, when it is a
 // concept the question names.
 std::string RefusalText(const Lexicon& lexicon, const AnalyzedQuestion& q) {
@@ -291,6 +301,7 @@ absl::StatusOr<v1::AskResponse> AnswerComposer::Compose(
   const std::vector<const SentenceReading*> said = choice.Readings();
   const double coverage = scorer.Covered(said);
   if (choice.units.empty() || coverage < kMinCoverage ||
+      NamesUncovered(resolved.question) ||
       !scorer.SatisfiesIntent(said)) {
     response.set_answered(false);
     response.set_answer(RefusalText(lexicon_, resolved.question));

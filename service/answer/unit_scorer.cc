@@ -35,7 +35,7 @@ UnitScorer::UnitScorer(const Lexicon& lexicon, const ResolvedQuestion& question)
   const AnalyzedQuestion& q = question.question;
   for (const AskedConcept& c : q.concepts) total_weight_ += c.weight;
   for (const AskedWord& w : q.words) total_weight_ += w.weight;
-  total_weight_ += kUnknownWordWeight * q.unknown_words;
+  total_weight_ += kUnknownWordWeight * static_cast<double>(q.unknown_words.size());
 }
 
 double UnitScorer::ConceptCredit(int asked, int named) const {
@@ -100,6 +100,12 @@ double UnitScorer::FitFor(Intent intent, const SentenceReading& r,
   const int sentence = quote.sentences.empty() ? 0 : quote.sentences.back();
   switch (intent) {
     case kpb::INTENT_DOSE:
+      // A limit is not a dose to take: it follows the article's figure
+      // (Choose adds it), unless the question also asks what is safe.
+      if (r.states_dose && FromSafetyReferences(quote) &&
+          !question_.question.Asks(kpb::INTENT_SAFETY)) {
+        return 0.7;
+      }
       return r.states_dose ? 1.0 : r.Answers(kpb::INTENT_DOSE) ? 0.4 : 0;
     case kpb::INTENT_SAFETY:
       return FromSafetyReferences(quote)     ? 1.0
@@ -161,12 +167,34 @@ bool UnitScorer::SatisfiesIntent(
   return false;
 }
 
-// An FAQ answer whose question asks about what the user asks about.
+// The share of what `reading` names that the question names too.
+double UnitScorer::NamedByQuestion(const SentenceReading& reading) const {
+  if (reading.concepts.empty()) return 0;
+  int named = 0;
+  for (int concept_id : reading.concepts) {
+    for (const AskedConcept& c : question_.question.concepts) {
+      if (ConceptCredit(c.concept_id, concept_id) > 0 ||
+          ConceptCredit(concept_id, c.concept_id) > 0) {
+        ++named;
+        break;
+      }
+    }
+  }
+  return static_cast<double>(named) / reading.concepts.size();
+}
+
+// An FAQ answer whose question means the same as the user's: each covers
+// most of the other ("how does D3 raise calcium levels?" is not what "how
+// much D3 a day?" asks, though it names D3), and its answer gives what is
+// asked.
 double UnitScorer::FaqBonus(const AnswerUnit& unit) const {
   if (unit.kind != AnswerUnit::Kind::kFaqAnswer) return 0;
   const SentenceReading& faq_question = unit.main().reading->sentences[0];
-  const double covered = Covered({&faq_question});
-  return covered >= 0.6 ? kFaqWeight * covered : 0;
+  const double same = std::min(Covered({&faq_question}),
+                               NamedByQuestion(faq_question));
+  const bool gives_what_is_asked =
+      question_.question.intents.empty() || unit.fit > 0;
+  return same >= 0.6 && gives_what_is_asked ? kFaqWeight * same : 0;
 }
 
 bool UnitScorer::CellAnswers(const SentenceReading& cell) const {

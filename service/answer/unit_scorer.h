@@ -56,6 +56,7 @@ class UnitScorer {
   bool HasNameTerms(const SentenceReading& reading, int concept_id) const;
   double FitFor(Intent intent, const SentenceReading& reading,
                 const Quote& quote) const;
+  double NamedByQuestion(const SentenceReading& reading) const;
   double FaqBonus(const AnswerUnit& unit) const;
   void ChooseCells(AnswerUnit& unit) const;
   bool CellAnswers(const SentenceReading& cell) const;

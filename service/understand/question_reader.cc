@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/ascii.h"
+#include "absl/types/span.h"
 #include "indexer/base/status_macros.h"
 
 namespace citekb {
@@ -40,6 +41,47 @@ bool IsNumber(const std::string& term) {
   return !term.empty() && std::all_of(term.begin(), term.end(), [](char c) {
     return absl::ascii_isdigit(static_cast<unsigned char>(c));
   });
+}
+
+// Words after which what a question names is the setting of what it asks
+// about, not its subject: "how much magnesium to go with D3?".
+constexpr const char* kContextWords[] = {"with", "alongside", "besides",
+                                         "plus", "beside"};
+// Words before which a concept is the setting: "add to my D3 K2 stack".
+constexpr const char* kSettingNouns[] = {"stack", "combo", "combination",
+                                         "protocol", "regimen"};
+
+bool IsOneOf(absl::string_view word, absl::Span<const char* const> list) {
+  return std::find(list.begin(), list.end(), word) != list.end();
+}
+
+// For each concept match, whether it names the setting of the question
+// rather than its subject. The first concept named is always the subject,
+// and so is a medication (the question is then about taking it).
+std::vector<bool> SettingConcepts(
+    const Lexicon& lexicon, const Tokens& tokens,
+    const std::vector<Lexicon::ConceptMatch>& matches) {
+  std::vector<bool> setting(matches.size(), false);
+  if (matches.empty()) return setting;
+  int context_from = static_cast<int>(tokens.size());
+  for (int i = matches[0].end; i < static_cast<int>(tokens.size()); ++i) {
+    if (IsOneOf(tokens.words[i], kContextWords)) {
+      context_from = i;
+      break;
+    }
+  }
+  for (size_t m = 1; m < matches.size(); ++m) {
+    if (lexicon.ConceptAt(matches[m].value).kind() ==
+        knowledgepb::CONCEPT_KIND_MEDICATION) {
+      continue;
+    }
+    const int after = matches[m].end;
+    const bool before_setting_noun =
+        after < static_cast<int>(tokens.size()) &&
+        IsOneOf(tokens.words[after], kSettingNouns);
+    setting[m] = matches[m].begin > context_from || before_setting_noun;
+  }
+  return setting;
 }
 
 void SortIntents(std::vector<Intent>& intents) {
@@ -140,16 +182,23 @@ absl::Status QuestionReader::ReadClause(const Clause& clause,
   for (const Lexicon::IntentMatch& m : lexicon_.AskedIntents(terms)) {
     if (!question.Asks(m.value)) question.intents.push_back(m.value);
   }
-  for (const Lexicon::ConceptMatch& m : lexicon_.Concepts(clause.tokens)) {
+  const std::vector<Lexicon::ConceptMatch> matches =
+      lexicon_.Concepts(clause.tokens);
+  const std::vector<bool> setting =
+      SettingConcepts(lexicon_, clause.tokens, matches);
+  for (size_t k = 0; k < matches.size(); ++k) {
+    const Lexicon::ConceptMatch& m = matches[k];
     for (int i = m.begin; i < m.end; ++i) taken[i] = true;
     if (question.Names(m.value)) continue;
     CITEKB_ASSIGN_OR_RETURN(const double idf, ConceptIdf(m.value));
     // A named concept is what the question is about, however common it is
-    // in the index: its idf only says how specific it is.
-    question.concepts.push_back({.concept_id = m.value,
-                                 .weight = 1.0 + 0.5 * idf,
-                                 .covered = idf > 0,
-                                 .in_preamble = clause.preamble});
+    // in the index: its idf only says how specific it is. Its setting
+    // weighs half.
+    question.concepts.push_back(
+        {.concept_id = m.value,
+         .weight = (1.0 + 0.5 * idf) * (setting[k] ? kSettingWeight : 1.0),
+         .covered = idf > 0,
+         .in_preamble = clause.preamble});
   }
   if (!clause.preamble) {
     question.continues = lexicon_.OpensOnContinuation(terms);
@@ -169,7 +218,7 @@ void QuestionReader::ReadWords(const Clause& clause,
     if (taken[i] || IsNumber(term)) continue;
     const int64_t passages = searcher_.PassagesWithTerm(term);
     if (passages == 0) {
-      ++question.unknown_words;
+      question.unknown_words.push_back(clause.tokens.words[i]);
       continue;
     }
     const bool seen =

@@ -64,7 +64,8 @@ struct AskedWord {
 struct AnalyzedQuestion {
   std::vector<AskedConcept> concepts;  // Distinct, in order of mention.
   std::vector<AskedWord> words;        // Distinct, in order.
-  int unknown_words = 0;               // Neither indexed nor in the vocabulary.
+  // Words neither indexed nor in the vocabulary, as typed.
+  std::vector<std::string> unknown_words;
   // What is asked, the most specific first (safety before dose, dose
   // before mechanism...); empty when no cue says.
   std::vector<Intent> intents;
@@ -82,6 +83,9 @@ struct AnalyzedQuestion {
 // What unknown words weigh: they are not covered, but a typo nothing
 // corrects should not by itself keep a question from its answer.
 inline constexpr double kUnknownWordWeight = 0.25;
+// What a concept named as the setting of the question weighs, relative to
+// its subject ("to go with D3", "in my D3 K2 stack").
+inline constexpr double kSettingWeight = 0.5;
 
 class QuestionReader {
  public:
