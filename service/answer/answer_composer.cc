@@ -30,6 +30,10 @@ constexpr size_t kMaxPhrases = 96;
 constexpr double kSupportShare = 0.7;
 // ... and covers this much more of the question than the answer did.
 constexpr double kMinAddedCoverage = 0.05;
+// A unit that answers what is asked (intent fit at least kLeadFit) leads
+// over better-covering ones scoring up to 1 - kLeadShare more.
+constexpr double kLeadShare = 0.85;
+constexpr double kLeadFit = 0.5;
 // The lead must cover this much of the question by itself.
 constexpr double kMinLeadCoverage = 0.3;
 
@@ -129,20 +133,57 @@ const AnswerUnit* SafetyLimit(const Lexicon& lexicon, const AnalyzedQuestion& q,
   return nullptr;
 }
 
+bool CitesASource(const AnswerUnit& unit) {
+  for (const Quote& quote : unit.quotes) {
+    for (int i : quote.sentences) {
+      if (!quote.passage->sentences[i].source_ids.empty()) return true;
+    }
+  }
+  return false;
+}
+
+// An answer none of whose sentences cites a source gets the best unit
+// that does and scores near the lead: the reader can then check it.
+void AddCitedSupport(const std::vector<AnswerUnit>& ranked,
+                     const AnswerUnit& lead, Choice& choice) {
+  for (const AnswerUnit* unit : choice.units) {
+    if (CitesASource(*unit)) return;
+  }
+  for (const AnswerUnit& unit : ranked) {
+    if (unit.score < kSupportShare * lead.score) return;
+    if (CitesASource(unit) && !choice.Has(unit) && choice.Fits(unit)) {
+      choice.Add(unit);
+      return;
+    }
+  }
+}
+
+// The unit that answers first: the best that gives what is asked (an
+// amount, a time...), unless it scores far below the best of all.
+const AnswerUnit& ChooseLead(const std::vector<AnswerUnit>& ranked) {
+  for (const AnswerUnit& unit : ranked) {
+    if (unit.score < kLeadShare * ranked[0].score) break;
+    if (unit.fit >= kLeadFit && unit.matched >= kMinLeadCoverage) return unit;
+  }
+  return ranked[0];
+}
+
 // The lead, then units that add to it, then a compound's safety limit.
 Choice Choose(const Lexicon& lexicon, const UnitScorer& scorer,
               const ResolvedQuestion& resolved,
               const std::vector<AnswerUnit>& ranked) {
   Choice choice;
-  if (ranked.empty() || ranked[0].matched < kMinLeadCoverage) return choice;
-  const AnswerUnit& lead = ranked[0];
+  if (ranked.empty()) return choice;
+  const AnswerUnit& lead = ChooseLead(ranked);
+  if (lead.matched < kMinLeadCoverage) return choice;
   choice.Add(lead);
   const AnswerUnit* limit =
       WantsSafetyLimit(lexicon, resolved.question)
           ? SafetyLimit(lexicon, resolved.question, ranked)
           : nullptr;
-  for (size_t i = 1; i < ranked.size(); ++i) {
+  for (size_t i = 0; i < ranked.size(); ++i) {
     const AnswerUnit& unit = ranked[i];
+    if (&unit == &lead) continue;
     if (unit.score < kSupportShare * lead.score) break;
     if (&unit == limit || choice.Has(unit) || !choice.Fits(unit)) continue;
     std::vector<const SentenceReading*> readings = choice.Readings();
@@ -153,6 +194,7 @@ Choice Choose(const Lexicon& lexicon, const UnitScorer& scorer,
   }
   if (limit != nullptr && !choice.Has(*limit) && choice.Fits(*limit))
     choice.Add(*limit);
+  AddCitedSupport(ranked, lead, choice);
   return choice;
 }
 
@@ -250,7 +292,8 @@ absl::Status AddPassages(const Searcher& searcher, const PhraseQuery& query,
   for (size_t i = 0;
        i < hits.size() && static_cast<int>(returned.size()) < max_passages;
        ++i) {
-    returned.push_back(&hits[i]);
+    // An FAQ whose answer was cut off would show a question with no answer.
+    if (!hits[i].stored->incomplete_faq) returned.push_back(&hits[i]);
   }
   const bool quote_passages =
       request.passage_detail() != v1::PASSAGE_DETAIL_REFERENCE;

@@ -84,6 +84,12 @@ absl::StatusOr<SentenceReading> PassageReader::ReadSentence(
   reading.states_dose =
       StatesAmount(terms, {"iu", "mcg", "mg", "ug", "µg", "μg", "g", "unit"});
   reading.states_level = StatesAmount(terms, {"ng", "nmol"});
+  // FTS5's Porter stems of "every" and of the units of time.
+  reading.states_interval =
+      reading.terms.contains("everi") &&
+      std::any_of(terms.begin(), terms.end(), [](const std::string& t) {
+        return t == "dai" || t == "week" || t == "month" || t == "year";
+      });
   reading.opens_on_anaphor = OpensOnAnaphor(text);
   return reading;
 }

@@ -35,6 +35,7 @@ struct SentenceReading {
   std::vector<Intent> answers;  // Intents its answer cues mark.
   bool states_dose = false;     // A number with IU, mcg, mg...
   bool states_level = false;    // A number with ng/mL or nmol/L.
+  bool states_interval = false;  // "every six months", "every day".
   bool opens_on_anaphor = false;
 
   bool Answers(Intent intent) const;

@@ -16,6 +16,8 @@ constexpr double kFaqWeight = 0.4;      // An FAQ asking the same.
 constexpr double kEarlierWeight = 0.5;  // "which study showed that?"
 constexpr double kSearchWeight = 0.1;   // The passage's bm25, relative.
 constexpr double kAnecdotalPenalty = 0.1;
+// Between near equals, the one whose source a reader can check.
+constexpr double kCitedWeight = 0.1;
 constexpr double kAntecedentPenalty = 0.03;  // Per sentence leaned on.
 // A concept's name found inside another concept's name.
 constexpr double kPartialNameCredit = 0.5;
@@ -115,8 +117,13 @@ double UnitScorer::FitFor(Intent intent, const SentenceReading& r,
       return Cites(quote, sentence)            ? 1.0
              : r.Answers(kpb::INTENT_EVIDENCE) ? 0.5
                                                : 0;
-    case kpb::INTENT_MONITORING:
-      return r.states_level || r.Answers(kpb::INTENT_MONITORING) ? 1.0 : 0;
+    case kpb::INTENT_MONITORING: {
+      const bool monitors = r.states_level || r.Answers(kpb::INTENT_MONITORING);
+      // "How often?" asks for an interval; a level alone half answers it.
+      if (question_.question.asks_how_often)
+        return r.states_interval ? 1.0 : monitors ? 0.5 : 0;
+      return monitors ? 1.0 : 0;
+    }
     case kpb::INTENT_COMPARISON: {
       int named = 0;
       for (const AskedConcept& c : question_.question.concepts)
@@ -267,6 +274,11 @@ void UnitScorer::Score(AnswerUnit& unit) const {
     score += kEarlierWeight;
   }
   if (passage.anecdotal) score -= kAnecdotalPenalty;
+  const Quote& said_quote = unit.quotes.back();
+  if (std::any_of(said_quote.sentences.begin(), said_quote.sentences.end(),
+                  [&](int i) { return Cites(said_quote, i); })) {
+    score += kCitedWeight;
+  }
   score -= kAntecedentPenalty * static_cast<double>(unit.quotes.size() - 1);
   unit.score = score + kSearchWeight * unit.bm25 / (unit.bm25 + 4.0);
 }

@@ -204,6 +204,8 @@ absl::Status QuestionReader::ReadClause(const Clause& clause,
     question.continues = lexicon_.OpensOnContinuation(terms);
     for (const std::string& word : clause.tokens.words) {
       question.refers_back = question.refers_back || lexicon_.IsAnaphor(word);
+      question.asks_how_often = question.asks_how_often || word == "often" ||
+                                word == "frequently" || word == "frequency";
     }
   }
   ReadWords(clause, taken, question);

@@ -70,6 +70,7 @@ struct AnalyzedQuestion {
   // before mechanism...); empty when no cue says.
   std::vector<Intent> intents;
   bool refers_back = false;  // Uses "it", "that", "they"...
+  bool asks_how_often = false;  // "how often", "how frequently".
   bool continues = false;    // Opens on "and", "what about"...
 
   Intent intent() const {
