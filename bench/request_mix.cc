@@ -175,7 +175,8 @@ absl::StatusOr<std::vector<EvalQuestion>> LoadEvalQuestions(
     }
     if (absl::ConsumePrefix(&view, "q:")) {
       current.question = std::string(absl::StripAsciiWhitespace(view));
-    } else if (absl::ConsumePrefix(&view, "history:")) {
+    } else if (absl::ConsumePrefix(&view, "history:") ||
+               absl::ConsumePrefix(&view, "turn:")) {
       current.history.emplace_back(absl::StripAsciiWhitespace(view));
     }
   }

@@ -18,6 +18,7 @@
 #include "indexer/base/status_macros.h"
 #include "indexer/format/index_schema.h"
 #include "indexer/knowledge/stack_knowledge.h"
+#include "indexer/knowledge/vocabulary.h"
 
 namespace citekb {
 namespace fs = std::filesystem;
@@ -121,9 +122,11 @@ class ArticleReader {
 };
 
 // The safety references become an article; the stack rules, resolved
-// against everything added so far, go into the index's meta table.
+// against everything added so far, go into the index's meta table (and to
+// `*stack_rules`, when the folder has them).
 absl::Status AddStackKnowledge(const std::string& knowledge_dir,
-                               IndexWriter& writer) {
+                               IndexWriter& writer,
+                               rulespb::StackRules* stack_rules_out) {
   const fs::path references_path =
       fs::path(knowledge_dir) / kSafetyReferencesFile;
   const fs::path rules_path = fs::path(knowledge_dir) / kStackRulesFile;
@@ -149,7 +152,28 @@ absl::Status AddStackKnowledge(const std::string& knowledge_dir,
   }
   std::string text;
   google::protobuf::TextFormat::PrintToString(stack_rules, &text);
+  *stack_rules_out = std::move(stack_rules);
   return writer.SetMeta(kStackRulesMetaKey, text);
+}
+
+// The vocabulary, with the stack compounds' names, goes into the index's
+// meta table when the folder has one.
+absl::Status AddVocabulary(const std::string& knowledge_dir,
+                           const rulespb::StackRules& stack_rules,
+                           IndexWriter& writer) {
+  const fs::path path = fs::path(knowledge_dir) / kVocabularyFile;
+  std::error_code error;
+  if (!fs::exists(path, error)) return absl::OkStatus();
+  CITEKB_ASSIGN_OR_RETURN(knowledgepb::Vocabulary vocabulary,
+                          LoadVocabulary(path.string()));
+  absl::Status named = AddStackCompoundNames(stack_rules, vocabulary);
+  if (!named.ok()) {
+    return absl::Status(named.code(),
+                        absl::StrCat(path.string(), ": ", named.message()));
+  }
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(vocabulary, &text);
+  return writer.SetMeta(kVocabularyMetaKey, text);
 }
 
 }  // namespace
@@ -221,7 +245,11 @@ absl::StatusOr<IndexSummary> BuildIndex(const BuildOptions& options) {
       if (options.on_progress) options.on_progress(progress);
     }
   }
-  CITEKB_RETURN_IF_ERROR(AddStackKnowledge(options.knowledge_dir, *writer));
+  rulespb::StackRules stack_rules;
+  CITEKB_RETURN_IF_ERROR(
+      AddStackKnowledge(options.knowledge_dir, *writer, &stack_rules));
+  CITEKB_RETURN_IF_ERROR(
+      AddVocabulary(options.knowledge_dir, stack_rules, *writer));
   CITEKB_RETURN_IF_ERROR(writer->Commit());
   summary.counts = writer->counts();
   summary.milliseconds = absl::ToInt64Milliseconds(absl::Now() - start);

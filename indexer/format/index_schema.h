@@ -13,7 +13,8 @@
 //
 // The stack evaluator's rules (stack_knowledge.h) are stored resolved, in
 // meta under kStackRulesMetaKey, so that an index carries the rules that
-// match its text.
+// match its text; the vocabulary questions are read with (vocabulary.h),
+// under kVocabularyMetaKey, both in protobuf text format.
 //
 // The tables (kSchemaSql) and their secondary indexes (kInOrderIndexSql,
 // kSecondaryIndexSql) together make the schema.
@@ -34,6 +35,7 @@ inline constexpr char kArticleCitationPrefix[] = "article:";
 inline constexpr int kSchemaVersion = 4;
 
 inline constexpr char kStackRulesMetaKey[] = "stack_rules";
+inline constexpr char kVocabularyMetaKey[] = "vocabulary";
 
 // Porter stemming over unicode61 (diacritics folded) so that "arteries" finds
 // "artery" and "calcified" finds "calcification"'s stem; `D3`, `K2` stay one

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,28 @@ absl::StatusOr<std::unique_ptr<StackEvaluator>> LoadStackEvaluator(
         index_path, ": the stored stack rules have unusable names"));
   }
   return evaluator;
+}
+
+// The lexicon of the vocabulary stored in the index; an empty one (questions
+// read by their words alone) when it has none.
+absl::StatusOr<std::unique_ptr<Lexicon>> LoadLexicon(
+    const Store& store, const Searcher& searcher,
+    const std::string& index_path) {
+  knowledgepb::Vocabulary vocabulary;
+  if (!google::protobuf::TextFormat::ParseFromString(store.vocabulary_text(),
+                                                     &vocabulary)) {
+    return absl::DataLossError(absl::StrCat(
+        index_path,
+        ": the stored vocabulary cannot be read: rebuild the index"));
+  }
+  absl::StatusOr<std::unique_ptr<Lexicon>> lexicon =
+      Lexicon::Create(vocabulary, searcher.tokenizer());
+  if (!lexicon.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        index_path,
+        ": the stored vocabulary is unusable: ", lexicon.status().message()));
+  }
+  return lexicon;
 }
 
 // Every citation the rules' evidence names, by id. DATA_LOSS when the
@@ -105,57 +128,92 @@ absl::Status ValidateAskRequest(const v1::AskRequest& request) {
   return absl::OkStatus();
 }
 
-// The most severe findings open the answer, each as one answer sentence
-// with its citations; a question about doses is answered by them even when
-// no passage covers its other words.
+v1::AnswerSentence FindingSentence(const v1::Finding& finding) {
+  v1::AnswerSentence sentence;
+  sentence.set_text(finding.message());
+  if (!finding.passage_ids().empty())
+    sentence.set_passage_id(finding.passage_ids(0));
+  *sentence.mutable_citation_ids() = finding.citation_ids();
+  return sentence;
+}
+
+// Whether the findings on the doses a question states answer it: when it
+// asks what is safe or how things interact ("I take 10,000 IU, is that too
+// much?"), or when nothing else does. Otherwise the composed answer leads
+// and only alerts follow it: "I take 5000 IU of D3, how much K2?" is
+// answered with the ratio, not with a review of the stack.
+bool FindingsLead(const AnalyzedQuestion& question,
+                  const v1::AskResponse& response) {
+  return !response.answered() ||
+         question.intent() == knowledgepb::INTENT_SAFETY ||
+         question.intent() == knowledgepb::INTENT_INTERACTION;
+}
+
+// The answer with the findings in their place, at most
+// kMaxStackAnswerSentences sentences from the composed answer when the
+// findings lead; a composed sentence resting on a passage a shown finding
+// rests on is left out (it would say the same twice).
 void AddFindingsToAnswer(const v1::EvaluateStackResponse& evaluation,
-                         v1::AskResponse& response) {
-  std::vector<v1::AnswerSentence> sentences;
-  std::vector<std::string> texts;
-  for (const v1::Finding& finding : evaluation.findings()) {
-    if (static_cast<int>(sentences.size()) == kMaxStackAnswerSentences) break;
-    v1::AnswerSentence& sentence = sentences.emplace_back();
-    sentence.set_text(finding.message());
-    if (!finding.passage_ids().empty())
-      sentence.set_passage_id(finding.passage_ids(0));
-    *sentence.mutable_citation_ids() = finding.citation_ids();
-    texts.push_back(finding.message());
-  }
-  if (sentences.empty()) return;
-  if (!response.answered()) {
-    // The "not covered" notice would contradict the findings.
-    response.clear_answer_sentences();
-    response.clear_answer();
-    response.set_answered(true);
-  }
-  // The composed answer fills the remaining places, leaving out sentences
-  // the findings already rest on.
+                         bool findings_lead, v1::AskResponse& response) {
+  std::vector<v1::AnswerSentence> findings;
   std::vector<std::string> finding_passages;
   for (const v1::Finding& finding : evaluation.findings()) {
+    if (static_cast<int>(findings.size()) == kMaxStackAnswerSentences) break;
+    if (!findings_lead && finding.severity() != v1::SEVERITY_ALERT) continue;
+    findings.push_back(FindingSentence(finding));
     finding_passages.insert(finding_passages.end(),
                             finding.passage_ids().begin(),
                             finding.passage_ids().end());
   }
-  for (v1::AnswerSentence& sentence : *response.mutable_answer_sentences()) {
-    if (static_cast<int>(texts.size()) >= kMaxStackAnswerSentences) break;
-    if (std::find(finding_passages.begin(), finding_passages.end(),
-                  sentence.passage_id()) != finding_passages.end()) {
-      continue;
-    }
-    texts.push_back(sentence.text());
-    sentences.push_back(std::move(sentence));
+  if (findings.empty()) return;
+  if (!response.answered()) {
+    // The "not covered" notice would contradict the findings.
+    response.clear_answer_sentences();
+    response.set_answered(true);
   }
+  std::vector<v1::AnswerSentence> composed;
+  for (v1::AnswerSentence& sentence : *response.mutable_answer_sentences()) {
+    if (std::find(finding_passages.begin(), finding_passages.end(),
+                  sentence.passage_id()) == finding_passages.end()) {
+      composed.push_back(std::move(sentence));
+    }
+  }
+  if (findings_lead && composed.size() + findings.size() >
+                           static_cast<size_t>(kMaxStackAnswerSentences)) {
+    composed.resize(kMaxStackAnswerSentences -
+                    std::min<size_t>(findings.size(), kMaxStackAnswerSentences));
+  }
+  std::vector<v1::AnswerSentence>& first = findings_lead ? findings : composed;
+  std::vector<v1::AnswerSentence>& then = findings_lead ? composed : findings;
   response.clear_answer_sentences();
-  for (v1::AnswerSentence& sentence : sentences) {
-    *response.add_answer_sentences() = std::move(sentence);
+  std::vector<std::string> texts;
+  for (auto* part : {&first, &then}) {
+    for (v1::AnswerSentence& sentence : *part) {
+      texts.push_back(sentence.anecdotal()
+                          ? absl::StrCat("(Anecdotal) ", sentence.text())
+                          : sentence.text());
+      *response.add_answer_sentences() = std::move(sentence);
+    }
   }
   response.set_answer(absl::StrJoin(texts, " "));
-  response.set_confidence(std::max(response.confidence(), 0.9));
-  for (const v1::Citation& citation : evaluation.citations()) {
-    bool seen = false;
-    for (const v1::Citation& existing : response.citations())
-      seen |= existing.id() == citation.id();
-    if (!seen) *response.add_citations() = citation;
+  if (findings_lead) response.set_confidence(std::max(response.confidence(), 0.9));
+  // The sources shown are those the shown sentences cite, in order.
+  std::vector<v1::Citation> offered(response.citations().begin(),
+                                    response.citations().end());
+  offered.insert(offered.end(), evaluation.citations().begin(),
+                 evaluation.citations().end());
+  response.clear_citations();
+  absl::flat_hash_set<std::string> shown;
+  for (const v1::AnswerSentence& sentence : response.answer_sentences()) {
+    for (const std::string& id : sentence.citation_ids()) {
+      if (!shown.insert(id).second) continue;
+      for (const v1::Citation& citation : offered) {
+        if (citation.id() == id) {
+          *response.add_citations() = citation;
+          break;
+        }
+      }
+    }
   }
 }
 
@@ -249,24 +307,46 @@ absl::StatusOr<std::unique_ptr<KnowledgeBase>> KnowledgeBase::Open(
         finding_citations,
         ResolveRuleCitations(*store, evaluator->rules(), index_path));
   }
-  return std::unique_ptr<KnowledgeBase>(
-      new KnowledgeBase(std::move(store), std::move(searcher),
-                        std::move(evaluator), std::move(finding_citations)));
+  CITEKB_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lexicon,
+                          LoadLexicon(*store, *searcher, index_path));
+  return std::unique_ptr<KnowledgeBase>(new KnowledgeBase(
+      std::move(store), std::move(searcher), std::move(lexicon),
+      std::move(evaluator), std::move(finding_citations)));
 }
 
 absl::StatusOr<v1::AskResponse> KnowledgeBase::Ask(
     const v1::AskRequest& request) const {
   CITEKB_RETURN_IF_ERROR(ValidateAskRequest(request));
+  AnswerComposer::Trace trace;
   CITEKB_ASSIGN_OR_RETURN(v1::AskResponse response,
-                          ComposeAnswer(*searcher_, *store_, request));
+                          composer_->Compose(request, &trace));
+  const ResolvedQuestion& resolved = trace.resolved;
   if (stack_evaluator_ == nullptr) return response;
+  // A follow-up's doses are those of the turn it leans on, and its own.
+  const std::string stated =
+      resolved.follow_up
+          ? absl::StrCat(resolved.earlier_question, "\n", request.question())
+          : request.question();
   std::optional<v1::EvaluateStackResponse> evaluation =
-      stack_evaluator_->EvaluateQuestion(response.resolved_question());
+      stack_evaluator_->EvaluateQuestion(stated);
   if (!evaluation.has_value()) return response;
   CITEKB_RETURN_IF_ERROR(ResolveFindingCitations(*evaluation));
-  AddFindingsToAnswer(*evaluation, response);
+  AddFindingsToAnswer(*evaluation, FindingsLead(resolved.question, response),
+                      response);
   *response.mutable_stack_evaluation() = *std::move(evaluation);
   return response;
+}
+
+absl::StatusOr<KnowledgeBase::Explanation> KnowledgeBase::Explain(
+    const v1::AskRequest& request) const {
+  CITEKB_RETURN_IF_ERROR(ValidateAskRequest(request));
+  Explanation explanation;
+  AnswerComposer::Trace trace;
+  CITEKB_ASSIGN_OR_RETURN(explanation.response,
+                          composer_->Compose(request, &trace));
+  explanation.resolved = std::move(trace.resolved);
+  explanation.units = std::move(trace.units);
+  return explanation;
 }
 
 absl::StatusOr<v1::SearchResponse> KnowledgeBase::Search(

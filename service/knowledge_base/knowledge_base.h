@@ -25,9 +25,11 @@
 #include "absl/status/statusor.h"
 #include "citekb/v1/knowledge_base.pb.h"
 #include "indexer/base/status_macros.h"
+#include "service/answer/answer_composer.h"
 #include "service/search/searcher.h"
 #include "service/stack/stack_evaluator.h"
 #include "service/store/store.h"
+#include "service/understand/lexicon.h"
 
 namespace citekb {
 
@@ -56,6 +58,17 @@ class KnowledgeBase {
   // the evaluation is returned in `stack_evaluation` and its most severe
   // findings open the answer.
   absl::StatusOr<v1::AskResponse> Ask(const v1::AskRequest& request) const;
+  // How Ask reads `request` and ranks what it could quote, for tools that
+  // tune the vocabulary (bench/explain.cc); the answer is Ask's without the
+  // stack evaluation.
+  struct Explanation {
+    ResolvedQuestion resolved;
+    std::vector<AnswerUnit> units;  // Best first.
+    v1::AskResponse response;
+  };
+  absl::StatusOr<Explanation> Explain(const v1::AskRequest& request) const;
+  const Lexicon& lexicon() const { return *lexicon_; }
+
   absl::StatusOr<v1::SearchResponse> Search(
       const v1::SearchRequest& request) const;
   absl::StatusOr<v1::ListSectionsResponse> ListSections(
@@ -83,10 +96,14 @@ class KnowledgeBase {
  private:
   KnowledgeBase(
       std::unique_ptr<Store> store, std::unique_ptr<Searcher> searcher,
+      std::unique_ptr<Lexicon> lexicon,
       std::unique_ptr<StackEvaluator> evaluator,
       absl::flat_hash_map<std::string, v1::Citation> finding_citations)
       : store_(std::move(store)),
         searcher_(std::move(searcher)),
+        lexicon_(std::move(lexicon)),
+        composer_(
+            std::make_unique<AnswerComposer>(*store_, *searcher_, *lexicon_)),
         stack_evaluator_(std::move(evaluator)),
         finding_citations_(std::move(finding_citations)) {}
 
@@ -95,7 +112,9 @@ class KnowledgeBase {
       v1::EvaluateStackResponse& response) const;
 
   std::unique_ptr<Store> store_;
-  std::unique_ptr<Searcher> searcher_;               // Reads store_.
+  std::unique_ptr<Searcher> searcher_;        // Reads store_.
+  std::unique_ptr<Lexicon> lexicon_;          // Uses searcher_'s tokenizer.
+  std::unique_ptr<AnswerComposer> composer_;  // Reads all three.
   std::unique_ptr<StackEvaluator> stack_evaluator_;  // null without rules
   // Every citation the rules' evidence names, resolved once at Open: the
   // index never changes under a KnowledgeBase.

@@ -157,6 +157,24 @@ class Searcher {
   std::string CorrectSpelling(const std::string& word) const;
   static constexpr size_t kMaxCachedSpellings = 100000;
 
+  // How many passages have `term` (an FTS5 term) in their text; 0 for a
+  // term the index has never seen.
+  int64_t PassagesWithTerm(const std::string& term) const {
+    auto it = vocabulary_.find(term);
+    return it == vocabulary_.end() ? 0 : it->second;
+  }
+
+  // Kind and section of the passage with this rowid (1 to
+  // passage_count()); a default row for any other.
+  PassageRow passage_row(int64_t rowid) const {
+    return rowid > 0 && rowid < static_cast<int64_t>(rows_.size())
+               ? rows_[static_cast<size_t>(rowid)]
+               : PassageRow();
+  }
+
+  // FTS5's tokenizer, as the index was built with.
+  const FtsTokenizer& tokenizer() const { return *tokenizer_; }
+
   // Passages in the index, for idf.
   int64_t passage_count() const { return passages_->rows(); }
 

@@ -981,12 +981,16 @@ std::optional<v1::EvaluateStackResponse> StackEvaluator::EvaluateQuestion(
     has_covered_amount |= dose.covered && !dose.unit.empty();
   }
   if (!has_covered_amount) return std::nullopt;
-  // Only the doses themselves: unreadable fragments of a question are not
-  // the asker's mistake.
+  // Only the clauses with doses: unreadable fragments of a question are
+  // not the asker's mistake. Each clause once, though several doses were
+  // read from it ("5000 IU of D3 and K2"), or its amounts would count twice.
   v1::EvaluateStackRequest request;
   std::vector<std::string> parts;
   for (const TextDose& dose : parsed.doses) {
-    if (dose.covered) parts.push_back(dose.source_text);
+    if (dose.covered && std::find(parts.begin(), parts.end(),
+                                  dose.source_text) == parts.end()) {
+      parts.push_back(dose.source_text);
+    }
   }
   request.set_text(absl::StrJoin(parts, "; "));
   if (parsed.timing != v1::TIMING_UNSPECIFIED)

@@ -32,6 +32,18 @@ const RE2& AmountPattern() {
   return *pattern;
 }
 
+// Words just before a compound named without an amount that say it is not
+// taken ("no K2", "never added any K2", "without magnesium") or is what is
+// asked for ("how much K2", "which K2"): either way it is not in the stack.
+const RE2& NotTakenPattern() {
+  static const RE2* const pattern = new RE2(
+      R"(\b(?:no|without|never|not|dont|don't|zero|skip|skipping|stopped|)"
+      R"(quit|how much|how many|which|what dose of|what amount of|)"
+      R"(amount of|dose of)\b(?:\s+\w+){0,3}\s*$)",
+      RE2::Quiet);
+  return *pattern;
+}
+
 // The parenthesised equivalent in "125 mcg (5000 IU) D3" restates the
 // amount before it; it must not count twice.
 const RE2& EquivalentPattern() {
@@ -603,13 +615,29 @@ Pairing PairAmounts(const std::vector<Mention>& mentions,
   return pairing;
 }
 
+// Whether mention `m` of `clause`, which has no amount, is negated or asked
+// about: the words since the mention before it end on a NotTakenPattern.
+bool IsNotTaken(absl::string_view clause, const std::vector<Mention>& mentions,
+                size_t m) {
+  const size_t from = m == 0 ? 0 : mentions[m - 1].span.end;
+  const size_t to = mentions[m].span.begin;
+  if (to <= from) return false;
+  return RE2::PartialMatch(Piece(clause.substr(from, to - from)),
+                            NotTakenPattern());
+}
+
 // For a clause that names covered compounds: a dose per mention, with its
-// amount if it has one, then a dose per extra amount.
+// amount if it has one (a mention without one that is negated or asked
+// about is none), then a dose per extra amount.
 void AddPairedDoses(const Clause& clause, const std::vector<Mention>& mentions,
                     const std::vector<Amount>& amounts,
                     ParsedStackText& parsed) {
   const Pairing pairing = PairAmounts(mentions, amounts);
   for (size_t m = 0; m < mentions.size(); ++m) {
+    if (pairing.amounts[m] == nullptr &&
+        IsNotTaken(clause.text, mentions, m)) {
+      continue;
+    }
     parsed.doses.push_back(MakeDose(clause, mentions[m].compound, true,
                                     pairing.amounts[m], mentions[m].form));
   }

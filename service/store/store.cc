@@ -308,7 +308,7 @@ size_t Cost(const StoredPassage& passage) {
   size_t bytes = sizeof(passage) + passage.id.size() +
                  passage.article_id.size() + passage.section_id.size() +
                  passage.section_title.size() + passage.text.size() +
-                 Cost(passage.source_ids);
+                 Cost(passage.source_ids) + Cost(passage.table_headers);
   for (const StoredSentence& sentence : passage.sentences) {
     bytes +=
         sizeof(sentence) + sentence.text.size() + Cost(sentence.source_ids);
@@ -388,6 +388,16 @@ absl::Status ReadSentences(Store::Lease& lease, const std::string& path,
     }
   }
   return absl::OkStatus();
+}
+
+// The column headers of a table row's table, the label column's first.
+absl::Status ReadTableHeaders(Store::Lease& lease, StoredPassage& passage) {
+  Rows rows = lease.Query(
+      "SELECT c.header FROM passages p JOIN table_columns c "
+      "ON c.table_id = p.table_id WHERE p.id = ?1 ORDER BY c.ordinal",
+      passage.rowid);
+  while (rows.Next()) passage.table_headers.emplace_back(rows.Text(0));
+  return rows.status();
 }
 
 // The source `citation.id` names, with the sentences citing it.
@@ -628,7 +638,11 @@ absl::Status Store::ReadIndexFacts(Lease& lease) {
   Rows rules =
       lease.Query("SELECT value FROM meta WHERE key = ?1", kStackRulesMetaKey);
   if (rules.Next()) stack_rules_text_ = rules.String(0);
-  return rules.status();
+  CITEKB_RETURN_IF_ERROR(rules.status());
+  Rows vocabulary =
+      lease.Query("SELECT value FROM meta WHERE key = ?1", kVocabularyMetaKey);
+  if (vocabulary.Next()) vocabulary_text_ = vocabulary.String(0);
+  return vocabulary.status();
 }
 
 absl::Status Store::LoadLeadingFaqs(Lease& lease) {
@@ -732,6 +746,9 @@ absl::StatusOr<StoredPassage> Store::ReadPassage(Lease& lease,
   if (!row.Next()) return NoRow(row, absl::StrCat("no passage ", rowid));
   StoredPassage passage = PassageFromRow(row);
   CITEKB_RETURN_IF_ERROR(ReadSentences(lease, path_, passage));
+  if (passage.kind == StoredPassage::Kind::kTableRow) {
+    CITEKB_RETURN_IF_ERROR(ReadTableHeaders(lease, passage));
+  }
   return passage;
 }
 

@@ -95,6 +95,9 @@ struct StoredPassage {
   // Its sentences in order (Store::Passage only; GetSection leaves them
   // out).
   std::vector<StoredSentence> sentences;
+  // A table row's column headers, the label column's first (Store::Passage
+  // only): a row's sentences are "Label: Header value" and "Header value".
+  std::vector<std::string> table_headers;
 };
 
 // What filters need to know of every passage, by rowid.
@@ -299,6 +302,9 @@ class Store {
   // The stack evaluator's rules as the indexer stored them (protobuf text
   // format of citekb.rules.v1.StackRules); empty when the index has none.
   const std::string& stack_rules_text() const { return stack_rules_text_; }
+  // The vocabulary questions are read with (protobuf text format of
+  // citekb.knowledge.v1.Vocabulary); empty when the index has none.
+  const std::string& vocabulary_text() const { return vocabulary_text_; }
 
   int max_connections() const { return max_connections_; }
 
@@ -330,6 +336,7 @@ class Store {
   const int max_connections_;
   int64_t passage_count_ = 0;
   std::string stack_rules_text_;
+  std::string vocabulary_text_;
   std::vector<StoredFaq> leading_faqs_;
   mutable absl::Mutex mutex_;
   mutable std::vector<std::unique_ptr<Connection>> idle_

@@ -145,7 +145,8 @@ TEST_F(KnowledgeBaseTest, OutOfScopeQuestionsAreRefused) {
     EXPECT_FALSE(r.answered()) << question << ": " << r.answer();
     EXPECT_TRUE(r.answer_sentences().empty());
     EXPECT_TRUE(r.citations().empty());
-    EXPECT_THAT(r.answer(), HasSubstr("does not cover"));
+    EXPECT_THAT(r.answer(), ::testing::AnyOf(HasSubstr("does not cover"),
+                                             HasSubstr("has no sources on")));
   }
 }
 
@@ -153,7 +154,9 @@ TEST_F(KnowledgeBaseTest, FollowUpResolvesAgainstHistory) {
   v1::AskResponse alone = Ask("and how often should I retest?");
   v1::AskResponse r = Ask("and how often should I retest?",
                           {"what vitamin D blood level should I aim for?"});
-  EXPECT_THAT(r.resolved_question(), HasSubstr("following up on"));
+  // Resolved into a question that stands alone, about the earlier topic.
+  EXPECT_THAT(r.resolved_question(), ::testing::Not(HasSubstr("and how")));
+  EXPECT_THAT(r.resolved_question(), HasSubstr("blood levels"));
   ASSERT_TRUE(r.answered());
   EXPECT_THAT(r.answer(), HasSubstr("every six months"));
 }

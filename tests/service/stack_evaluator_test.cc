@@ -746,5 +746,31 @@ TEST_F(StackEvaluatorTest, AskEvaluatesTheDosesOfAQuestion) {
   EXPECT_FALSE(r->has_stack_evaluation());
 }
 
+// Ask reads a question's doses as EvaluateStack reads the same words: each
+// amount once, and a compound asked about or negated is not taken.
+TEST_F(StackEvaluatorTest, AskReadsDosesAsEvaluateStackDoes) {
+  for (const char* question :
+       {"I take 5000 IU of D3 how much K2 do I need",
+        "I take 5000 IU of D3 and I never added any K2"}) {
+    v1::AskRequest ask;
+    ask.set_question(question);
+    absl::StatusOr<v1::AskResponse> r = kb_->Ask(ask);
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(r->has_stack_evaluation()) << question;
+    ASSERT_EQ(r->stack_evaluation().doses_size(), 1) << question;
+    EXPECT_EQ(r->stack_evaluation().doses(0).compound(), "vitamin_d3");
+    EXPECT_EQ(r->stack_evaluation().doses(0).amount(), 5000) << question;
+    EXPECT_THAT(Codes(r->stack_evaluation()), ::testing::Contains("D3_WITHOUT_K2"))
+        << question;
+
+    v1::EvaluateStackRequest stack;
+    stack.set_text(question);
+    absl::StatusOr<v1::EvaluateStackResponse> direct = kb_->EvaluateStack(stack);
+    ASSERT_TRUE(direct.ok()) << direct.status();
+    ASSERT_EQ(direct->doses_size(), 1) << question;
+    EXPECT_EQ(direct->doses(0).amount(), 5000) << question;
+  }
+}
+
 }  // namespace
 }  // namespace citekb

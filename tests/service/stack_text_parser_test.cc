@@ -107,7 +107,17 @@ INSTANTIATE_TEST_SUITE_P(
         Phrasing{"1,400,000 IU D3 per week", {"vitamin_d3 200000 IU"}},
         // A form that does not name its compound, before the compound.
         Phrasing{"malate magnesium 300 mg", {"magnesium 300 mg malate"}},
-        Phrasing{"D3 14,000 IU weekly at 8 am", {"vitamin_d3 2000 IU"}}));
+        Phrasing{"D3 14,000 IU weekly at 8 am", {"vitamin_d3 2000 IU"}},
+        // A compound that is negated or asked about is not taken.
+        Phrasing{"I take 5000 IU of D3 and I never added any K2",
+                 {"vitamin_d3 5000 IU"}},
+        Phrasing{"5000 IU D3, no K2", {"vitamin_d3 5000 IU"}},
+        Phrasing{"10,000 IU D3 without magnesium", {"vitamin_d3 10000 IU"}},
+        Phrasing{"I take 5000 IU of D3 how much K2 do I need",
+                 {"vitamin_d3 5000 IU"}},
+        Phrasing{"2000 IU D3, which K2 should I add", {"vitamin_d3 2000 IU"}},
+        // An amount makes it taken, whatever words come before.
+        Phrasing{"no more than 100 mcg K2", {"vitamin_k2 100 mcg"}}));
 
 TEST(StackTextParserTest, ReadsTimingMealSerumAndMedication) {
   StackTextParser parser(Rules());
