@@ -1,4 +1,4 @@
-// libFuzzer target: the FTS5 query builder (service/query_analyzer.h).
+// libFuzzer target: the FTS5 query builder (service/search/query_analyzer.h).
 //
 // The contract under test: user text never becomes FTS5 syntax. Every
 // expression the analyzer builds from any text (MatchAll, each group's
