@@ -6,9 +6,9 @@
 // plus bookkeeping, the same for every RPC.
 //
 //   LoadOptions options{.target = "127.0.0.1:50051", .concurrency = 32};
-//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix, BuildRequestMix(Rpc::kAsk,
-//   questions)); CITEKB_ASSIGN_OR_RETURN(LoadResult result, RunLoad(options,
-//   mix));
+//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix,
+//                           BuildRequestMix(Rpc::kAsk, questions));
+//   CITEKB_ASSIGN_OR_RETURN(LoadResult result, RunLoad(options, mix));
 //   // result.qps, result.latency.Percentile(99), result.errors_by_code
 //
 // Timeline: warm-up calls run for `warmup` and are not measured (their

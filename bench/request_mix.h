@@ -4,8 +4,8 @@
 //
 //   CITEKB_ASSIGN_OR_RETURN(std::vector<EvalQuestion> questions,
 //                           LoadEvalQuestions("tests/eval/ask_eval.txt"));
-//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix, BuildRequestMix(Rpc::kAsk,
-//   questions));
+//   CITEKB_ASSIGN_OR_RETURN(RequestMix mix,
+//                           BuildRequestMix(Rpc::kAsk, questions));
 //   // mix.method == "/citekb.v1.KnowledgeBase/Ask", mix.requests.size() == 76
 //
 // What each RPC gets, so that a run is a realistic mix rather than one

@@ -5,9 +5,8 @@
 // (stack_knowledge.h) are added too: the references as one more article,
 // the rules checked against the indexed text and stored with it.
 //
-//   absl::StatusOr<IndexSummary> summary =
-//       BuildIndex({.knowledge_dir = "knowledge", .out_path =
-//       "var/kb.sqlite"});
+//   absl::StatusOr<IndexSummary> summary = BuildIndex(
+//       {.knowledge_dir = "knowledge", .out_path = "var/kb.sqlite"});
 //
 // The files are read and parsed on a second thread, a few articles ahead of
 // the one writing the index; everything else (progress calls, the order of

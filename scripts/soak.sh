@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Soak test (issue 6): citekb-load against a live citekb-server for
+# Soak test: citekb-load against a live citekb-server for
 # SOAK_SECONDS (default 300) at concurrency 64, with random deadlines
 # (5-500 ms) and 10 % of calls cancelled by the client at a random moment.
 # Passes when no call fails with anything but CANCELLED or DEADLINE_EXCEEDED

@@ -3,8 +3,9 @@
 // (`/en/research/...`). A link may sit inside a parenthesis of the prose:
 // `Cholecalciferol (Vitamin D3 (/en/research/x))`.
 //
-//   LinkedText t = StripLinks("it never reaches the bone matrix
-//   (https://...)."); t.text            == "it never reaches the bone matrix."
+//   LinkedText t =
+//       StripLinks("it never reaches the bone matrix (https://...).");
+//   t.text            == "it never reaches the bone matrix."
 //   t.links[0].offset == 32  // where the link stood in t.text
 //
 // Thread-safe: patterns are compiled once.

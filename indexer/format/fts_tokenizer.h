@@ -10,7 +10,7 @@
 // fts5_tokenizer API, as an FTS5 table declared with it would.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto tokenizer,
-//   FtsTokenizer::Create(kFtsTokenizer));
+//                           FtsTokenizer::Create(kFtsTokenizer));
 //   CITEKB_RETURN_IF_ERROR(tokenizer->Tokenize(
 //       "Arteries calcify.", FtsTokenizer::Purpose::kDocument,
 //       [](const FtsTokenizer::Token& t) { ... t.term == "arteri" ... }));

@@ -1,7 +1,7 @@
 // The postings that citekb ranks with: an inverted index of its own over the
 // rows of a table of the index file, with the columns and terms an FTS5
 // table of them would have, written by the indexer (postings_builder.h) and
-// held in memory by the server (service/retrieval_index.h). FTS5 would
+// held in memory by the server (service/search/retrieval_index.h). FTS5 would
 // answer the same questions, but through an SQL statement per query and a
 // b-tree walk per matching row; the server ranks from these in memory, with
 // the very same bm25 scores.

@@ -2,9 +2,8 @@
 // read-only store. Statements are prepared once and reused; every value is
 // bound as a parameter, never spliced into SQL.
 //
-//   CITEKB_ASSIGN_OR_RETURN(Statement insert,
-//                           Statement::Prepare(db, "INSERT INTO t
-//                           VALUES(?,?)"));
+//   CITEKB_ASSIGN_OR_RETURN(
+//       Statement insert, Statement::Prepare(db, "INSERT INTO t VALUES(?,?)"));
 //   insert.Bind(1, "text").Bind(2, int64_t{7});
 //   CITEKB_RETURN_IF_ERROR(insert.Run());
 //

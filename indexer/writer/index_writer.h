@@ -2,8 +2,7 @@
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto writer, IndexWriter::Create("var/kb.sqlite"));
 //   for (...) CITEKB_RETURN_IF_ERROR(writer->Add(article, file));
-//   CITEKB_RETURN_IF_ERROR(writer->Commit());   // only now does kb.sqlite
-//   change
+//   CITEKB_RETURN_IF_ERROR(writer->Commit());  // only now kb.sqlite changes
 //
 // Everything is written to a temporary file in the target's folder (so the
 // final rename(2) stays on one file system) and renamed over the target only

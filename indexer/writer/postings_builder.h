@@ -4,8 +4,8 @@
 //   PostingsBuilder passages("passages", 3, tokenizer);
 //   CITEKB_RETURN_IF_ERROR(passages.AddRow(rowid, {title, body, compounds}));
 //   ...
-//   CITEKB_RETURN_IF_ERROR(passages.Write(db));   // inside the build's
-//   transaction
+//   // Inside the build's transaction:
+//   CITEKB_RETURN_IF_ERROR(passages.Write(db));
 //
 // The rows come in rowid order, one text per ranked column: for passages
 // the section title, the text and the joined compounds. The tokenizer is

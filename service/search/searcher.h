@@ -9,9 +9,9 @@
 // search costs no SQL once its passages have been read.
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto searcher, Searcher::Create(*store));
-//   CITEKB_ASSIGN_OR_RETURN(std::vector<PassageHit> hits,
-//                           searcher->SearchPassages({"k2", "vitamin d"}, {},
-//                           5, 0));
+//   CITEKB_ASSIGN_OR_RETURN(
+//       std::vector<PassageHit> hits,
+//       searcher->SearchPassages({"k2", "vitamin d"}, {}, 5, 0));
 //
 // A phrase is a word or words as a question has them ("vitamin d", "mk7");
 // FTS5's tokenizer (fts_tokenizer.h) splits and stems it exactly as the

@@ -25,8 +25,8 @@
 namespace citekb {
 namespace {
 
-// Threads gRPC's sync server may use (see the ResourceQuota in
-// StartGrpcServer()).
+// Threads gRPC may start for its synchronous services, of which reflection
+// is the only one (see the ResourceQuota in StartGrpcServer()).
 constexpr int kSyncThreads = 8;
 
 int DefaultWorkerThreads() {
@@ -148,10 +148,10 @@ absl::Status Server::StartGrpcServer(
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              options_.max_concurrent_streams);
-  // Reflection is the only synchronous service, and gRPC's sync server
-  // starts a thread per running call; it serves tools, not traffic, so a
-  // few threads are plenty. (KnowledgeBase calls are bounded by the
-  // service's own limit, `max_threads`.)
+  // Reflection is the only synchronous service, and gRPC gives a
+  // synchronous service a thread per running call; it serves tools, not
+  // traffic, so a few threads are plenty. (KnowledgeBase calls are bounded by
+  // the service's own limit, `max_threads`.)
   grpc::ResourceQuota quota("citekb-server");
   quota.SetMaxThreads(kSyncThreads);
   builder.SetResourceQuota(quota);

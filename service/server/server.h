@@ -1,9 +1,8 @@
 // Builds, starts and stops the citekb gRPC server: the KnowledgeBase service
 // (knowledge_base_service.h) over the serving index (serving_index.h), plus
 // the standard health service (grpc.health.v1.Health, health_service.h) and
-// server reflection
-// (grpc.reflection.v1alpha.ServerReflection) so that grpcurl, grpc_cli and
-// load balancers work without the .proto files.
+// server reflection (grpc.reflection.v1alpha.ServerReflection) so that
+// grpcurl, grpc_cli and load balancers work without the .proto files.
 //
 //   absl::StatusOr<std::unique_ptr<Server>> server =
 //       Server::Start({.index_path = "var/citekb.sqlite"});

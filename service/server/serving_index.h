@@ -2,8 +2,8 @@
 // can be replaced while calls are running ("hot reload").
 //
 //   CITEKB_ASSIGN_OR_RETURN(auto index,
-//   ServingIndex::Open("var/citekb.sqlite")); std::shared_ptr<const
-//   KnowledgeBase> kb = index->Current();  // per call
+//                           ServingIndex::Open("var/citekb.sqlite"));
+//   std::shared_ptr<const KnowledgeBase> kb = index->Current();  // per call
 //   ... kb->Ask(request) ...
 //   absl::Status reloaded = index->Reload();  // e.g. on SIGHUP
 //
@@ -16,10 +16,9 @@
 // A new file must pass every check before it replaces the current snapshot:
 // KnowledgeBase::Open (a citekb index, of this schema version, whose
 // checksum of every byte matches, file_checksum.h), and it must hold at
-// least one section. A file
-// that fails is refused with the reason, naming the file, and the current
-// snapshot keeps serving: the server never serves a corrupt, partial or
-// foreign index, and never goes without one.
+// least one section. A file that fails is refused with the reason, naming
+// the file, and the current snapshot keeps serving: the server never serves
+// a corrupt, partial or foreign index, and never goes without one.
 //
 // Replace the file by renaming a complete one into place (citekb-index does
 // exactly that). A file rewritten in place is picked up too, but a reload

@@ -1,4 +1,5 @@
-// Tests of the `citekb` command-line client (clients/cli.h, clients/format.h).
+// Tests of the `citekb` command-line client (clients/cli/cli.h,
+// clients/cli/format.h).
 //
 // Commands run in-process through RunCli against a real gRPC server on a free
 // port whose KnowledgeBase service is a fake: it returns canned responses and

@@ -1,6 +1,6 @@
-// libFuzzer target: the article parser (indexer/article_parser.h) on any
-// bytes. Any status is fine; a crash, leak, hang or sanitizer report is not.
-// Accepted articles must also be self-consistent: every index an Article
+// libFuzzer target: the article parser (indexer/article/article_parser.h) on
+// any bytes. Any status is fine; a crash, leak, hang or sanitizer report is
+// not. Accepted articles must also be self-consistent: every index an Article
 // holds points inside the vectors it indexes, since the index writer trusts
 // them.
 

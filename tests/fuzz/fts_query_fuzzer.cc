@@ -1,14 +1,14 @@
-// libFuzzer target: the FTS5 query builder (service/query_analyzer.h).
+// libFuzzer target: the FTS5 query builder (service/search/query_analyzer.h).
 //
 // The contract under test: user text never becomes FTS5 syntax. Every
 // expression the analyzer builds from any text (MatchAll, each group's
 // Match, each phrase quoted, and QuoteFts of the raw text) must be accepted
 // by SQLite's FTS5 parser on tables made like the tests' references (same
-// columns, same tokenizer), and matching must not fail. The server itself
-// sends FTS5 no expression any more (it ranks and filters from its own
-// postings); these expressions are what the tests and ranking_fuzzer hold
-// that ranking to, and MatchAll names a cited-text filter in the cache of
-// ListCitations totals.
+// columns, same tokenizer), and matching must not fail. The server sends
+// FTS5 no expression (it ranks and filters from its own postings); these
+// expressions are what the tests and ranking_fuzzer hold that ranking to,
+// and MatchAll names a cited-text filter in the cache of ListCitations
+// totals.
 //
 // Only valid UTF-8 is tried: the server refuses anything else before
 // analysis (knowledge_base.cc, request_parser.h).

@@ -11,7 +11,7 @@
 // synthetic articles in the seed's format (bench/corpus_generator.h), so
 // that rankings have hundreds of candidates and MaxScore prunes. The index
 // keeps no FTS5 table, so FTS5 tables of its passages and FAQ questions are
-// made in a copy of it (tests/fts5_reference.h).
+// made in a copy of it (tests/support/fts5_reference.h).
 //
 // Only valid UTF-8 is tried: the server refuses anything else before
 // analysis (knowledge_base.cc, request_parser.h).

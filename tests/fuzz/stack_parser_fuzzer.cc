@@ -1,6 +1,6 @@
 // libFuzzer target: the free-text stack parser and the evaluator behind it
-// (service/stack_text_parser.h, service/stack_evaluator.h), with the real
-// rules from knowledge/stack_rules.textproto.
+// (service/stack/stack_text_parser.h, service/stack/stack_evaluator.h), with
+// the real rules from knowledge/stack_rules.textproto.
 //
 // The contract under test: any text (up to the server's 2,000-byte limit)
 // is read without crashing, every amount read is finite and not negative,

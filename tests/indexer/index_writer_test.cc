@@ -54,7 +54,7 @@ std::string Scalar(const std::string& index, const std::string& sql,
 
 // The best rows of `ranked_table` (passages, faqs) for `words`, each word
 // one phrase, ranked from the index's postings as the server ranks them
-// (service/retrieval_index.h): the text (passages) or question (faqs) of
+// (service/search/retrieval_index.h): the text (passages) or question (faqs) of
 // the top 3.
 std::vector<std::string> Search(const std::string& index,
                                 const std::string& ranked_table,

@@ -1,8 +1,8 @@
 // Snippet() must return what SQLite's FTS5 snippet() returns, byte for byte.
 //
 // The hand-written cases show what a snippet looks like and pin each rule
-// of FTS5's algorithm (service/snippet.h). The differential tests then put
-// real and synthetic passages in an in-memory FTS5 table, run thousands of
+// of FTS5's algorithm (service/search/snippet.h). The differential tests then
+// put real and synthetic passages in an in-memory FTS5 table, run thousands of
 // OR queries against it, and compare every matching row's
 // snippet(t, 1, '[', ']', '…', 24) with ours; FTS5's own phrase instances
 // (xInst(), read through a small auxiliary function registered here) are

@@ -1,5 +1,5 @@
 // What SQLite's FTS5 itself answers, to hold the in-memory ranking
-// (service/searcher.h, retrieval_index.h) to it in tests and in
+// (service/search/searcher.h, retrieval_index.h) to it in tests and in
 // ranking_fuzzer.
 //
 // An index keeps no FTS5 table: it ranks from postings of its own. So
